@@ -1,0 +1,70 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/scorebridge/scorebridge"
+)
+
+// route is one entry of the route table: a ServeMux pattern, the least
+// powerful role allowed to call it, and its handler.
+type route struct {
+	pattern string
+	role    string
+	handler http.HandlerFunc
+}
+
+// routeTable lists every route the server answers, in one place, so the role
+// each one needs can be read (and reviewed) at a glance.
+func (s *Server) routeTable() []route {
+	const (
+		reader   = scorebridge.RoleReader
+		operator = scorebridge.RoleOperator
+		admin    = scorebridge.RoleAdmin
+	)
+	return []route{
+		// Pages.
+		{"GET /{$}", reader, s.handleHome},
+		{"GET /connections", reader, s.handleConnections},
+		{"GET /actions", reader, s.handleActionList},
+		{"GET /actions/new", admin, s.handleActionNew},
+		{"POST /actions", admin, s.handleActionCreate},
+		{"GET /actions/{id}", reader, s.handleActionView},
+		{"POST /actions/{id}/state", operator, s.handleActionStateChange},
+		{"GET /actions/{id}/edit", admin, s.handleActionEdit},
+		{"POST /actions/{id}/edit", admin, s.handleActionUpdate},
+		{"GET /actions/{id}/delete", admin, s.handleActionDeleteConfirm},
+		{"POST /actions/{id}/delete", admin, s.handleActionDelete},
+		{"GET /static/{hash}/{name}", "", s.handleAsset},
+
+		// JSON API.
+		{"GET /api/v1/score", reader, s.handleAPIScore},
+		{"GET /api/v1/score/history", reader, s.handleAPIScoreHistory},
+		{"GET /api/v1/recommendations", reader, s.handleAPIRecommendationList},
+		{"POST /api/v1/recommendations", admin, s.handleAPIRecommendationCreate},
+		{"GET /api/v1/recommendations/{id}", reader, s.handleAPIRecommendationGet},
+		{"PATCH /api/v1/recommendations/{id}", operator, s.handleAPIRecommendationPatch},
+		{"DELETE /api/v1/recommendations/{id}", admin, s.handleAPIRecommendationDelete},
+		{"GET /api/v1/recommendations/{id}/history", reader, s.handleAPIRecommendationHistory},
+
+		// Probes: no role, a load balancer calls them.
+		{"GET /healthz", "", s.handleHealthz},
+	}
+}
+
+// routes builds the mux from the route table and wraps it in the middleware
+// chain. Middleware runs in the order listed: logging sees every response,
+// including those of panics and refused cross-origin posts.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range s.routeTable() {
+		mux.Handle(rt.pattern, s.requireRole(rt.role, rt.handler))
+	}
+	return chain(s.fallback(mux),
+		s.logRequests,
+		s.recoverPanics,
+		s.securityHeaders,
+		s.crossOriginProtection,
+		s.withUser,
+	)
+}

@@ -1,0 +1,86 @@
+// Package web serves scorebridge over HTTP: the server-rendered pages, the
+// JSON API under /api/v1 and /healthz. Handlers parse and validate input,
+// call a domain service and respond; they hold no business rules.
+package web
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/scorebridge/scorebridge"
+)
+
+// Config holds what a Server needs. Recommendations, Scores and Logger are
+// required.
+type Config struct {
+	// Recommendations keeps the improvement actions.
+	Recommendations scorebridge.RecommendationService
+	// Scores computes the Secure Score and its history.
+	Scores scorebridge.ScoreService
+	// Logger receives request logs and the detail of internal errors.
+	Logger *slog.Logger
+	// User acts for every request until sign-in exists; its name is what
+	// the state history records. Defaults to DefaultUser.
+	User *scorebridge.User
+}
+
+// DefaultUser is the acting user when Config.User is nil: the center runs
+// for one local security admin until sign-in is added.
+var DefaultUser = &scorebridge.User{ID: "local-admin", Name: "admin", Role: scorebridge.RoleAdmin}
+
+func (c *Config) validate() error {
+	if c.Recommendations == nil {
+		return errors.New("web: Config.Recommendations is required")
+	}
+	if c.Scores == nil {
+		return errors.New("web: Config.Scores is required")
+	}
+	if c.Logger == nil {
+		return errors.New("web: Config.Logger is required")
+	}
+	return nil
+}
+
+// Server holds the parsed templates, assets and services behind the
+// handlers. It is safe for concurrent use.
+type Server struct {
+	recommendations scorebridge.RecommendationService
+	scores          scorebridge.ScoreService
+	logger          *slog.Logger
+	user            *scorebridge.User
+
+	templates *templateSet
+	assets    *assetSet
+	handler   http.Handler
+}
+
+// NewServer parses the embedded templates and hashes the static assets, so a
+// broken template stops start-up instead of the first request.
+func NewServer(cfg Config) (*Server, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		recommendations: cfg.Recommendations,
+		scores:          cfg.Scores,
+		logger:          cfg.Logger,
+		user:            cfg.User,
+	}
+	if s.user == nil {
+		s.user = DefaultUser
+	}
+	var err error
+	if s.assets, err = loadAssets(); err != nil {
+		return nil, fmt.Errorf("web: assets: %w", err)
+	}
+	if s.templates, err = parseTemplates(s.templateFuncs()); err != nil {
+		return nil, fmt.Errorf("web: templates: %w", err)
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler returns the root handler: every route behind the middleware chain.
+func (s *Server) Handler() http.Handler { return s.handler }

@@ -1,0 +1,120 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// templateSet holds one parsed template per page, each made of the layout,
+// the partials and the page's own "content".
+type templateSet struct {
+	pages map[string]*template.Template
+}
+
+// parseTemplates parses every page at start-up, so a syntax error or a call
+// to an unknown function stops the server before it listens.
+func parseTemplates(funcs template.FuncMap) (*templateSet, error) {
+	base, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html")
+	if err != nil {
+		return nil, err
+	}
+	files, err := fs.Glob(templateFS, "templates/pages/*.html")
+	if err != nil {
+		return nil, err
+	}
+	set := &templateSet{pages: map[string]*template.Template{}}
+	for _, file := range files {
+		t, err := base.Clone()
+		if err != nil {
+			return nil, err
+		}
+		if t, err = t.ParseFS(templateFS, file); err != nil {
+			return nil, err
+		}
+		if t.Lookup("content") == nil {
+			return nil, fmt.Errorf("%s defines no \"content\" template", file)
+		}
+		name := strings.TrimSuffix(strings.TrimPrefix(file, "templates/pages/"), ".html")
+		set.pages[name] = t
+	}
+	return set, nil
+}
+
+// render executes a page into a buffer first, so a failing template gives a
+// clean error page rather than half a page with a 200 status.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
+	t, ok := s.templates.pages[page]
+	if !ok {
+		s.renderFailed(w, r, fmt.Errorf("no page template %q", page))
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		s.renderFailed(w, r, fmt.Errorf("render %s: %w", page, err))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// renderFailed answers when even a page cannot be rendered; it avoids the
+// templates entirely so it cannot fail the same way.
+func (s *Server) renderFailed(w http.ResponseWriter, r *http.Request, err error) {
+	s.logger.ErrorContext(r.Context(), "render failed", "path", r.URL.Path, "error", err.Error())
+	http.Error(w, "Internal error.", http.StatusInternalServerError)
+}
+
+// pageBase is what the layout needs from every page.
+type pageBase struct {
+	Title string
+	// Nav names the header link to highlight: home, actions or connections.
+	Nav string
+	// Notice is a one-line confirmation shown above the content.
+	Notice string
+}
+
+// errorPage shows an error to a person.
+type errorPage struct {
+	pageBase
+	Status  int
+	Code    string
+	Message string
+}
+
+// templateFuncs are the functions every template may call.
+func (s *Server) templateFuncs() template.FuncMap {
+	return template.FuncMap{
+		"asset":       func(name string) (string, error) { return s.assets.url(name) },
+		"num":         formatNumber,
+		"remediation": sanitizeRemediation,
+		"datetime":    formatTime,
+		"rawJSON":     formatRaw,
+	}
+}
+
+// formatNumber prints a score with at most two decimals and no trailing
+// zeros: 10, 7.5, 3.33.
+func formatNumber(f float64) string {
+	return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64)
+}
+
+// formatTime prints a time in UTC to the minute; the zero time prints as "".
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
