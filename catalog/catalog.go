@@ -20,10 +20,10 @@ var actionsJSON []byte
 // Vocabularies the catalog keeps to, so its actions sort and filter
 // consistently with what Graph Secure Score reports.
 var (
-	// Tiers are the deployment tiers, from the baseline outwards.
-	Tiers = []string{"Core", "Defense in Depth", "Advanced"}
-	// Levels are the values of userImpact and implementationCost.
-	Levels = []string{"Low", "Moderate", "High"}
+	// tiers are the deployment tiers, from the baseline outwards.
+	tiers = []string{"Core", "Defense in Depth", "Advanced"}
+	// levels are the values of userImpact and implementationCost.
+	levels = []string{"Low", "Moderate", "High"}
 )
 
 // Catalog scores are whole points so the built-in score reads cleanly.
@@ -181,13 +181,13 @@ func checkCatalogRules(r *scorebridge.Recommendation) error {
 	if r.Service == "" {
 		return scorebridge.FieldErrorf("service", "service is required")
 	}
-	if !slices.Contains(Tiers, r.Tier) {
+	if !slices.Contains(tiers, r.Tier) {
 		return scorebridge.FieldErrorf("tier", "tier %q must be one of Core, Defense in Depth, Advanced", r.Tier)
 	}
-	if !slices.Contains(Levels, r.UserImpact) {
+	if !slices.Contains(levels, r.UserImpact) {
 		return scorebridge.FieldErrorf("userImpact", "userImpact %q must be one of Low, Moderate, High", r.UserImpact)
 	}
-	if !slices.Contains(Levels, r.ImplementationCost) {
+	if !slices.Contains(levels, r.ImplementationCost) {
 		return scorebridge.FieldErrorf("implementationCost", "implementationCost %q must be one of Low, Moderate, High", r.ImplementationCost)
 	}
 	if len(r.Threats) == 0 {
