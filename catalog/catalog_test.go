@@ -49,6 +49,29 @@ func sentences(s string) int {
 	return strings.Count(s+" ", ". ") + strings.Count(s+" ", "? ") + strings.Count(s+" ", "! ")
 }
 
+// Threats are filter values on pages, so the catalog spells each one the
+// same way everywhere.
+var knownThreats = map[string]bool{
+	"Account Breach": true, "Data Deletion": true, "Data Exfiltration": true, "Data Spillage": true,
+	"Elevation of Privilege": true, "Malware": true, "Password Cracking": true, "Phishing": true, "Ransomware": true,
+}
+
+func TestRecommendationsUseKnownThreats(t *testing.T) {
+	t.Parallel()
+	for _, r := range mustRecommendations(t) {
+		seen := make(map[string]bool)
+		for _, threat := range r.Threats {
+			if !knownThreats[threat] {
+				t.Errorf("%s: threat %q is not one of the catalog's threat names", r.ID, threat)
+			}
+			if seen[threat] {
+				t.Errorf("%s: threat %q is listed twice", r.ID, threat)
+			}
+			seen[threat] = true
+		}
+	}
+}
+
 func TestRecommendationsHaveUniqueIDs(t *testing.T) {
 	t.Parallel()
 	seen := make(map[string]bool)
