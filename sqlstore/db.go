@@ -1,0 +1,214 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// Dialects a DB speaks.
+const (
+	DialectSQLite   = "sqlite"
+	DialectPostgres = "postgres"
+)
+
+// sqliteBusyTimeout is how long a SQLite statement waits for another process
+// holding the write lock before it fails with "database is locked".
+const sqliteBusyTimeout = 5 * time.Second
+
+// DB is an open scorebridge database with its schema up to date.
+type DB struct {
+	// SQL is the database/sql handle every store uses.
+	SQL *sql.DB
+	// Dialect is DialectSQLite or DialectPostgres.
+	Dialect string
+	// Pool is the pgx pool behind SQL on PostgreSQL (for River's riverpgxv5
+	// driver); nil on SQLite.
+	Pool *pgxpool.Pool
+	// Now returns the current time. Tests replace it to control timestamps
+	// and the day a score snapshot belongs to. Values are used in UTC.
+	Now func() time.Time
+}
+
+// Open opens the database named by dsn and applies any pending migrations. A
+// dsn starting with postgres:// or postgresql:// is a PostgreSQL URL; anything
+// else is the path of a SQLite file, created if missing. It refuses a
+// database whose schema is newer than this binary knows.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	dsn = strings.TrimSpace(dsn)
+	var db *DB
+	var err error
+	switch {
+	case dsn == "":
+		return nil, errors.New("open database: the DSN is empty; give a SQLite file path or a postgres:// URL")
+	case strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://"):
+		db, err = openPostgres(ctx, dsn)
+	default:
+		db, err = openSQLite(ctx, dsn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
+	if strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("open sqlite database %q: the path must not contain '?' or '#'", path)
+	}
+	q := url.Values{}
+	q.Set("_busy_timeout", strconv.FormatInt(sqliteBusyTimeout.Milliseconds(), 10))
+	q.Set("_journal_mode", "WAL")
+	q.Set("_foreign_keys", "1")
+	// Write transactions take the lock when they begin, so two processes never
+	// both read and then fail to upgrade to a write.
+	q.Set("_txlock", "immediate")
+	sqldb, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
+	}
+	// One connection: SQLite allows one writer anyway, and River's
+	// riversqlite driver requires it.
+	sqldb.SetMaxOpenConns(1)
+	if err := sqldb.PingContext(ctx); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
+	}
+	return &DB{SQL: sqldb, Dialect: DialectSQLite, Now: utcNow}, nil
+}
+
+func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgx redacts the password in its parse errors.
+		return nil, fmt.Errorf("open postgres database: bad URL: %w", err)
+	}
+	where := fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres database %s: %w", where, err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres database %s: cannot connect: %w", where, err)
+	}
+	return &DB{SQL: stdlib.OpenDBFromPool(pool), Dialect: DialectPostgres, Pool: pool, Now: utcNow}, nil
+}
+
+// Close closes the database handle and, on PostgreSQL, the pool.
+func (db *DB) Close() error {
+	err := db.SQL.Close()
+	if db.Pool != nil {
+		db.Pool.Close()
+	}
+	return err
+}
+
+func utcNow() time.Time { return time.Now().UTC() }
+
+// now is the clock in UTC, truncated to the microsecond PostgreSQL keeps so a
+// value reads back exactly as it was written on both back ends.
+func (db *DB) now() time.Time {
+	return db.Now().UTC().Truncate(time.Microsecond)
+}
+
+// rebind turns the '?' placeholders queries are written with into
+// PostgreSQL's $1, $2, ... Queries never hold a literal '?'.
+func (db *DB) rebind(query string) string {
+	if db.Dialect != DialectPostgres || !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range query {
+		if c == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// tx is a transaction that rebinds placeholders for its dialect.
+type tx struct {
+	*sql.Tx
+	db *DB
+}
+
+// begin starts a transaction. Every public store method runs in exactly one.
+func (db *DB) begin(ctx context.Context) (*tx, error) {
+	t, err := db.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin transaction: %w", err)
+	}
+	return &tx{Tx: t, db: db}, nil
+}
+
+// ExecContext runs a statement written with '?' placeholders.
+func (tx *tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return tx.Tx.ExecContext(ctx, tx.db.rebind(query), args...)
+}
+
+// QueryContext runs a query written with '?' placeholders.
+func (tx *tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return tx.Tx.QueryContext(ctx, tx.db.rebind(query), args...)
+}
+
+// QueryRowContext runs a one-row query written with '?' placeholders.
+func (tx *tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return tx.Tx.QueryRowContext(ctx, tx.db.rebind(query), args...)
+}
+
+// sqliteTimeFormat is fixed-width so that text comparison orders timestamps.
+const sqliteTimeFormat = "2006-01-02T15:04:05.000000Z"
+
+// timeArg is the value a timestamp is written as: fixed-width UTC text on
+// SQLite, timestamptz on PostgreSQL.
+func (db *DB) timeArg(t time.Time) any {
+	t = t.UTC().Truncate(time.Microsecond)
+	if db.Dialect == DialectSQLite {
+		return t.Format(sqliteTimeFormat)
+	}
+	return t
+}
+
+// scanTime reads a timestamp column on either back end.
+type scanTime struct{ t *time.Time }
+
+func (s scanTime) Scan(v any) error {
+	switch v := v.(type) {
+	case time.Time:
+		*s.t = v.UTC()
+		return nil
+	case string:
+		return s.parse(v)
+	case []byte:
+		return s.parse(string(v))
+	}
+	return fmt.Errorf("cannot read %T as a timestamp", v)
+}
+
+func (s scanTime) parse(v string) error {
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return fmt.Errorf("cannot read %q as a timestamp: %w", v, err)
+	}
+	*s.t = t.UTC()
+	return nil
+}
