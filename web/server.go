@@ -75,7 +75,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if s.assets, err = loadAssets(); err != nil {
 		return nil, fmt.Errorf("web: assets: %w", err)
 	}
-	if s.templates, err = parseTemplates(s.templateFuncs()); err != nil {
+	if s.templates, err = parseTemplates(templateFS, s.templateFuncs()); err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
 	s.handler = s.routes()

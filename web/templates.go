@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -16,6 +17,9 @@ import (
 //go:embed templates
 var templateFS embed.FS
 
+// layoutTemplate is the page frame every page renders through.
+const layoutTemplate = "layout.html"
+
 // templateSet holds one parsed template per page, each made of the layout,
 // the partials and the page's own "content".
 type templateSet struct {
@@ -24,14 +28,18 @@ type templateSet struct {
 
 // parseTemplates parses every page at start-up, so a syntax error or a call
 // to an unknown function stops the server before it listens.
-func parseTemplates(funcs template.FuncMap) (*templateSet, error) {
-	base, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html")
+// fsys holds templates/layout.html, templates/partials/ and templates/pages/.
+func parseTemplates(fsys fs.FS, funcs template.FuncMap) (*templateSet, error) {
+	base, err := template.New("layout").Funcs(funcs).ParseFS(fsys, "templates/layout.html", "templates/partials/*.html")
 	if err != nil {
 		return nil, err
 	}
-	files, err := fs.Glob(templateFS, "templates/pages/*.html")
+	files, err := fs.Glob(fsys, "templates/pages/*.html")
 	if err != nil {
 		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, errors.New("no page templates")
 	}
 	set := &templateSet{pages: map[string]*template.Template{}}
 	for _, file := range files {
@@ -39,8 +47,11 @@ func parseTemplates(funcs template.FuncMap) (*templateSet, error) {
 		if err != nil {
 			return nil, err
 		}
-		if t, err = t.ParseFS(templateFS, file); err != nil {
+		if t, err = t.ParseFS(fsys, file); err != nil {
 			return nil, err
+		}
+		if t.Lookup(layoutTemplate) == nil {
+			return nil, fmt.Errorf("templates/%s is missing", layoutTemplate)
 		}
 		if t.Lookup("content") == nil {
 			return nil, fmt.Errorf("%s defines no \"content\" template", file)
@@ -60,7 +71,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 		return
 	}
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+	if err := t.ExecuteTemplate(&buf, layoutTemplate, data); err != nil {
 		s.renderFailed(w, r, fmt.Errorf("render %s: %w", page, err))
 		return
 	}
