@@ -1,0 +1,307 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/scorebridge/scorebridge"
+)
+
+// Ticket list limits.
+const (
+	defaultTicketLimit = 100
+	maxTicketLimit     = 1000
+)
+
+// TicketStore keeps ticket requests, what became of them, and the audit of
+// every exchange with the instance. It holds no business rules: the ticket
+// service in package jobs validates and decides.
+type TicketStore struct {
+	db *DB
+}
+
+// NewTicketStore returns the ticket store on db.
+func NewTicketStore(db *DB) *TicketStore { return &TicketStore{db: db} }
+
+// DB returns the database the store writes to.
+func (s *TicketStore) DB() *DB { return s.db }
+
+// TicketTx is the transaction new or re-queued tickets are written in. It is
+// handed to the enqueue callback so the job that sends a ticket is inserted
+// in the same transaction: both commit, or neither. Exactly one field is
+// set: SQL on SQLite, PGX on PostgreSQL (River's drivers take those types).
+type TicketTx struct {
+	SQL *sql.Tx
+	PGX pgx.Tx
+}
+
+// EnqueueFunc inserts the jobs for tickets inside tx.
+type EnqueueFunc func(ctx context.Context, tx TicketTx, ids []string) error
+
+// InsertTickets stores tickets as queued and calls enqueue in the same
+// transaction. CreatedAt and UpdatedAt are set from the store's clock.
+func (s *TicketStore) InsertTickets(ctx context.Context, tickets []*scorebridge.Ticket, enqueue EnqueueFunc) error {
+	now := s.db.now()
+	ids := make([]string, len(tickets))
+	return s.inEnqueueTx(ctx, func(x execer) error {
+		for i, t := range tickets {
+			t.Status = scorebridge.TicketQueued
+			t.CreatedAt, t.UpdatedAt = now, now
+			actions, err := json.Marshal(t.Actions)
+			if err != nil {
+				return fmt.Errorf("encode ticket actions: %w", err)
+			}
+			if err := x.exec(ctx, `INSERT INTO tickets (id, type, connection_id, name, description, priority, due_date, actions, requested_by, status, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				t.ID, string(t.Type), t.ConnectionID, t.Name, t.Description, t.Priority, t.DueDate, string(actions),
+				t.RequestedBy, string(t.Status), s.db.timeArg(now), s.db.timeArg(now)); err != nil {
+				return fmt.Errorf("insert ticket: %w", err)
+			}
+			for pos, rid := range t.RecommendationIDs {
+				if err := x.exec(ctx, `INSERT INTO ticket_recommendations (ticket_id, recommendation_id, position) VALUES (?, ?, ?)`,
+					t.ID, rid, pos); err != nil {
+					return fmt.Errorf("insert ticket action: %w", err)
+				}
+			}
+			ids[i] = t.ID
+		}
+		return nil
+	}, enqueue, ids)
+}
+
+// RequeueTicket turns a failed ticket back to queued, clearing its error,
+// and calls enqueue in the same transaction. Returns ENOTFOUND, or
+// ECONFLICT when the ticket has not failed.
+func (s *TicketStore) RequeueTicket(ctx context.Context, id string, enqueue EnqueueFunc) error {
+	// Checked first for the not-found answer; the guarded update below
+	// settles a race with another retry. (On SQLite the transaction holds
+	// the only connection, so nothing else may query inside it.)
+	if _, err := s.FindTicketByID(ctx, id); err != nil {
+		return err
+	}
+	now := s.db.now()
+	return s.inEnqueueTx(ctx, func(x execer) error {
+		n, err := x.execCount(ctx, `UPDATE tickets SET status = ?, error = '', updated_at = ? WHERE id = ? AND status = ?`,
+			string(scorebridge.TicketQueued), s.db.timeArg(now), id, string(scorebridge.TicketFailed))
+		if err != nil {
+			return fmt.Errorf("requeue ticket: %w", err)
+		}
+		if n == 0 {
+			return scorebridge.Errorf(scorebridge.ECONFLICT, "Only a failed ticket can be retried.")
+		}
+		return nil
+	}, enqueue, []string{id})
+}
+
+// FindTicketByID returns ENOTFOUND if there is no such ticket.
+func (s *TicketStore) FindTicketByID(ctx context.Context, id string) (*scorebridge.Ticket, error) {
+	ts, err := s.findTickets(ctx, `WHERE t.id = ?`, []any{id}, 1)
+	if err != nil {
+		return nil, err
+	} else if len(ts) == 0 {
+		return nil, scorebridge.Errorf(scorebridge.ENOTFOUND, "Ticket %q not found.", id)
+	}
+	return ts[0], nil
+}
+
+// FindTickets returns the tickets matching filter, newest first.
+func (s *TicketStore) FindTickets(ctx context.Context, filter scorebridge.TicketFilter) ([]*scorebridge.Ticket, error) {
+	var where []string
+	var args []any
+	if filter.RecommendationID != "" {
+		where = append(where, `t.id IN (SELECT ticket_id FROM ticket_recommendations WHERE recommendation_id = ?)`)
+		args = append(args, filter.RecommendationID)
+	}
+	if filter.Status != "" {
+		where = append(where, `t.status = ?`)
+		args = append(args, string(filter.Status))
+	}
+	limit := filter.Limit
+	if limit <= 0 {
+		limit = defaultTicketLimit
+	} else if limit > maxTicketLimit {
+		limit = maxTicketLimit
+	}
+	clause := ""
+	if len(where) > 0 {
+		clause = "WHERE " + strings.Join(where, " AND ")
+	}
+	return s.findTickets(ctx, clause, args, limit)
+}
+
+func (s *TicketStore) findTickets(ctx context.Context, where string, args []any, limit int) ([]*scorebridge.Ticket, error) {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT t.id, t.type, t.connection_id, t.name, t.description, t.priority, t.due_date, t.actions,
+		t.requested_by, t.status, t.number, t.sys_id, t.url, t.state, t.state_name, t.error, t.created_at, t.updated_at, t.sent_at
+		FROM tickets t `+where+` ORDER BY t.created_at DESC, t.id LIMIT `+fmt.Sprint(limit), args...)
+	if err != nil {
+		return nil, fmt.Errorf("find tickets: %w", err)
+	}
+	defer rows.Close()
+	var out []*scorebridge.Ticket
+	byID := map[string]*scorebridge.Ticket{}
+	for rows.Next() {
+		var t scorebridge.Ticket
+		var actions string
+		var sentAt sql.Null[string]
+		var sentAtTime sql.NullTime
+		sentScan := any(&sentAt)
+		if s.db.Dialect == DialectPostgres {
+			sentScan = &sentAtTime
+		}
+		if err := rows.Scan(&t.ID, &t.Type, &t.ConnectionID, &t.Name, &t.Description, &t.Priority, &t.DueDate, &actions,
+			&t.RequestedBy, &t.Status, &t.Number, &t.SysID, &t.URL, &t.State, &t.StateName, &t.Error,
+			scanTime{&t.CreatedAt}, scanTime{&t.UpdatedAt}, sentScan); err != nil {
+			return nil, fmt.Errorf("read ticket: %w", err)
+		}
+		if err := json.Unmarshal([]byte(actions), &t.Actions); err != nil {
+			return nil, fmt.Errorf("read ticket %s actions: %w", t.ID, err)
+		}
+		if sentAt.Valid {
+			var at time.Time
+			if err := (scanTime{&at}).Scan(sentAt.V); err != nil {
+				return nil, err
+			}
+			t.SentAt = &at
+		} else if sentAtTime.Valid {
+			at := sentAtTime.Time.UTC()
+			t.SentAt = &at
+		}
+		t.RecommendationIDs = []string{}
+		out = append(out, &t)
+		byID[t.ID] = &t
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find tickets: %w", err)
+	}
+	rows.Close()
+	if len(out) == 0 {
+		return out, nil
+	}
+	// One query for every listed ticket's actions, in the order shared.
+	marks := strings.TrimSuffix(strings.Repeat("?,", len(out)), ",")
+	ids := make([]any, len(out))
+	for i, t := range out {
+		ids[i] = t.ID
+	}
+	rrows, err := tx.QueryContext(ctx, `SELECT ticket_id, recommendation_id FROM ticket_recommendations
+		WHERE ticket_id IN (`+marks+`) ORDER BY ticket_id, position`, ids...)
+	if err != nil {
+		return nil, fmt.Errorf("find ticket actions: %w", err)
+	}
+	defer rrows.Close()
+	for rrows.Next() {
+		var tid, rid string
+		if err := rrows.Scan(&tid, &rid); err != nil {
+			return nil, fmt.Errorf("read ticket action: %w", err)
+		}
+		byID[tid].RecommendationIDs = append(byID[tid].RecommendationIDs, rid)
+	}
+	return out, rrows.Err()
+}
+
+// TicketResult is what the instance answered for a sent ticket.
+type TicketResult struct {
+	Number, SysID, URL, State, StateName string
+}
+
+// MarkTicketSent records the instance's record for a ticket.
+func (s *TicketStore) MarkTicketSent(ctx context.Context, id string, r TicketResult) error {
+	now := s.db.now()
+	return s.update(ctx, id, `UPDATE tickets SET status = ?, number = ?, sys_id = ?, url = ?, state = ?, state_name = ?, error = '', sent_at = ?, updated_at = ? WHERE id = ?`,
+		string(scorebridge.TicketSent), r.Number, r.SysID, r.URL, r.State, r.StateName, s.db.timeArg(now), s.db.timeArg(now), id)
+}
+
+// MarkTicketFailed records why a ticket cannot be made. A ticket already
+// sent stays sent.
+func (s *TicketStore) MarkTicketFailed(ctx context.Context, id, reason string) error {
+	return s.update(ctx, id, `UPDATE tickets SET status = ?, error = ?, updated_at = ? WHERE id = ? AND status <> ?`,
+		string(scorebridge.TicketFailed), reason, s.db.timeArg(s.db.now()), id, string(scorebridge.TicketSent))
+}
+
+// SetTicketWaiting records why a queued ticket is waiting (e.g. the
+// connection needs authorizing again), or clears it with "".
+func (s *TicketStore) SetTicketWaiting(ctx context.Context, id, reason string) error {
+	return s.update(ctx, id, `UPDATE tickets SET error = ?, updated_at = ? WHERE id = ? AND status = ?`,
+		reason, s.db.timeArg(s.db.now()), id, string(scorebridge.TicketQueued))
+}
+
+func (s *TicketStore) update(ctx context.Context, id, query string, args ...any) error {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("update ticket %s: %w", id, err)
+	}
+	return tx.Commit()
+}
+
+// AddTicketAudit appends one exchange to a ticket's audit; At is set from
+// the store's clock.
+func (s *TicketStore) AddTicketAudit(ctx context.Context, e *scorebridge.TicketAuditEntry) error {
+	e.At = s.db.now()
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO ticket_audit (ticket_id, kind, method, path, status_code, body, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		e.TicketID, e.Kind, e.Method, e.Path, e.StatusCode, e.Body, s.db.timeArg(e.At)); err != nil {
+		return fmt.Errorf("add ticket audit: %w", err)
+	}
+	return tx.Commit()
+}
+
+// FindTicketAudit returns a ticket's audit, oldest first. Returns ENOTFOUND
+// if there is no such ticket.
+func (s *TicketStore) FindTicketAudit(ctx context.Context, id string) ([]*scorebridge.TicketAuditEntry, error) {
+	if _, err := s.FindTicketByID(ctx, id); err != nil {
+		return nil, err
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT id, ticket_id, kind, method, path, status_code, body, at FROM ticket_audit WHERE ticket_id = ? ORDER BY id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("find ticket audit: %w", err)
+	}
+	defer rows.Close()
+	out := []*scorebridge.TicketAuditEntry{}
+	for rows.Next() {
+		var e scorebridge.TicketAuditEntry
+		if err := rows.Scan(&e.ID, &e.TicketID, &e.Kind, &e.Method, &e.Path, &e.StatusCode, &e.Body, scanTime{&e.At}); err != nil {
+			return nil, fmt.Errorf("read ticket audit: %w", err)
+		}
+		out = append(out, &e)
+	}
+	return out, rows.Err()
+}
+
+// HasSentCreate reports whether a create request was ever sent (or about
+// to be) for the ticket: then the instance may hold its record already,
+// and the sender must look it up before creating again.
+func (s *TicketStore) HasSentCreate(ctx context.Context, id string) (bool, error) {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM ticket_audit WHERE ticket_id = ? AND kind = 'request' AND method = 'POST'`, id).Scan(&n); err != nil {
+		return false, fmt.Errorf("read ticket audit: %w", err)
+	}
+	return n > 0, nil
+}
