@@ -1,0 +1,492 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/scorebridge/scorebridge"
+	"github.com/scorebridge/scorebridge/secret"
+)
+
+// ConnectionStore keeps ServiceNow connections. The client secret, the
+// tokens and the PKCE verifiers of authorizations in flight are sealed with
+// the Box before they reach the database and opened only on the way out of
+// FindConnectionSecrets and ConsumeAuthorization, so the database never
+// holds them in clear.
+type ConnectionStore struct {
+	db  *DB
+	box *secret.Box
+}
+
+// NewConnectionStore returns the connection store on db, sealing secrets
+// with box.
+func NewConnectionStore(db *DB, box *secret.Box) *ConnectionStore {
+	return &ConnectionStore{db: db, box: box}
+}
+
+// ConnectionSecrets are a connection's secrets in clear, for the connection
+// service only: never for a page, an API answer or a log line.
+type ConnectionSecrets struct {
+	ClientSecret string
+	AccessToken  string
+	RefreshToken string
+}
+
+// ConnectionTokens are what an authorization or a refresh yields.
+type ConnectionTokens struct {
+	AccessToken           string
+	RefreshToken          string
+	AccessTokenExpiresAt  time.Time
+	RefreshTokenExpiresAt time.Time
+}
+
+const connectionColumns = `id, instance_url, client_id, status, is_default, integration_user,
+	access_token_expires_at, refresh_token_expires_at, refresh_token_lifespan, connected_since,
+	last_success_at, last_error, last_error_cause, last_error_at, created_at, updated_at`
+
+// purpose names what a sealed value is for, binding it to its row and column.
+func sealPurpose(table, id, column string) string { return table + "/" + id + "/" + column }
+
+// CreateConnection stores c (its ID set by the caller) as pending with its
+// client secret sealed. The first connection becomes the default. Returns
+// ECONFLICT when the instance and client id are already connected.
+func (s *ConnectionStore) CreateConnection(ctx context.Context, c *scorebridge.Connection, clientSecret string) error {
+	if c.ID == "" || c.InstanceURL == "" || c.ClientID == "" || clientSecret == "" {
+		return scorebridge.Errorf(scorebridge.EINVALID, "A connection needs an id, an instance, a client id and a client secret.")
+	}
+	sealed, err := s.box.Seal(clientSecret, sealPurpose("connections", c.ID, "client_secret"))
+	if err != nil {
+		return err
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM connections WHERE instance_url = ? AND client_id = ?`,
+		c.InstanceURL, c.ClientID).Scan(&n); err != nil {
+		return fmt.Errorf("check connection: %w", err)
+	}
+	if n > 0 {
+		return scorebridge.Errorf(scorebridge.ECONFLICT, "%s is already connected with client id %s; authorize or remove that connection instead.", c.InstanceURL, c.ClientID)
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM connections WHERE is_default = ?`, true).Scan(&n); err != nil {
+		return fmt.Errorf("check default connection: %w", err)
+	}
+	now := s.db.now()
+	c.IsDefault = n == 0
+	c.Status = scorebridge.ConnectionPending
+	c.CreatedAt, c.UpdatedAt = now, now
+	if c.RefreshTokenLifespan <= 0 {
+		c.RefreshTokenLifespan = DefaultRefreshTokenLifespan
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO connections
+		(id, instance_url, client_id, client_secret, status, is_default, refresh_token_lifespan, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.InstanceURL, c.ClientID, sealed, c.Status, c.IsDefault,
+		int64(c.RefreshTokenLifespan/time.Second), s.db.timeArg(now), s.db.timeArg(now)); err != nil {
+		return fmt.Errorf("insert connection: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// DefaultRefreshTokenLifespan is ServiceNow's default oauth_entity
+// refresh_token_lifespan (8,640,000 s, 100 days).
+const DefaultRefreshTokenLifespan = 8640000 * time.Second
+
+// FindConnections returns every connection, the default first, then by
+// creation.
+func (s *ConnectionStore) FindConnections(ctx context.Context) ([]*scorebridge.Connection, error) {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT `+connectionColumns+` FROM connections ORDER BY is_default DESC, created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list connections: %w", err)
+	}
+	defer rows.Close()
+	var out []*scorebridge.Connection
+	for rows.Next() {
+		c, err := scanConnection(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// FindConnectionByID returns a connection, the default one when id is "".
+// Returns ENOTFOUND.
+func (s *ConnectionStore) FindConnectionByID(ctx context.Context, id string) (*scorebridge.Connection, error) {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	c, _, err := findConnection(ctx, tx, id)
+	return c, err
+}
+
+// FindConnectionSecrets returns a connection (the default when id is "")
+// with its secrets opened. Returns ENOTFOUND.
+func (s *ConnectionStore) FindConnectionSecrets(ctx context.Context, id string) (*scorebridge.Connection, *ConnectionSecrets, error) {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer tx.Rollback()
+	c, sealed, err := findConnection(ctx, tx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out ConnectionSecrets
+	for _, f := range []struct {
+		column string
+		in     string
+		out    *string
+	}{
+		{"client_secret", sealed.ClientSecret, &out.ClientSecret},
+		{"access_token", sealed.AccessToken, &out.AccessToken},
+		{"refresh_token", sealed.RefreshToken, &out.RefreshToken},
+	} {
+		if *f.out, err = s.box.Open(f.in, sealPurpose("connections", c.ID, f.column)); err != nil {
+			return nil, nil, fmt.Errorf("connection %s %s: %w", c.ID, f.column, err)
+		}
+	}
+	return c, &out, nil
+}
+
+// findConnection reads one connection and its sealed secrets.
+func findConnection(ctx context.Context, tx *tx, id string) (*scorebridge.Connection, *ConnectionSecrets, error) {
+	where, arg := `id = ?`, any(id)
+	if id == "" {
+		where, arg = `is_default = ?`, true
+	}
+	row := tx.QueryRowContext(ctx, `SELECT `+connectionColumns+`, client_secret, access_token, refresh_token
+		FROM connections WHERE `+where, arg)
+	var sealed ConnectionSecrets
+	c, err := scanConnection(row, &sealed.ClientSecret, &sealed.AccessToken, &sealed.RefreshToken)
+	if errors.Is(err, sql.ErrNoRows) {
+		if id == "" {
+			return nil, nil, scorebridge.Errorf(scorebridge.ENOTFOUND, "No ServiceNow instance is connected yet.")
+		}
+		return nil, nil, scorebridge.Errorf(scorebridge.ENOTFOUND, "Connection %q not found.", id)
+	} else if err != nil {
+		return nil, nil, err
+	}
+	return c, &sealed, nil
+}
+
+
+func scanConnection(sc rowScanner, extra ...any) (*scorebridge.Connection, error) {
+	var c scorebridge.Connection
+	var lifespan int64
+	dest := []any{&c.ID, &c.InstanceURL, &c.ClientID, &c.Status, &c.IsDefault, &c.IntegrationUser,
+		optionalTime{&c.AccessTokenExpiresAt}, optionalTime{&c.RefreshTokenExpiresAt}, &lifespan, optionalTime{&c.ConnectedSince},
+		optionalTime{&c.LastSuccessAt}, &c.LastError, &c.LastErrorCause, optionalTime{&c.LastErrorAt},
+		scanTime{&c.CreatedAt}, scanTime{&c.UpdatedAt}}
+	if err := sc.Scan(append(dest, extra...)...); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("read connection: %w", err)
+	}
+	c.RefreshTokenLifespan = time.Duration(lifespan) * time.Second
+	return &c, nil
+}
+
+// optionalTime reads a nullable timestamp column into a *time.Time.
+type optionalTime struct{ t **time.Time }
+
+func (n optionalTime) Scan(v any) error {
+	if v == nil {
+		*n.t = nil
+		return nil
+	}
+	var t time.Time
+	if err := (scanTime{&t}).Scan(v); err != nil {
+		return err
+	}
+	*n.t = &t
+	return nil
+}
+
+// optionalTimeArg is timeArg for a nullable column.
+func (db *DB) optionalTimeArg(t *time.Time) any {
+	if t == nil || t.IsZero() {
+		return nil
+	}
+	return db.timeArg(*t)
+}
+
+// SaveAuthorization records a completed authorization: the integration
+// user, fresh tokens (sealed), status connected and no error. Any other
+// authorization in flight for the connection is dropped. Returns ENOTFOUND.
+func (s *ConnectionStore) SaveAuthorization(ctx context.Context, id, integrationUser string, tok ConnectionTokens) (*scorebridge.Connection, error) {
+	access, refresh, err := s.sealTokens(id, tok)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	now := s.db.now()
+	res, err := tx.ExecContext(ctx, `UPDATE connections SET status = ?, integration_user = ?,
+		access_token = ?, refresh_token = ?, access_token_expires_at = ?, refresh_token_expires_at = ?,
+		connected_since = ?, last_success_at = ?, last_error = '', last_error_cause = '', last_error_at = NULL, updated_at = ?
+		WHERE id = ?`,
+		scorebridge.ConnectionConnected, integrationUser, access, refresh,
+		s.db.optionalTimeArg(&tok.AccessTokenExpiresAt), s.db.optionalTimeArg(&tok.RefreshTokenExpiresAt),
+		s.db.timeArg(now), s.db.timeArg(now), s.db.timeArg(now), id)
+	if err := connectionUpdated(res, err, id); err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM connection_authorizations WHERE connection_id = ?`, id); err != nil {
+		return nil, fmt.Errorf("drop authorizations in flight: %w", err)
+	}
+	c, _, err := findConnection(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	return c, nil
+}
+
+// SaveRefresh stores the tokens a refresh returned and marks the connection
+// connected. Returns ENOTFOUND.
+func (s *ConnectionStore) SaveRefresh(ctx context.Context, id string, tok ConnectionTokens) error {
+	access, refresh, err := s.sealTokens(id, tok)
+	if err != nil {
+		return err
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	now := s.db.now()
+	res, err := tx.ExecContext(ctx, `UPDATE connections SET status = ?, access_token = ?, refresh_token = ?,
+		access_token_expires_at = ?, refresh_token_expires_at = ?, last_success_at = ?,
+		last_error = '', last_error_cause = '', last_error_at = NULL, updated_at = ?
+		WHERE id = ?`,
+		scorebridge.ConnectionConnected, access, refresh,
+		s.db.optionalTimeArg(&tok.AccessTokenExpiresAt), s.db.optionalTimeArg(&tok.RefreshTokenExpiresAt),
+		s.db.timeArg(now), s.db.timeArg(now), id)
+	if err := connectionUpdated(res, err, id); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func (s *ConnectionStore) sealTokens(id string, tok ConnectionTokens) (access, refresh string, err error) {
+	if access, err = s.box.Seal(tok.AccessToken, sealPurpose("connections", id, "access_token")); err != nil {
+		return "", "", err
+	}
+	if refresh, err = s.box.Seal(tok.RefreshToken, sealPurpose("connections", id, "refresh_token")); err != nil {
+		return "", "", err
+	}
+	return access, refresh, nil
+}
+
+// RecordSuccess notes a call the instance answered, clearing an "error"
+// status (but not "authorization_required", which only an authorization
+// clears). Returns ENOTFOUND.
+func (s *ConnectionStore) RecordSuccess(ctx context.Context, id string) error {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	now := s.db.now()
+	res, err := tx.ExecContext(ctx, `UPDATE connections SET last_success_at = ?,
+		status = CASE WHEN status = ? THEN ? ELSE status END,
+		last_error = CASE WHEN status = ? THEN '' ELSE last_error END,
+		last_error_cause = CASE WHEN status = ? THEN '' ELSE last_error_cause END
+		WHERE id = ?`,
+		s.db.timeArg(now), scorebridge.ConnectionError, scorebridge.ConnectionConnected,
+		scorebridge.ConnectionError, scorebridge.ConnectionError, id)
+	if err := connectionUpdated(res, err, id); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// RecordFailure sets a connection's status and last error. With status
+// "authorization_required" the tokens are dropped too: they no longer work,
+// and keeping them would only keep secrets for nothing. Returns ENOTFOUND.
+func (s *ConnectionStore) RecordFailure(ctx context.Context, id, status, cause, message string) error {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	now := s.db.now()
+	q := `UPDATE connections SET status = ?, last_error = ?, last_error_cause = ?, last_error_at = ?, updated_at = ?`
+	if status == scorebridge.ConnectionAuthorizationRequired {
+		q += `, access_token = '', refresh_token = '', access_token_expires_at = NULL`
+	}
+	res, err := tx.ExecContext(ctx, q+` WHERE id = ?`, status, message, cause, s.db.timeArg(now), s.db.timeArg(now), id)
+	if err := connectionUpdated(res, err, id); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// DeleteConnection removes a connection with its secrets and authorizations
+// in flight. When it was the default, the oldest remaining connection
+// becomes the default. Returns ENOTFOUND.
+func (s *ConnectionStore) DeleteConnection(ctx context.Context, id string) error {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	c, _, err := findConnection(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM connection_authorizations WHERE connection_id = ?`, c.ID); err != nil {
+		return fmt.Errorf("delete authorizations: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM connections WHERE id = ?`, c.ID); err != nil {
+		return fmt.Errorf("delete connection: %w", err)
+	}
+	if c.IsDefault {
+		if _, err := tx.ExecContext(ctx, `UPDATE connections SET is_default = ? WHERE id = (
+			SELECT id FROM connections ORDER BY created_at, id LIMIT 1)`, true); err != nil {
+			return fmt.Errorf("choose a new default connection: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// SetDefaultConnection makes a connection the default. Returns ENOTFOUND.
+func (s *ConnectionStore) SetDefaultConnection(ctx context.Context, id string) error {
+	if id == "" {
+		return scorebridge.Errorf(scorebridge.ENOTFOUND, "Connection \"\" not found.")
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, _, err := findConnection(ctx, tx, id); err != nil {
+		return err
+	}
+	// Clear first: the unique index allows one default at any moment.
+	if _, err := tx.ExecContext(ctx, `UPDATE connections SET is_default = ? WHERE is_default = ? AND id <> ?`, false, true, id); err != nil {
+		return fmt.Errorf("clear default connection: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE connections SET is_default = ? WHERE id = ?`, true, id); err != nil {
+		return fmt.Errorf("set default connection: %w", err)
+	}
+	return tx.Commit()
+}
+
+// stateHash is how an OAuth state is kept: hashed, so reading the database
+// does not let anyone complete an authorization in flight.
+func stateHash(state string) string {
+	sum := sha256.Sum256([]byte(state))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateAuthorization records an authorization in flight: its state (hashed)
+// and PKCE verifier (sealed), valid until expires. Expired ones are purged on
+// the way. Returns ENOTFOUND when the connection does not exist.
+func (s *ConnectionStore) CreateAuthorization(ctx context.Context, connectionID, state, verifier string, expires time.Time) error {
+	h := stateHash(state)
+	sealed, err := s.box.Seal(verifier, sealPurpose("connection_authorizations", h, "code_verifier"))
+	if err != nil {
+		return err
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, _, err := findConnection(ctx, tx, connectionID); err != nil {
+		return err
+	}
+	now := s.db.now()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM connection_authorizations WHERE expires_at < ?`, s.db.timeArg(now)); err != nil {
+		return fmt.Errorf("purge expired authorizations: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO connection_authorizations (state_hash, connection_id, code_verifier, expires_at, created_at)
+		VALUES (?, ?, ?, ?, ?)`, h, connectionID, sealed, s.db.timeArg(expires), s.db.timeArg(now)); err != nil {
+		return fmt.Errorf("insert authorization: %w", err)
+	}
+	return tx.Commit()
+}
+
+// ConsumeAuthorization takes an authorization in flight by its state and
+// deletes it, so a state works once. Returns EINVALID for a state that is
+// unknown, already used or expired.
+func (s *ConnectionStore) ConsumeAuthorization(ctx context.Context, state string) (connectionID, verifier string, err error) {
+	h := stateHash(state)
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	defer tx.Rollback()
+	var sealed string
+	var expires time.Time
+	err = tx.QueryRowContext(ctx, `SELECT connection_id, code_verifier, expires_at FROM connection_authorizations WHERE state_hash = ?`, h).
+		Scan(&connectionID, &sealed, scanTime{&expires})
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", scorebridge.FieldErrorf("state", "This authorization answer does not match one the center started, or it was already used. Start the authorization again from the connection page.")
+	} else if err != nil {
+		return "", "", fmt.Errorf("read authorization: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM connection_authorizations WHERE state_hash = ?`, h); err != nil {
+		return "", "", fmt.Errorf("delete authorization: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return "", "", fmt.Errorf("commit: %w", err)
+	}
+	if !s.db.now().Before(expires) {
+		return "", "", scorebridge.FieldErrorf("state", "This authorization took too long and expired. Start the authorization again from the connection page.")
+	}
+	verifier, err = s.box.Open(sealed, sealPurpose("connection_authorizations", h, "code_verifier"))
+	if err != nil {
+		return "", "", err
+	}
+	return connectionID, verifier, nil
+}
+
+// connectionUpdated turns an UPDATE that matched no row into ENOTFOUND.
+func connectionUpdated(res sql.Result, err error, id string) error {
+	if err != nil {
+		return fmt.Errorf("update connection: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("update connection: %w", err)
+	}
+	if n == 0 {
+		return scorebridge.Errorf(scorebridge.ENOTFOUND, "Connection %q not found.", id)
+	}
+	return nil
+}
