@@ -190,7 +190,6 @@ func findConnection(ctx context.Context, tx *tx, id string) (*scorebridge.Connec
 	return c, &sealed, nil
 }
 
-
 func scanConnection(sc rowScanner, extra ...any) (*scorebridge.Connection, error) {
 	var c scorebridge.Connection
 	var lifespan int64
