@@ -1,0 +1,23 @@
+// Package snowsim is a ServiceNow instance simulator: an http.Handler that
+// behaves like a fresh instance as ServiceNow documents it (Table API,
+// Aggregate API, Batch API, encoded queries, Basic authentication, ACLs,
+// choice lists, journal fields), for demos and for every integration test of
+// scorebridge.
+//
+// The documentation is the specification. Where the simulator and ServiceNow's
+// documentation disagree, the simulator is wrong.
+//
+// Layout: instance.go holds the Instance and its request pipeline
+// (authenticate, then hooks such as rate limits, then authorize, then the
+// handler); schema.go the tables and fields; records.go the record store and
+// business rules; query.go encoded queries; display.go how values render;
+// table_api.go, stats.go and batch.go the REST APIs; auth_basic.go and acl.go
+// who may do what; seed.go the data of a fresh instance; persist.go the
+// optional state file.
+//
+// Time zone: a fresh instance's system time zone (sys_properties
+// glide.sys.default.tz) is America/Los_Angeles, and seeded users leave
+// sys_user.time_zone empty so they inherit it. Display values and
+// javascript:gs.dateGenerate(...) in encoded queries use the session user's
+// zone; stored values are UTC.
+package snowsim

@@ -1,0 +1,395 @@
+package snowsim
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// The Table API (c_TableAPI.md): /api/now/[v1|v2/]table/{table}[/{sys_id}].
+
+// MaxPayloadBytes is the largest REST request body an instance accepts
+// (KB0747638).
+const MaxPayloadBytes = 10485760
+
+// defaultLimit is sysparm_limit when the client gives none.
+const defaultLimit = 10000
+
+// tableParams are the sysparm_* parameters of a Table API request.
+type tableParams struct {
+	query             string
+	fields            []string
+	limit, offset     int
+	display           string
+	excludeRefLink    bool
+	inputDisplayValue bool
+	noCount           bool
+	suppressPaging    bool
+}
+
+func parseTableParams(r *http.Request) tableParams {
+	q := r.URL.Query()
+	p := tableParams{
+		query:             q.Get("sysparm_query"),
+		limit:             defaultLimit,
+		display:           parseDisplayMode(q.Get("sysparm_display_value")),
+		excludeRefLink:    isTrue(q.Get("sysparm_exclude_reference_link")),
+		inputDisplayValue: isTrue(q.Get("sysparm_input_display_value")),
+		noCount:           isTrue(q.Get("sysparm_no_count")),
+		suppressPaging:    isTrue(q.Get("sysparm_suppress_pagination_header")),
+	}
+	if f := q.Get("sysparm_fields"); f != "" {
+		p.fields = []string{}
+		for _, name := range strings.Split(f, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				p.fields = append(p.fields, name)
+			}
+		}
+	}
+	if n, err := strconv.Atoi(q.Get("sysparm_limit")); err == nil && n > 0 {
+		p.limit = n
+	}
+	if n, err := strconv.Atoi(q.Get("sysparm_offset")); err == nil && n > 0 {
+		p.offset = n
+	}
+	return p
+}
+
+func isTrue(v string) bool { return strings.EqualFold(v, "true") }
+
+// baseURL is the instance URL for links: Options.BaseURL, or the request's
+// scheme and host.
+func (in *Instance) baseURL(r *http.Request) string {
+	if in.opts.BaseURL != "" {
+		return in.opts.BaseURL
+	}
+	scheme := "http"
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func (in *Instance) renderOpts(r *http.Request, p tableParams, s *Session) renderOptions {
+	return renderOptions{display: p.display, excludeRefLink: p.excludeRefLink, fields: p.fields, baseURL: in.baseURL(r), loc: s.Location}
+}
+
+// acceptsJSON reports whether the Accept header allows a JSON answer.
+func acceptsJSON(r *http.Request) bool {
+	a := r.Header.Get("Accept")
+	if a == "" {
+		return true
+	}
+	for _, part := range strings.Split(a, ",") {
+		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		if mt == "*/*" || mt == "application/*" || mt == "application/json" || strings.HasSuffix(mt, "+json") {
+			return true
+		}
+	}
+	return false
+}
+
+func errNotAcceptable() *APIError {
+	return &APIError{Status: http.StatusNotAcceptable, Message: "Not Acceptable", Detail: "The endpoint does not support the response format specified in the request Accept header"}
+}
+
+// readBody reads a JSON object body as field values. It refuses what
+// ServiceNow refuses: bodies over MaxPayloadBytes, media types other than
+// JSON, and anything that is not a JSON object.
+func readBody(r *http.Request) (map[string]string, *APIError) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return nil, &APIError{Status: http.StatusUnsupportedMediaType, Message: "Unsupported Media Type",
+				Detail: fmt.Sprintf("Content-Type %q is not supported; send application/json", ct)}
+		}
+	}
+	if r.ContentLength > MaxPayloadBytes {
+		return nil, errLargePayload(r.ContentLength)
+	}
+	raw, err := io.ReadAll(io.LimitReader(r.Body, MaxPayloadBytes+1))
+	if err != nil {
+		return nil, errBadJSON("Unable to read the request body")
+	}
+	if len(raw) > MaxPayloadBytes {
+		return nil, errLargePayload(int64(len(raw)))
+	}
+	return decodeFields(raw)
+}
+
+func errLargePayload(n int64) *APIError {
+	return &APIError{Status: http.StatusRequestEntityTooLarge, Message: "Exception while reading request",
+		Detail: fmt.Sprintf("Rejected large REST payload with content-length = %d bytes. Max allowed: %d bytes.", n, MaxPayloadBytes)}
+}
+
+// decodeFields turns a JSON object into field values the way the platform
+// coerces them: numbers and booleans become their text, null becomes "", a
+// {"value": ...} object (as GET returns references) gives its value.
+func decodeFields(raw []byte) (map[string]string, *APIError) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, errBadJSON("The payload is not valid JSON.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil {
+		return nil, errBadJSON("The payload is not valid JSON.")
+	}
+	if dec.More() {
+		return nil, errBadJSON("The payload is not valid JSON.")
+	}
+	if obj == nil {
+		return nil, errBadJSON("The payload is not valid JSON.")
+	}
+	out := make(map[string]string, len(obj))
+	for k, v := range obj {
+		out[k] = fieldText(v)
+	}
+	return out, nil
+}
+
+func fieldText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	case bool:
+		return strconv.FormatBool(x)
+	case map[string]any:
+		if val, ok := x["value"]; ok {
+			return fieldText(val)
+		}
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// tableCollection serves GET (list) and POST on /table/{table}.
+func (in *Instance) tableCollection(w http.ResponseWriter, r *http.Request, s *Session) {
+	if !acceptsJSON(r) {
+		writeError(w, errNotAcceptable())
+		return
+	}
+	switch r.Method {
+	case http.MethodGet:
+		in.tableList(w, r, s)
+	case http.MethodPost:
+		in.tableInsert(w, r, s)
+	default:
+		writeError(w, errMethod())
+	}
+}
+
+// tableRecord serves GET, PUT, PATCH and DELETE on /table/{table}/{sys_id}.
+func (in *Instance) tableRecord(w http.ResponseWriter, r *http.Request, s *Session) {
+	if !acceptsJSON(r) {
+		writeError(w, errNotAcceptable())
+		return
+	}
+	switch r.Method {
+	case http.MethodGet:
+		in.tableGet(w, r, s)
+	case http.MethodPut, http.MethodPatch:
+		in.tableUpdate(w, r, s)
+	case http.MethodDelete:
+		in.tableDelete(w, r, s)
+	default:
+		writeError(w, errMethod())
+	}
+}
+
+func (in *Instance) tableList(w http.ResponseWriter, r *http.Request, s *Session) {
+	name := r.PathValue("table")
+	p := parseTableParams(r)
+	in.mu.RLock()
+	t, aerr := in.table(name)
+	if aerr == nil {
+		aerr = in.authorize(s, name, opRead, true)
+	}
+	if aerr != nil {
+		in.mu.RUnlock()
+		writeError(w, aerr)
+		return
+	}
+	rows, total := in.selectLocked(t, p.query, s, p.offset, p.limit)
+	ro := in.renderOpts(r, p, s)
+	result := make([]map[string]any, 0, len(rows))
+	for _, rec := range rows {
+		result = append(result, in.renderLocked(t, rec, ro))
+	}
+	in.mu.RUnlock()
+	if !p.noCount {
+		w.Header().Set("X-Total-Count", strconv.Itoa(total))
+	}
+	if !p.suppressPaging {
+		if link := paginationLink(in.baseURL(r)+r.URL.Path, r.URL.RawQuery, p, total, len(rows)); link != "" {
+			w.Header().Set("Link", link)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"result": result})
+}
+
+// paginationLink builds the Link header: rel first, prev, next and last URLs
+// that repeat every parameter of the request and change only sysparm_offset.
+// Without a count (sysparm_no_count) there is no last, and next is offered
+// when the page came back full.
+func paginationLink(base, rawQuery string, p tableParams, total, returned int) string {
+	var params []string
+	hasLimit := false
+	for _, kv := range strings.Split(rawQuery, "&") {
+		if kv == "" {
+			continue
+		}
+		key, _, _ := strings.Cut(kv, "=")
+		if k, err := url.QueryUnescape(key); err == nil {
+			key = k
+		}
+		switch key {
+		case "sysparm_offset":
+			continue
+		case "sysparm_limit":
+			hasLimit = true
+			kv = "sysparm_limit=" + strconv.Itoa(p.limit)
+		}
+		params = append(params, kv)
+	}
+	if !hasLimit {
+		params = append(params, "sysparm_limit="+strconv.Itoa(p.limit))
+	}
+	at := func(offset int, rel string) string {
+		q := append(append([]string{}, params...), "sysparm_offset="+strconv.Itoa(offset))
+		return "<" + base + "?" + strings.Join(q, "&") + `>;rel="` + rel + `"`
+	}
+	links := []string{at(0, "first")}
+	if p.offset > 0 {
+		links = append(links, at(max(0, p.offset-p.limit), "prev"))
+	}
+	if p.noCount {
+		if returned >= p.limit {
+			links = append(links, at(p.offset+p.limit, "next"))
+		}
+		return strings.Join(links, ",")
+	}
+	if p.offset+p.limit < total {
+		links = append(links, at(p.offset+p.limit, "next"))
+	}
+	last := 0
+	if total > 0 {
+		last = ((total - 1) / p.limit) * p.limit
+	}
+	links = append(links, at(last, "last"))
+	return strings.Join(links, ",")
+}
+
+func (in *Instance) tableGet(w http.ResponseWriter, r *http.Request, s *Session) {
+	name, id := r.PathValue("table"), r.PathValue("sys_id")
+	p := parseTableParams(r)
+	in.mu.RLock()
+	defer in.mu.RUnlock()
+	t, aerr := in.table(name)
+	if aerr == nil {
+		aerr = in.authorize(s, name, opRead, false)
+	}
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	rec, ok := in.getLocked(t, id)
+	if !ok {
+		writeError(w, errNoRecord())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"result": in.renderLocked(t, rec, in.renderOpts(r, p, s))})
+}
+
+func (in *Instance) tableInsert(w http.ResponseWriter, r *http.Request, s *Session) {
+	name := r.PathValue("table")
+	p := parseTableParams(r)
+	if aerr := in.checkTable(s, name, opCreate); aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	values, aerr := readBody(r)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	rec, err := in.insert(s, name, values, writeOptions{inputDisplayValue: p.inputDisplayValue})
+	if err != nil {
+		writeError(w, asAPIError(err))
+		return
+	}
+	w.Header().Set("Location", in.baseURL(r)+strings.TrimSuffix(r.URL.Path, "/")+"/"+rec["sys_id"])
+	in.writeRecord(w, r, s, name, rec["sys_id"], p, http.StatusCreated)
+}
+
+func (in *Instance) tableUpdate(w http.ResponseWriter, r *http.Request, s *Session) {
+	name, id := r.PathValue("table"), r.PathValue("sys_id")
+	p := parseTableParams(r)
+	if aerr := in.checkTable(s, name, opWrite); aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	values, aerr := readBody(r)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	if _, err := in.update(s, name, id, values, writeOptions{inputDisplayValue: p.inputDisplayValue}); err != nil {
+		writeError(w, asAPIError(err))
+		return
+	}
+	in.writeRecord(w, r, s, name, id, p, http.StatusOK)
+}
+
+func (in *Instance) tableDelete(w http.ResponseWriter, r *http.Request, s *Session) {
+	name, id := r.PathValue("table"), r.PathValue("sys_id")
+	if aerr := in.checkTable(s, name, opDelete); aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	if err := in.delete(name, id); err != nil {
+		writeError(w, asAPIError(err))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// checkTable validates the table name, then the ACL.
+func (in *Instance) checkTable(s *Session, name, op string) *APIError {
+	if _, ok := in.tables[name]; !ok {
+		return errInvalidTable(name)
+	}
+	return in.authorize(s, name, op, false)
+}
+
+// writeRecord answers with the whole record as stored, rendered with the
+// request's display parameters.
+func (in *Instance) writeRecord(w http.ResponseWriter, r *http.Request, s *Session, table, id string, p tableParams, status int) {
+	in.mu.RLock()
+	t := in.tables[table]
+	rec, ok := in.getLocked(t, id)
+	var body map[string]any
+	if ok {
+		body = in.renderLocked(t, rec, in.renderOpts(r, p, s))
+	}
+	in.mu.RUnlock()
+	if !ok {
+		// Deleted between the write and the answer by another request.
+		writeError(w, errNoRecord())
+		return
+	}
+	writeJSON(w, status, map[string]any{"result": body})
+}
