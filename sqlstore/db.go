@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -85,9 +87,17 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	sqldb.SetMaxOpenConns(1)
 	if err := sqldb.PingContext(ctx); err != nil {
 		sqldb.Close()
+		if dir := filepath.Dir(path); !isDir(dir) {
+			return nil, fmt.Errorf("open sqlite database %q: directory %q does not exist: %w", path, dir, err)
+		}
 		return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
 	}
 	return &DB{SQL: sqldb, Dialect: DialectSQLite, Now: utcNow}, nil
+}
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }
 
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
