@@ -1,0 +1,277 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/scorebridge/scorebridge"
+	"github.com/scorebridge/scorebridge/sqlstore"
+)
+
+// QueueTickets is the River queue ticket jobs run on.
+const QueueTickets = "tickets"
+
+// Config holds what a Runner needs. DB, Instances, Recommendations and
+// Logger are required.
+type Config struct {
+	DB              *sqlstore.DB
+	Instances       scorebridge.InstanceSource
+	Recommendations scorebridge.RecommendationService
+	Logger          *slog.Logger
+
+	// CenterURL is the center's address as a ServiceNow user reaches it,
+	// for the link back to the action in each ticket. Default
+	// http://127.0.0.1:8080.
+	CenterURL string
+	// RequestsPerSecond paces the requests to each instance, so a rate
+	// limit the instance is known to enforce is not overrun. 0 means the
+	// default, 20; a negative value turns pacing off.
+	RequestsPerSecond float64
+	// Workers is how many ticket jobs run at once in this process.
+	// Default 20.
+	Workers int
+	// MaxAttempts is how many times a ticket job runs before the ticket is
+	// marked failed; snoozes (rate limits, authorization) do not count.
+	// Default 25.
+	MaxAttempts int
+	// MaxBackoff caps the wait between attempts. Default 5 minutes.
+	MaxBackoff time.Duration
+	// AuthorizationWait is how long a ticket waits before checking again
+	// whether a connection that needs authorizing has been authorized.
+	// Default 1 minute.
+	AuthorizationWait time.Duration
+	// RequestTimeout bounds one call to the instance; ServiceNow itself
+	// cancels Table API transactions after 60 s. Default 60 seconds.
+	RequestTimeout time.Duration
+	// PollInterval is how often idle workers look for new jobs (SQLite has
+	// no notifications). Default 100 ms, River's least.
+	PollInterval time.Duration
+	// Now is the clock for due-date checks. Default time.Now.
+	Now func() time.Time
+}
+
+func (c *Config) validate() error {
+	switch {
+	case c.DB == nil:
+		return errors.New("jobs: Config.DB is required")
+	case c.Instances == nil:
+		return errors.New("jobs: Config.Instances is required")
+	case c.Recommendations == nil:
+		return errors.New("jobs: Config.Recommendations is required")
+	case c.Logger == nil:
+		return errors.New("jobs: Config.Logger is required")
+	}
+	if c.CenterURL == "" {
+		c.CenterURL = "http://127.0.0.1:8080"
+	}
+	c.CenterURL = strings.TrimRight(c.CenterURL, "/")
+	if c.RequestsPerSecond == 0 {
+		c.RequestsPerSecond = 20
+	}
+	if c.Workers <= 0 {
+		c.Workers = 20
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 25
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = 5 * time.Minute
+	}
+	if c.AuthorizationWait <= 0 {
+		c.AuthorizationWait = time.Minute
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 60 * time.Second
+	}
+	if c.PollInterval < river.FetchCooldownDefault {
+		c.PollInterval = river.FetchCooldownDefault
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+// Runner owns the River client and the ticket service built on it. It
+// starts no goroutines until Start; Stop is safe to call more than once.
+type Runner struct {
+	cfg     Config
+	store   *sqlstore.TicketStore
+	tickets *TicketService
+
+	// Exactly one of these is set, by dialect.
+	sqlite *river.Client[*sql.Tx]
+	pg     *river.Client[pgx.Tx]
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// New migrates River's tables in cfg.DB and returns a runner ready to
+// start. Tickets can be created before Start; they are sent once it runs.
+func New(ctx context.Context, cfg Config) (*Runner, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	r := &Runner{cfg: cfg, store: sqlstore.NewTicketStore(cfg.DB)}
+	sender := &sender{
+		store:     r.store,
+		instances: cfg.Instances,
+		pacers:    &pacers{perSecond: max(cfg.RequestsPerSecond, 0)},
+		logger:    cfg.Logger,
+		centerURL: cfg.CenterURL,
+		authWait:  cfg.AuthorizationWait,
+		timeout:   cfg.RequestTimeout,
+	}
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, &ticketWorker{sender: sender}); err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	rc := &river.Config{
+		Logger:            cfg.Logger,
+		Queues:            map[string]river.QueueConfig{QueueTickets: {MaxWorkers: cfg.Workers}},
+		Workers:           workers,
+		MaxAttempts:       cfg.MaxAttempts,
+		RetryPolicy:       retryPolicy{max: cfg.MaxBackoff},
+		FetchCooldown:     river.FetchCooldownDefault,
+		FetchPollInterval: cfg.PollInterval,
+		// A job holds at most a few paced calls; the margin covers the
+		// wait in the pacer behind other workers.
+		JobTimeout: 3*cfg.RequestTimeout + time.Minute,
+	}
+	var err error
+	switch cfg.DB.Dialect {
+	case sqlstore.DialectPostgres:
+		r.pg, err = newClient(ctx, riverpgxv5.New(cfg.DB.Pool), rc)
+	default:
+		r.sqlite, err = newClient(ctx, riversqlite.New(cfg.DB.SQL), rc)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.tickets = &TicketService{
+		store:   r.store,
+		recs:    cfg.Recommendations,
+		enqueue: r.enqueueTickets,
+		now:     cfg.Now,
+	}
+	return r, nil
+}
+
+func newClient[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], rc *river.Config) (*river.Client[TTx], error) {
+	m, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: rc.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: River migrations: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return nil, fmt.Errorf("jobs: apply River migrations: %w", err)
+	}
+	c, err := river.NewClient(driver, rc)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: River client: %w", err)
+	}
+	return c, nil
+}
+
+// Tickets returns the ticket service.
+func (r *Runner) Tickets() *TicketService { return r.tickets }
+
+// Start starts working jobs until ctx ends or Stop is called.
+func (r *Runner) Start(ctx context.Context) error {
+	if r.sqlite != nil {
+		if err := r.rescueInterrupted(ctx); err != nil {
+			return err
+		}
+		return r.sqlite.Start(ctx)
+	}
+	return r.pg.Start(ctx)
+}
+
+// Stop waits for running jobs to finish, up to ctx's deadline, then
+// cancels them; their tickets are picked up again on the next start.
+func (r *Runner) Stop(ctx context.Context) error {
+	r.stopOnce.Do(func() {
+		var err error
+		if r.sqlite != nil {
+			err = r.sqlite.Stop(ctx)
+			if errors.Is(err, context.DeadlineExceeded) {
+				err = r.sqlite.StopAndCancel(context.WithoutCancel(ctx))
+			}
+		} else {
+			err = r.pg.Stop(ctx)
+			if errors.Is(err, context.DeadlineExceeded) {
+				err = r.pg.StopAndCancel(context.WithoutCancel(ctx))
+			}
+		}
+		r.stopErr = err
+	})
+	return r.stopErr
+}
+
+// enqueueTickets inserts one ticket job per id in tx.
+func (r *Runner) enqueueTickets(ctx context.Context, tx sqlstore.TicketTx, ids []string) error {
+	params := make([]river.InsertManyParams, len(ids))
+	for i, id := range ids {
+		params[i] = river.InsertManyParams{Args: CreateTicketArgs{TicketID: id}}
+	}
+	var err error
+	if tx.PGX != nil {
+		_, err = r.pg.InsertManyTx(ctx, tx.PGX, params)
+	} else {
+		_, err = r.sqlite.InsertManyTx(ctx, tx.SQL, params)
+	}
+	if err != nil {
+		return fmt.Errorf("queue ticket jobs: %w", err)
+	}
+	return nil
+}
+
+// rescueInterrupted makes jobs left running by a process that died
+// (killed, power loss) available again at once. The embedded SQLite mode is
+// one process by design, so at start-up no job can really be running;
+// River's own rescuer would wait for its RescueStuckJobsAfter (an hour) and
+// for leader election. The ticket job is safe to run again: it looks up the
+// correlation id before creating anything.
+func (r *Runner) rescueInterrupted(ctx context.Context) error {
+	exec := r.sqlite.Driver().GetExecutor()
+	now := time.Now().UTC()
+	for {
+		stuck, err := exec.JobGetStuck(ctx, &riverdriver.JobGetStuckParams{Max: 1000, StuckHorizon: now.Add(time.Second)})
+		if err != nil {
+			return fmt.Errorf("jobs: find interrupted jobs: %w", err)
+		}
+		if len(stuck) == 0 {
+			return nil
+		}
+		p := &riverdriver.JobRescueManyParams{StuckHorizon: now.Add(time.Second)}
+		for _, j := range stuck {
+			attemptErr, _ := json.Marshal(rivertype.AttemptError{At: now, Attempt: j.Attempt, Error: "interrupted: scorebridge stopped while the job ran"})
+			p.ID = append(p.ID, j.ID)
+			p.Error = append(p.Error, attemptErr)
+			p.FinalizedAt = append(p.FinalizedAt, nil)
+			p.ScheduledAt = append(p.ScheduledAt, now)
+			p.State = append(p.State, string(rivertype.JobStateRetryable))
+		}
+		if _, err := exec.JobRescueMany(ctx, p); err != nil {
+			return fmt.Errorf("jobs: make interrupted jobs available: %w", err)
+		}
+		r.cfg.Logger.Info("jobs interrupted by the last stop are queued again", "jobs", len(stuck))
+		if len(stuck) < 1000 {
+			return nil
+		}
+	}
+}
