@@ -73,7 +73,7 @@ func TestPagesRender(t *testing.T) {
 
 	home := b.get(t, "/").wantStatus(t, http.StatusOK)
 	home.wantContains(t, "Secure Score", "Score by category", "Do you use ServiceNow?", `href="/connections"`, "Connect to ServiceNow",
-		"Top improvement actions", "<polyline", "Last 1 daily snapshots")
+		"Top improvement actions", "<polyline", "(1 snapshot)")
 	for _, c := range scorebridge.Categories {
 		home.wantContains(t, `href="/actions?category=`+string(c)+`"`)
 	}

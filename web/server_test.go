@@ -119,6 +119,10 @@ func TestRoles(t *testing.T) {
 	reader.sendJSON(t, http.MethodPost, "/api/v1/recommendations", `{"title":"x","category":"Data"}`).wantStatus(t, http.StatusForbidden)
 	reader.postForm(t, "/actions/"+rec.ID+"/state", url.Values{"state": {"planned"}}).wantStatus(t, http.StatusForbidden)
 	reader.get(t, "/actions/new").wantStatus(t, http.StatusForbidden)
+	// Pages offer a reader only what a reader can do.
+	reader.get(t, "/actions").wantNotContains(t, `href="/actions/new"`)
+	reader.get(t, "/actions/"+rec.ID).wantStatus(t, http.StatusOK).wantNotContains(t, "Change state", `/state"`)
+	reader.get(t, "/").wantContains(t, `<span class="who" title="Role: reader">rita</span>`)
 
 	operator := setup(t, setupOptions{user: &scorebridge.User{ID: "o", Name: "omar", Role: scorebridge.RoleOperator}})
 	path := "/api/v1/recommendations/" + rec.ID

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/scorebridge/scorebridge"
 )
 
 //go:embed templates
@@ -64,7 +66,8 @@ func parseTemplates(fsys fs.FS, funcs template.FuncMap) (*templateSet, error) {
 
 // render executes a page into a buffer first, so a failing template gives a
 // clean error page rather than half a page with a 200 status.
-func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, data pageData) {
+	data.base().User = scorebridge.UserFromContext(r.Context())
 	t, ok := s.templates.pages[page]
 	if !ok {
 		s.renderFailed(w, r, fmt.Errorf("no page template %q", page))
@@ -88,14 +91,25 @@ func (s *Server) renderFailed(w http.ResponseWriter, r *http.Request, err error)
 	http.Error(w, "Internal error.", http.StatusInternalServerError)
 }
 
+// pageData is the data of any page: it embeds pageBase.
+type pageData interface{ base() *pageBase }
+
 // pageBase is what the layout needs from every page.
 type pageBase struct {
+	// User is the acting user, shown in the header; render sets it.
+	User  *scorebridge.User
 	Title string
 	// Nav names the header link to highlight: home, actions or connections.
 	Nav string
 	// Notice is a one-line confirmation shown above the content.
 	Notice string
 }
+
+func (p *pageBase) base() *pageBase { return p }
+
+// Can reports whether the acting user holds at least role, so a page shows
+// only the buttons that would work (the routes enforce it regardless).
+func (p *pageBase) Can(role string) bool { return hasRole(p.User, role) }
 
 // errorPage shows an error to a person.
 type errorPage struct {
