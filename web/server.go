@@ -1,6 +1,19 @@
 // Package web serves scorebridge over HTTP: the server-rendered pages, the
 // JSON API under /api/v1 and /healthz. Handlers parse and validate input,
 // call a domain service and respond; they hold no business rules.
+//
+// Wiring, as cmd/scorebridge does it:
+//
+//	db, _ := sqlstore.Open(ctx, dsn)
+//	srv, err := web.NewServer(web.Config{
+//		Recommendations: sqlstore.NewRecommendationService(db),
+//		Scores:          sqlstore.NewScoreService(db),
+//		Logger:          logger,
+//	})
+//	httpServer := &http.Server{Addr: addr, Handler: srv.Handler()}
+//
+// Every route is listed with the role it needs in routes.go; the JSON API's
+// shapes are described in API.md.
 package web
 
 import (
