@@ -122,7 +122,8 @@ func (s *RecommendationService) FindRecommendations(ctx context.Context, filter 
 		case scorebridge.SortImpact:
 			where, args = append(where, "(impact < ? OR (impact = ? AND id > ?))"), append(args, c.Impact, c.Impact, c.ID)
 		case scorebridge.SortTitle:
-			where, args = append(where, "(title_key > ? OR (title_key = ? AND id > ?))"), append(args, c.Title, c.Title, c.ID)
+			// Both keys ascend, so a row value comparison, which an index serves directly.
+			where, args = append(where, "(title_key, id) > (?, ?)"), append(args, c.Title, c.ID)
 		case scorebridge.SortUpdated:
 			t := s.db.timeArg(c.Updated)
 			where, args = append(where, "(updated_at < ? OR (updated_at = ? AND id > ?))"), append(args, t, t, c.ID)
