@@ -28,6 +28,9 @@ type Options struct {
 	// Scope is the application scope named in the cross-scope refusal
 	// message. Default "x_scorebridge".
 	Scope string
+	// Knobs configure the parts beyond the core: OAuth, logins, rate limits,
+	// faults and notifications (knobs.go).
+	Knobs Knobs
 }
 
 // Instance is one simulated ServiceNow instance. It is an http.Handler and is
@@ -42,6 +45,10 @@ type Instance struct {
 	byID     map[string]Record     // every record of every table, by sys_id
 	counters map[string]int        // last number used, by number prefix
 	version  uint64                // bumped on every write; persistence compares it
+
+	// ext is the state of the parts beyond the core (knobs.go), set by
+	// their extension while New runs.
+	ext *extState
 
 	crossScopeBlocked atomic.Bool
 	dataPolicy        atomic.Bool
@@ -112,6 +119,9 @@ func New(opts Options) (*Instance, error) {
 		opts.Scope = "x_scorebridge"
 	}
 	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
+	if err := opts.Knobs.validate(); err != nil {
+		return nil, err
+	}
 	in := &Instance{
 		opts:     opts,
 		clock:    func() time.Time { return opts.Clock().UTC() },
