@@ -86,6 +86,8 @@ func ParseEncodedQuery(s string) *Query {
 			}
 		case strings.HasPrefix(part, "GROUPBY"):
 			// Meaningful to the Aggregate API only; a list ignores it.
+		case part == "OR":
+			// An OR with nothing after it adds no term.
 		case strings.HasPrefix(part, "OR") && len(group) > 0:
 			last := len(group) - 1
 			group[last] = append(group[last], parseTerm(part[2:]))
@@ -173,7 +175,16 @@ func (q *Query) String() string {
 
 func (t Term) encode() string {
 	if t.Op == "" {
-		return escapeQuery(t.Raw)
+		// An unreadable term that starts like a keyword is written with a
+		// leading "!" so that it reads back as the same unreadable term.
+		raw := t.Raw
+		for _, kw := range []string{"OR", "NQ", "EQ", "GROUPBY"} {
+			if strings.HasPrefix(raw, kw) {
+				raw = "!" + raw
+				break
+			}
+		}
+		return escapeQuery(raw)
 	}
 	return t.Field + t.Op + escapeQuery(t.Value)
 }
