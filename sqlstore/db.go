@@ -27,6 +27,9 @@ const (
 // holding the write lock before it fails with "database is locked".
 const sqliteBusyTimeout = 5 * time.Second
 
+// postgresConnectTimeout applies when the URL sets no connect_timeout.
+const postgresConnectTimeout = 10 * time.Second
+
 // DB is an open scorebridge database with its schema up to date.
 type DB struct {
 	// SQL is the database/sql handle every store uses.
@@ -105,6 +108,10 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		// pgx redacts the password in its parse errors.
 		return nil, fmt.Errorf("open postgres database: bad URL: %w", err)
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// An address that drops packets should fail start-up, not hang it.
+		cfg.ConnConfig.ConnectTimeout = postgresConnectTimeout
 	}
 	where := fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

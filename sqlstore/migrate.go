@@ -13,6 +13,8 @@ import (
 
 // migrationFS holds each dialect's migrations, named NNNN_what.sql. Both
 // dialects carry the same numbers so a version means the same schema on each.
+// A new migration takes a number above every existing one: a database only
+// records how far it got, so a number slotted in below would never run.
 //
 //go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrationFS embed.FS

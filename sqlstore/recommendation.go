@@ -81,6 +81,10 @@ func (s *RecommendationService) UpdateRecommendation(ctx context.Context, id str
 	}
 	r := *old
 	upd.Apply(&r)
+	// "identity" names the category it already has: not a change.
+	if c, ok := scorebridge.ParseCategory(string(r.Category)); ok {
+		r.Category = c
+	}
 	if r.Source != scorebridge.SourceUser && !onlyStateOrScoreChanged(old, &r) {
 		return nil, scorebridge.Errorf(scorebridge.EFORBIDDEN, "%s: only its state and current score may change.", r.Source.Label())
 	}
@@ -175,7 +179,8 @@ func (s *RecommendationService) FindStateChanges(ctx context.Context, id string)
 
 // SeedRecommendations stores the actions whose ids are not there yet and
 // leaves the others, and their states, untouched. Every action is validated
-// first, so one bad action stores none. It returns how many were added.
+// first, so one bad action stores none. It returns how many were added and
+// fills in CreatedBy and the timestamps of those.
 func (s *RecommendationService) SeedRecommendations(ctx context.Context, recs []*scorebridge.Recommendation) (int, error) {
 	for i, r := range recs {
 		if r == nil {
@@ -198,6 +203,8 @@ func (s *RecommendationService) SeedRecommendations(ctx context.Context, recs []
 	actor, now := scorebridge.ActorFromContext(ctx), s.db.now()
 	n := 0
 	for _, r := range recs {
+		// Only the actions added get their creator and timestamps filled in.
+		saved := *r
 		r.CreatedBy, r.CreatedAt, r.UpdatedAt = actor, now, now
 		added, err := insertRecommendation(ctx, tx, r)
 		if err != nil {
@@ -205,6 +212,8 @@ func (s *RecommendationService) SeedRecommendations(ctx context.Context, recs []
 		}
 		if added {
 			n++
+		} else {
+			r.CreatedBy, r.CreatedAt, r.UpdatedAt = saved.CreatedBy, saved.CreatedAt, saved.UpdatedAt
 		}
 	}
 	if err := tx.Commit(); err != nil {

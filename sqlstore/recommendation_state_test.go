@@ -108,7 +108,8 @@ func TestRecommendation_MicrosoftIsReadOnly(t *testing.T) {
 
 		// State and current score may change; fields sent unchanged are fine.
 		got, err := s.UpdateRecommendation(ctx, ms.ID, scorebridge.RecommendationUpdate{
-			State: ptr(scorebridge.StateThirdParty), CurrentScore: ptr(7.0), Title: ptr(ms.Title)})
+			State: ptr(scorebridge.StateThirdParty), CurrentScore: ptr(7.0), Title: ptr(ms.Title),
+			Category: ptr(scorebridge.Category("IDENTITY"))})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,9 +222,17 @@ func TestRecommendation_Seed(t *testing.T) {
 		}
 
 		for i, want := range []int{1, 0} {
-			n, err := s.SeedRecommendations(ctx, catalog())
+			batch := catalog()
+			n, err := s.SeedRecommendations(ctx, batch)
 			if err != nil || n != want {
 				t.Fatalf("seed %d: added %d, %v; want %d", i+2, n, err, want)
+			}
+			// Only what was added is marked as created now.
+			if batch[0].CreatedBy != "" || !batch[0].CreatedAt.IsZero() {
+				t.Fatalf("seed %d: existing a marked created by %q at %v", i+2, batch[0].CreatedBy, batch[0].CreatedAt)
+			}
+			if want == 1 && batch[2].CreatedBy != "importer" {
+				t.Fatalf("seed %d: added c marked created by %q", i+2, batch[2].CreatedBy)
 			}
 		}
 		a, err := s.FindRecommendationByID(ctx, "a")
