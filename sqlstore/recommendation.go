@@ -75,7 +75,7 @@ func (s *RecommendationService) UpdateRecommendation(ctx context.Context, id str
 	}
 	defer tx.Rollback()
 
-	old, err := findRecommendationByID(ctx, tx, id)
+	old, err := lockRecommendationByID(ctx, tx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +126,7 @@ func (s *RecommendationService) DeleteRecommendation(ctx context.Context, id str
 	}
 	defer tx.Rollback()
 
-	r, err := findRecommendationByID(ctx, tx, id)
+	r, err := lockRecommendationByID(ctx, tx, id)
 	if err != nil {
 		return err
 	}
@@ -284,7 +284,24 @@ func scanRecommendation(row rowScanner) (*scorebridge.Recommendation, error) {
 }
 
 func findRecommendationByID(ctx context.Context, tx *tx, id string) (*scorebridge.Recommendation, error) {
-	r, err := scanRecommendation(tx.QueryRowContext(ctx, `SELECT `+recommendationColumns+` FROM recommendations WHERE id = ?`, id))
+	return selectRecommendationByID(ctx, tx, id, "")
+}
+
+// lockRecommendationByID reads an action the transaction is about to change.
+// On PostgreSQL the row stays locked until the end of the transaction, so two
+// replicas changing the same action take turns and the history never shows
+// two changes from the same state; a SQLite write transaction already holds
+// the database's one write lock.
+func lockRecommendationByID(ctx context.Context, tx *tx, id string) (*scorebridge.Recommendation, error) {
+	lock := ""
+	if tx.db.Dialect == DialectPostgres {
+		lock = " FOR UPDATE"
+	}
+	return selectRecommendationByID(ctx, tx, id, lock)
+}
+
+func selectRecommendationByID(ctx context.Context, tx *tx, id, lock string) (*scorebridge.Recommendation, error) {
+	r, err := scanRecommendation(tx.QueryRowContext(ctx, `SELECT `+recommendationColumns+` FROM recommendations WHERE id = ?`+lock, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, scorebridge.Errorf(scorebridge.ENOTFOUND, "Recommendation %q not found.", id)
 	} else if err != nil {

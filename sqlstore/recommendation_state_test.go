@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -284,6 +285,57 @@ func TestRecommendation_RawBytesPreserved(t *testing.T) {
 		items, _, err := s.FindRecommendations(context.Background(), scorebridge.RecommendationFilter{Query: "seeded"})
 		if err != nil || len(items) != 1 || !bytes.Equal(items[0].Raw, raw) {
 			t.Fatalf("raw through FindRecommendations: %v, %v", items, err)
+		}
+	})
+}
+
+// Concurrent state changes to one action take turns: each recorded change
+// starts from the state the previous one left.
+func TestRecommendation_ConcurrentStateChanges(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		db, _ := openTest(t, b)
+		s := sqlstore.NewRecommendationService(db)
+		mustCreate(t, s, asUser("alice"), newRec("mfa"))
+
+		const workers, rounds = 4, 5
+		errs := make(chan error, workers)
+		for w := range workers {
+			go func() {
+				ctx := asUser(fmt.Sprintf("user%d", w))
+				for i := range rounds {
+					st := scorebridge.States[(w+i)%len(scorebridge.States)]
+					if _, err := s.UpdateRecommendation(ctx, "mfa", scorebridge.RecommendationUpdate{State: &st}); err != nil {
+						errs <- err
+						return
+					}
+				}
+				errs <- nil
+			}()
+		}
+		for range workers {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		hist, err := s.FindStateChanges(context.Background(), "mfa")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hist) == 0 {
+			t.Fatal("no history")
+		}
+		// Oldest first: a chain from to_address to the stored state.
+		from := scorebridge.StateToAddress
+		for i := len(hist) - 1; i >= 0; i-- {
+			c := hist[i]
+			if c.From != from || c.From == c.To {
+				t.Fatalf("change %d goes %s -> %s, but the state was %s", len(hist)-i, c.From, c.To, from)
+			}
+			from = c.To
+		}
+		r, err := s.FindRecommendationByID(context.Background(), "mfa")
+		if err != nil || r.State != from {
+			t.Fatalf("stored state %v (%v), history ends at %s", r, err, from)
 		}
 	})
 }
