@@ -1,0 +1,339 @@
+package connection
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/scorebridge/scorebridge"
+	"github.com/scorebridge/scorebridge/servicenow"
+	"github.com/scorebridge/scorebridge/sqlstore"
+)
+
+// Config configures a Service. Store and RedirectURL are required.
+type Config struct {
+	// Store keeps connections with their secrets sealed.
+	Store *sqlstore.ConnectionStore
+	// RedirectURL is the center's OAuth callback as the browser reaches it,
+	// e.g. https://scorebridge.example.org/connections/callback. It must be
+	// registered as the oauth_entity's Redirect URL.
+	RedirectURL string
+	// HTTP configures the client every instance is called with. Set
+	// AllowPrivate only for the simulator and tests on this machine.
+	HTTP servicenow.HTTPOptions
+	// Logger receives connection events; never a secret. Default: discard.
+	Logger *slog.Logger
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// RefreshMargin is how long before its expiry an access token is
+	// refreshed, so a call never leaves with a token that dies on the way.
+	// Default 2 minutes.
+	RefreshMargin time.Duration
+	// AuthorizationTTL is how long an authorization may take from the
+	// Authorize button to the callback. Default 10 minutes.
+	AuthorizationTTL time.Duration
+}
+
+func (c *Config) validate() error {
+	if c.Store == nil {
+		return errors.New("connection: Config.Store is required")
+	}
+	if c.RedirectURL == "" {
+		return errors.New("connection: Config.RedirectURL is required")
+	}
+	if !strings.HasPrefix(c.RedirectURL, "https://") && !strings.HasPrefix(c.RedirectURL, "http://") {
+		return fmt.Errorf("connection: Config.RedirectURL %q must be an absolute http(s) URL", c.RedirectURL)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.RefreshMargin <= 0 {
+		c.RefreshMargin = 2 * time.Minute
+	}
+	if c.AuthorizationTTL <= 0 {
+		c.AuthorizationTTL = 10 * time.Minute
+	}
+	return nil
+}
+
+// Service implements scorebridge.ConnectionService. It is safe for
+// concurrent use.
+type Service struct {
+	cfg   Config
+	store *sqlstore.ConnectionStore
+	log   *slog.Logger
+	http  *http.Client // unauthenticated, for token requests and probes
+
+	mu       sync.Mutex
+	sessions map[string]*session // by connection id
+}
+
+var _ scorebridge.ConnectionService = (*Service)(nil)
+
+// New returns a Service.
+func New(cfg Config) (*Service, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &Service{
+		cfg:      cfg,
+		store:    cfg.Store,
+		log:      cfg.Logger,
+		http:     servicenow.NewHTTPClient(cfg.HTTP),
+		sessions: map[string]*session{},
+	}, nil
+}
+
+// RedirectURL is the callback URL the oauth_entity must name.
+func (s *Service) RedirectURL() string { return s.cfg.RedirectURL }
+
+func (s *Service) now() time.Time { return s.cfg.Now() }
+
+// FindConnections returns every connection, the default first.
+func (s *Service) FindConnections(ctx context.Context) ([]*scorebridge.Connection, error) {
+	return s.store.FindConnections(ctx)
+}
+
+// FindConnectionByID returns a connection, the default when id is "".
+// Returns ENOTFOUND.
+func (s *Service) FindConnectionByID(ctx context.Context, id string) (*scorebridge.Connection, error) {
+	return s.store.FindConnectionByID(ctx, id)
+}
+
+// maxClientField caps the client id and secret an admin may paste.
+const maxClientField = 255
+
+// CreateConnection validates the input and stores a pending connection.
+// Returns EINVALID and ECONFLICT.
+func (s *Service) CreateConnection(ctx context.Context, in scorebridge.ConnectionCreate) (*scorebridge.Connection, error) {
+	base, err := s.parseInstance(in.Instance)
+	if err != nil {
+		return nil, err
+	}
+	clientID := strings.TrimSpace(in.ClientID)
+	switch {
+	case clientID == "":
+		return nil, scorebridge.FieldErrorf("clientId", "Give the client id of the Application Registry entry (System OAuth > Application Registry).")
+	case len(clientID) > maxClientField || strings.ContainsAny(clientID, " \t\r\n"):
+		return nil, scorebridge.FieldErrorf("clientId", "The client id must be one word of at most %d characters.", maxClientField)
+	case in.ClientSecret == "":
+		return nil, scorebridge.FieldErrorf("clientSecret", "Give the client secret of the Application Registry entry.")
+	case len(in.ClientSecret) > maxClientField:
+		return nil, scorebridge.FieldErrorf("clientSecret", "The client secret must be at most %d characters.", maxClientField)
+	}
+	c := &scorebridge.Connection{ID: newID(), InstanceURL: base, ClientID: clientID}
+	if err := s.store.CreateConnection(ctx, c, in.ClientSecret); err != nil {
+		return nil, err
+	}
+	s.log.Info("connection created", "connection", c.ID, "instance", c.InstanceURL, "actor", scorebridge.ActorFromContext(ctx))
+	return c, nil
+}
+
+// parseInstance validates what an admin typed as the instance.
+func (s *Service) parseInstance(input string) (string, error) {
+	base, err := servicenow.ParseInstanceURL(input, s.cfg.HTTP.AllowPrivate)
+	if err != nil {
+		return "", scorebridge.FieldErrorf("instance", "%s", err.Error())
+	}
+	return base, nil
+}
+
+// newID returns a random connection id.
+func newID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// newState returns a random OAuth state: 256 bits, so it cannot be guessed.
+func newState() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// AuthorizeURL starts an authorization and returns where the integration
+// user must go. Returns ENOTFOUND.
+func (s *Service) AuthorizeURL(ctx context.Context, id string) (string, error) {
+	if id == "" {
+		return "", scorebridge.Errorf(scorebridge.ENOTFOUND, "Connection \"\" not found.")
+	}
+	c, sec, err := s.store.FindConnectionSecrets(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	state, verifier := newState(), servicenow.NewVerifier()
+	if err := s.store.CreateAuthorization(ctx, c.ID, state, verifier, s.now().Add(s.cfg.AuthorizationTTL)); err != nil {
+		return "", err
+	}
+	return s.oauth(c, sec.ClientSecret).AuthCodeURL(state, verifier), nil
+}
+
+func (s *Service) oauth(c *scorebridge.Connection, clientSecret string) *servicenow.OAuthConfig {
+	return &servicenow.OAuthConfig{InstanceURL: c.InstanceURL, ClientID: c.ClientID, ClientSecret: clientSecret, RedirectURL: s.cfg.RedirectURL}
+}
+
+// CompleteAuthorization exchanges the callback's code. Returns EINVALID,
+// ECONFLICT, EUNAUTHORIZED and EUNAVAILABLE.
+func (s *Service) CompleteAuthorization(ctx context.Context, state, code string) (*scorebridge.Connection, error) {
+	return s.completeAuthorization(ctx, state, code, "")
+}
+
+// CompleteCallback is CompleteAuthorization for the callback's whole query:
+// it also understands error=access_denied (the user chose Deny).
+func (s *Service) CompleteCallback(ctx context.Context, state, code, oauthError string) (*scorebridge.Connection, error) {
+	return s.completeAuthorization(ctx, state, code, oauthError)
+}
+
+func (s *Service) completeAuthorization(ctx context.Context, state, code, oauthError string) (*scorebridge.Connection, error) {
+	if state == "" {
+		return nil, scorebridge.FieldErrorf("state", "The authorization answer has no state, so it cannot be matched to an authorization the center started. Start again from the connection page.")
+	}
+	// The state is consumed first, whatever happens next: a state works once.
+	id, verifier, err := s.store.ConsumeAuthorization(ctx, state)
+	if err != nil {
+		return nil, err
+	}
+	if oauthError != "" {
+		msg := fmt.Sprintf("The instance did not grant access (%s).", oauthError)
+		if oauthError == "access_denied" {
+			msg = "Access was denied on the instance's consent page. To connect, authorize again and choose Allow, signed in as the integration user."
+		}
+		return nil, scorebridge.Errorf(scorebridge.ECONFLICT, "%s", msg)
+	}
+	if code == "" {
+		return nil, scorebridge.FieldErrorf("code", "The authorization answer has no code. Start again from the connection page.")
+	}
+	c, sec, err := s.store.FindConnectionSecrets(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := s.oauth(c, sec.ClientSecret).Exchange(ctx, s.http, code, verifier)
+	if err != nil {
+		if servicenow.IsTokenRefused(err) {
+			return nil, scorebridge.Errorf(scorebridge.EUNAUTHORIZED, "The instance refused the authorization code. The client secret may be wrong, or the code expired or was already used. Check the client secret in the Application Registry and authorize again.")
+		}
+		return nil, unavailable(c.InstanceURL, err)
+	}
+	user := s.integrationUser(ctx, c.InstanceURL, tok.AccessToken)
+	c, err = s.store.SaveAuthorization(ctx, c.ID, user, s.tokens(c, tok, true))
+	if err != nil {
+		return nil, err
+	}
+	s.session(c.ID).reset(tok.AccessToken, tok.Expiry)
+	s.log.Info("connection authorized", "connection", c.ID, "instance", c.InstanceURL, "integration_user", user)
+	s.publishStatus(ctx, c)
+	return c, nil
+}
+
+// tokens turns a token answer into what the store keeps. The refresh
+// token's expiry is computed from the client's lifespan, since ServiceNow
+// does not return it; a refresh keeps the old expiry (it is not extended).
+func (s *Service) tokens(c *scorebridge.Connection, tok *servicenow.Token, fresh bool) sqlstore.ConnectionTokens {
+	out := sqlstore.ConnectionTokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, AccessTokenExpiresAt: tok.Expiry}
+	if tok.Expiry.IsZero() {
+		out.AccessTokenExpiresAt = s.now().Add(30 * time.Minute)
+	}
+	if fresh || c.RefreshTokenExpiresAt == nil {
+		lifespan := c.RefreshTokenLifespan
+		if lifespan <= 0 {
+			lifespan = sqlstore.DefaultRefreshTokenLifespan
+		}
+		out.RefreshTokenExpiresAt = s.now().Add(lifespan)
+	} else {
+		out.RefreshTokenExpiresAt = *c.RefreshTokenExpiresAt
+	}
+	return out
+}
+
+// integrationUser asks the instance who the token acts as, so the page can
+// show it and warn when a person authorized with their own account. The
+// Table API has no "me", but the session's user name is what
+// sys_user?user_name=javascript:gs.getUserName() resolves to; an instance
+// that does not evaluate it answers nothing, and the user stays unknown.
+func (s *Service) integrationUser(ctx context.Context, base, accessToken string) string {
+	hc := &http.Client{Transport: &servicenow.Transport{Source: staticToken(accessToken), Base: s.http.Transport}, Timeout: 15 * time.Second, CheckRedirect: s.http.CheckRedirect}
+	recs, _, err := servicenow.NewClient(base, hc).List(ctx, "sys_user", servicenow.ListOptions{
+		Query: "user_name=javascript:gs.getUserName()", Fields: []string{"user_name"}, Limit: 1, NoCount: true,
+	})
+	if err != nil || len(recs) != 1 {
+		return ""
+	}
+	return recs[0]["user_name"]
+}
+
+// staticToken is a TokenSource for one known token.
+type staticToken string
+
+func (t staticToken) AccessToken(context.Context) (string, error) { return string(t), nil }
+func (t staticToken) TokenRejected(string)                        {}
+func (t staticToken) CallSucceeded()                              {}
+
+// RemoveConnection revokes the tokens where the instance allows and deletes
+// the connection with its secrets. Returns ENOTFOUND.
+func (s *Service) RemoveConnection(ctx context.Context, id string) error {
+	if id == "" {
+		return scorebridge.Errorf(scorebridge.ENOTFOUND, "Connection \"\" not found.")
+	}
+	c, sec, err := s.store.FindConnectionSecrets(ctx, id)
+	if err != nil {
+		return err
+	}
+	// Revoke the refresh token first: on ServiceNow that also ends the
+	// access tokens made from it. A failure does not stop the removal: the
+	// local secrets go either way, and the admin can revoke on the instance.
+	oc := s.oauth(c, sec.ClientSecret)
+	revoked := false
+	for _, tok := range []string{sec.RefreshToken, sec.AccessToken} {
+		ok, err := oc.Revoke(ctx, s.http, tok)
+		if err != nil {
+			s.log.Warn("token revocation failed; revoke it on the instance (System OAuth > Manage Tokens)", "connection", c.ID, "instance", c.InstanceURL, "error", err)
+		}
+		revoked = revoked || ok
+	}
+	if err := s.store.DeleteConnection(ctx, c.ID); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	delete(s.sessions, c.ID)
+	s.mu.Unlock()
+	s.log.Info("connection removed", "connection", c.ID, "instance", c.InstanceURL, "tokens_revoked", revoked, "actor", scorebridge.ActorFromContext(ctx))
+	return nil
+}
+
+// SetDefaultConnection makes a connection the default. Returns ENOTFOUND.
+func (s *Service) SetDefaultConnection(ctx context.Context, id string) error {
+	return s.store.SetDefaultConnection(ctx, id)
+}
+
+// unavailable is the error for an instance that could not be reached or
+// answered with a server error.
+func unavailable(instance string, err error) error {
+	return scorebridge.Errorf(scorebridge.EUNAVAILABLE, "%s could not be reached: %s", instance, describe(err))
+}
+
+// describe says what went wrong with a call in words, without secrets.
+func describe(err error) string {
+	var se *servicenow.Error
+	if errors.As(err, &se) {
+		switch {
+		case se.StatusCode == 0 && se.Err != nil:
+			return describeTransport(se.Err)
+		case se.Detail != "":
+			return fmt.Sprintf("%d %s: %s", se.StatusCode, se.Message, se.Detail)
+		default:
+			return fmt.Sprintf("%d %s", se.StatusCode, se.Message)
+		}
+	}
+	return describeTransport(err)
+}
