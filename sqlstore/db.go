@@ -14,7 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Dialects a DB speaks.
@@ -88,7 +89,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// One connection: SQLite allows one writer anyway, and River's
 	// riversqlite driver requires it.
 	sqldb.SetMaxOpenConns(1)
-	if err := sqldb.PingContext(ctx); err != nil {
+	if err := pingSQLite(ctx, sqldb); err != nil {
 		sqldb.Close()
 		if dir := filepath.Dir(path); !isDir(dir) {
 			return nil, fmt.Errorf("open sqlite database %q: directory %q does not exist: %w", path, dir, err)
@@ -96,6 +97,28 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
 	}
 	return &DB{SQL: sqldb, Dialect: DialectSQLite, Now: utcNow}, nil
+}
+
+// pingSQLite opens the first connection. Turning a new file to WAL needs the
+// file to itself and SQLite answers "busy" at once rather than waiting, so
+// when two processes open the same new file together the later one retries
+// for up to the busy timeout.
+func pingSQLite(ctx context.Context, sqldb *sql.DB) error {
+	deadline := time.Now().Add(sqliteBusyTimeout)
+	wait := 5 * time.Millisecond
+	for {
+		err := sqldb.PingContext(ctx)
+		var e *sqlite.Error
+		if err == nil || !errors.As(err, &e) || e.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+	}
 }
 
 func isDir(path string) bool {

@@ -120,3 +120,38 @@ func TestOpen_BadDSN(t *testing.T) {
 		}
 	}
 }
+
+// Replicas starting together against one empty database all come up, and
+// each migration is applied once.
+func TestOpen_ConcurrentStartUp(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		dsn := b.dsn(t)
+		const replicas = 3
+		dbs := make(chan *sqlstore.DB, replicas)
+		errs := make(chan error, replicas)
+		for range replicas {
+			go func() {
+				db, err := sqlstore.Open(context.Background(), dsn)
+				errs <- err
+				dbs <- db
+			}()
+		}
+		for range replicas {
+			err := <-errs
+			if db := <-dbs; db != nil {
+				t.Cleanup(func() { db.Close() })
+			}
+			if err != nil {
+				t.Fatalf("open: %v", err)
+			}
+		}
+		db, _ := openTest(t, backend{name: b.name, dsn: func(testing.TB) string { return dsn }})
+		var rows, distinct int
+		if err := db.SQL.QueryRow(`SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_migrations`).Scan(&rows, &distinct); err != nil {
+			t.Fatal(err)
+		}
+		if rows != distinct || rows == 0 {
+			t.Fatalf("schema_migrations holds %d rows for %d versions", rows, distinct)
+		}
+	})
+}
