@@ -94,6 +94,9 @@ func parseJSONObject(body []byte) ([]jsonMember, error) {
 		if err := dec.Decode(&value); err != nil {
 			return nil, syntaxError(err)
 		}
+		if name == "" {
+			return nil, scorebridge.Errorf(scorebridge.EINVALID, "Request body has a member with an empty name.")
+		}
 		if seen[name] {
 			return nil, scorebridge.FieldErrorf(name, "%s appears more than once", name)
 		}
