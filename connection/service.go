@@ -230,20 +230,26 @@ func (s *Service) completeAuthorization(ctx context.Context, state, code, oauthE
 	if err != nil {
 		return nil, err
 	}
-	s.session(c.ID).reset(tok.AccessToken, tok.Expiry)
+	s.session(c.ID).reset(tok.AccessToken, s.accessExpiry(tok))
 	s.log.Info("connection authorized", "connection", c.ID, "instance", c.InstanceURL, "integration_user", user)
 	s.publishStatus(ctx, c)
 	return c, nil
+}
+
+// accessExpiry is when an access token expires by the service's clock. An
+// answer without expires_in gets ServiceNow's default lifespan.
+func (s *Service) accessExpiry(tok *servicenow.Token) time.Time {
+	if tok.ExpiresIn > 0 {
+		return s.now().Add(tok.ExpiresIn)
+	}
+	return s.now().Add(AccessTokenLifespan * time.Second)
 }
 
 // tokens turns a token answer into what the store keeps. The refresh
 // token's expiry is computed from the client's lifespan, since ServiceNow
 // does not return it; a refresh keeps the old expiry (it is not extended).
 func (s *Service) tokens(c *scorebridge.Connection, tok *servicenow.Token, fresh bool) sqlstore.ConnectionTokens {
-	out := sqlstore.ConnectionTokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, AccessTokenExpiresAt: tok.Expiry}
-	if tok.Expiry.IsZero() {
-		out.AccessTokenExpiresAt = s.now().Add(30 * time.Minute)
-	}
+	out := sqlstore.ConnectionTokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, AccessTokenExpiresAt: s.accessExpiry(tok)}
 	if fresh || c.RefreshTokenExpiresAt == nil {
 		lifespan := c.RefreshTokenLifespan
 		if lifespan <= 0 {

@@ -27,6 +27,9 @@ type session struct {
 	tok  atomic.Pointer[cachedToken]
 	mu   sync.Mutex   // held while reading the store or refreshing
 	seen atomic.Int64 // unix nanoseconds of the last "last success" written
+	// rejected is the last access token the instance answered 401 to, so
+	// the copy in the store is not handed out again either.
+	rejected atomic.Pointer[string]
 }
 
 type cachedToken struct {
@@ -104,7 +107,7 @@ func (ss *session) AccessToken(ctx context.Context) (string, error) {
 	if err := needsAuthorization(c); err != nil {
 		return "", err
 	}
-	if sec.AccessToken != "" && c.AccessTokenExpiresAt != nil {
+	if r := ss.rejected.Load(); sec.AccessToken != "" && c.AccessTokenExpiresAt != nil && (r == nil || *r != sec.AccessToken) {
 		t := &cachedToken{access: sec.AccessToken, expiry: *c.AccessTokenExpiresAt}
 		if ss.valid(t) {
 			ss.tok.Store(t)
@@ -129,14 +132,16 @@ func (ss *session) AccessToken(ctx context.Context) (string, error) {
 		return "", err
 	}
 	ss.seen.Store(ss.svc.now().UnixNano())
-	ss.reset(tok.AccessToken, tok.Expiry)
-	ss.svc.log.Info("access token refreshed", "connection", c.ID, "instance", c.InstanceURL, "expires", tok.Expiry.UTC().Format(time.RFC3339))
+	expiry := ss.svc.accessExpiry(tok)
+	ss.reset(tok.AccessToken, expiry)
+	ss.svc.log.Info("access token refreshed", "connection", c.ID, "instance", c.InstanceURL, "expires", expiry.UTC().Format(time.RFC3339))
 	return tok.AccessToken, nil
 }
 
 // TokenRejected drops the cached token when the instance refused it, so
 // the next caller refreshes instead of failing the same way.
 func (ss *session) TokenRejected(token string) {
+	ss.rejected.Store(&token)
 	if t := ss.tok.Load(); t != nil && t.access == token {
 		ss.tok.CompareAndSwap(t, &cachedToken{})
 	}

@@ -57,7 +57,11 @@ func (c *OAuthConfig) AuthCodeURL(state, verifier string) string {
 type Token struct {
 	AccessToken  string
 	RefreshToken string
-	// Expiry is when the access token stops working (from expires_in).
+	// ExpiresIn is the access token's lifetime as the instance said it
+	// (expires_in); 0 when it did not say.
+	ExpiresIn time.Duration
+	// Expiry is when the access token stops working, by this machine's
+	// clock at the time of the answer.
 	Expiry time.Time
 	Scope  string
 }
@@ -140,7 +144,7 @@ func (c *OAuthConfig) Revoke(ctx context.Context, hc *http.Client, token string)
 }
 
 func fromOAuth2(t *oauth2.Token) *Token {
-	out := &Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, Expiry: t.Expiry}
+	out := &Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, Expiry: t.Expiry, ExpiresIn: time.Duration(t.ExpiresIn) * time.Second}
 	if s, ok := t.Extra("scope").(string); ok {
 		out.Scope = s
 	}
