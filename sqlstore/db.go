@@ -72,8 +72,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 }
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
-	if strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("open sqlite database %q: the path must not contain '?' or '#'", path)
+	// The driver reads its settings after the first '?'.
+	if strings.Contains(path, "?") {
+		return nil, fmt.Errorf("open sqlite database %q: the path must not contain '?'", path)
 	}
 	q := url.Values{}
 	q.Set("_busy_timeout", strconv.FormatInt(sqliteBusyTimeout.Milliseconds(), 10))
@@ -82,7 +83,8 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// Write transactions take the lock when they begin, so two processes never
 	// both read and then fail to upgrade to a write.
 	q.Set("_txlock", "immediate")
-	sqldb, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	// No "file:" prefix: the path is taken literally, '%' and '#' included.
+	sqldb, err := sql.Open("sqlite", path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
 	}

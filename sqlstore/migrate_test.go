@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -88,6 +89,24 @@ func TestOpen_Settings(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A SQLite path is a path, whatever characters it holds.
+func TestOpen_SQLitePathTakenLiterally(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "100% sure #1 é")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "score bridge%20.db")
+	db, err := sqlstore.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database file not at the path given: %v", err)
+	}
 }
 
 func TestOpen_BadDSN(t *testing.T) {
