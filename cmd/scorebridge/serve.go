@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/scorebridge/scorebridge"
+	"github.com/scorebridge/scorebridge/catalog"
+	"github.com/scorebridge/scorebridge/sqlstore"
+	"github.com/scorebridge/scorebridge/web"
+)
+
+// centerConfig is what serve (and demo) need to start the center.
+type centerConfig struct {
+	// Addr is the listen address. Default 127.0.0.1:8080 (SCOREBRIDGE_ADDR).
+	Addr string
+	// DB is a SQLite file path or a postgres:// URL. Default scorebridge.db
+	// in the working directory (SCOREBRIDGE_DB).
+	DB string
+	// LogFormat is "text" (default) or "json" (SCOREBRIDGE_LOG_FORMAT).
+	LogFormat string
+}
+
+func envOr(getenv func(string) string, name, def string) string {
+	if v := getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func (c *centerConfig) register(fs *flag.FlagSet, getenv func(string) string) {
+	fs.StringVar(&c.Addr, "addr", envOr(getenv, "SCOREBRIDGE_ADDR", "127.0.0.1:8080"), "listen address (env SCOREBRIDGE_ADDR)")
+	fs.StringVar(&c.DB, "db", envOr(getenv, "SCOREBRIDGE_DB", "scorebridge.db"), "SQLite file or postgres:// URL (env SCOREBRIDGE_DB)")
+	fs.StringVar(&c.LogFormat, "log-format", envOr(getenv, "SCOREBRIDGE_LOG_FORMAT", "text"), "log format: text or json (env SCOREBRIDGE_LOG_FORMAT)")
+}
+
+func (c *centerConfig) validate() error {
+	if c.Addr == "" {
+		return usagef("--addr must not be empty")
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return usagef("--addr %q is not host:port: %v", c.Addr, err)
+	}
+	if c.DB == "" {
+		return usagef("--db must not be empty")
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return usagef("--log-format must be text or json, not %q", c.LogFormat)
+	}
+	return nil
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg centerConfig
+	cfg.register(fs, getenv)
+	if err := fs.Parse(args); err != nil {
+		return err
+	} else if fs.NArg() > 0 {
+		return usagef("serve takes no arguments, got %q", fs.Args())
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	logger := newLogger(cfg.LogFormat, stderr)
+
+	center, err := openCenter(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "scorebridge is running at %s\n", center.URL())
+	return center.Run(ctx)
+}
+
+// center is a running scorebridge: its database, services and web server.
+// It is shared by serve, demo and the end-to-end tests.
+type center struct {
+	logger *slog.Logger
+	db     *sqlstore.DB
+	recs   scorebridge.RecommendationService
+	scores scorebridge.ScoreService
+	ln     net.Listener
+	srv    *http.Server
+}
+
+// openCenter opens the database (applying migrations), loads the built-in
+// catalog on first start, takes today's score snapshot and starts listening.
+func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*center, error) {
+	db, err := sqlstore.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	c := &center{
+		logger: logger,
+		db:     db,
+		recs:   sqlstore.NewRecommendationService(db),
+		scores: sqlstore.NewScoreService(db),
+	}
+	if err := c.seed(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	webServer, err := web.NewServer(web.Config{
+		Recommendations: c.recs,
+		Scores:          c.scores,
+		Logger:          logger,
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	c.srv = &http.Server{
+		Handler:           webServer.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if c.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	return c, nil
+}
+
+// seed loads the catalog actions that are not there yet: on first start a new
+// user sees a populated center, and a newer catalog adds its new actions
+// without touching the states admins gave the old ones.
+func (c *center) seed(ctx context.Context) error {
+	recs, err := catalog.Recommendations()
+	if err != nil {
+		return fmt.Errorf("built-in catalog: %w", err)
+	}
+	ctx = scorebridge.NewContextWithUser(ctx, &scorebridge.User{ID: "system", Name: "system"})
+	n, err := c.recs.SeedRecommendations(ctx, recs)
+	if err != nil {
+		return fmt.Errorf("load built-in catalog: %w", err)
+	}
+	if n > 0 {
+		c.logger.Info("loaded built-in catalog", "actions", n)
+	}
+	return nil
+}
+
+// URL is the address a browser opens.
+func (c *center) URL() string { return "http://" + c.ln.Addr().String() }
+
+// Run serves until ctx ends, then shuts down gracefully: in-flight requests
+// get up to 15 seconds to finish.
+func (c *center) Run(ctx context.Context) error {
+	c.logger.Info("scorebridge started", "url", c.URL())
+	errc := make(chan error, 2)
+	go func() { errc <- c.srv.Serve(c.ln) }()
+	go func() { errc <- c.snapshotDaily(ctx) }()
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	c.logger.Info("scorebridge shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if serr := c.srv.Shutdown(shutdownCtx); serr != nil && err == nil {
+		err = serr
+	}
+	if cerr := c.db.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	if errors.Is(err, http.ErrServerClosed) || errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}
+
+// snapshotDaily keeps the score history: one snapshot at start and then
+// every hour, each replacing the same UTC day's, so the last one of a day is
+// what the history shows.
+func (c *center) snapshotDaily(ctx context.Context) error {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if _, err := c.scores.SnapshotScore(ctx); err != nil && ctx.Err() == nil {
+			c.logger.Error("score snapshot failed", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
