@@ -107,3 +107,27 @@ func countUserRecs(t *testing.T, b *testBundle) int {
 	}
 	return len(items)
 }
+
+// TestEditFormKeepsExactScores saves an edit form unchanged: scores with
+// more decimals than the pages display must come back exactly.
+func TestEditFormKeepsExactScores(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOptions{noCatalog: true})
+	ctx := context.Background()
+	rec := &scorebridge.Recommendation{ID: "user-third", Title: "Thirds", Category: scorebridge.CategoryApps,
+		Source: scorebridge.SourceUser, SourceTool: scorebridge.ToolUser, MaxScore: 3.333, CurrentScore: 3.333, State: scorebridge.StatePlanned}
+	if err := b.recs.CreateRecommendation(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	b.get(t, "/actions/user-third/edit").wantStatus(t, http.StatusOK).wantContains(t, `value="3.333"`)
+	f := formFromRecommendation(rec)
+	form := url.Values{"title": {f.Title}, "category": {f.Category}, "maxScore": {f.MaxScore}, "currentScore": {f.CurrentScore}}
+	b.postForm(t, "/actions/user-third/edit", form).wantStatus(t, http.StatusSeeOther)
+	got, err := b.recs.FindRecommendationByID(ctx, "user-third")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.MaxScore != 3.333 || got.CurrentScore != 3.333 || got.State != scorebridge.StatePlanned {
+		t.Errorf("after saving unchanged: max %g, current %g, state %s", got.MaxScore, got.CurrentScore, got.State)
+	}
+}

@@ -33,8 +33,11 @@ func formFromRecommendation(r *scorebridge.Recommendation) actionForm {
 		Title: r.Title, Description: r.Description, Remediation: r.Remediation,
 		Category: string(r.Category), Service: r.Service, Tier: r.Tier,
 		UserImpact: r.UserImpact, ImplementationCost: r.ImplementationCost,
-		Threats:  strings.Join(r.Threats, "\n"),
-		MaxScore: formatNumber(r.MaxScore), CurrentScore: formatNumber(r.CurrentScore),
+		Threats: strings.Join(r.Threats, "\n"),
+		// Exact values, not the rounded display: saving the form unchanged
+		// must not change the scores.
+		MaxScore:     strconv.FormatFloat(r.MaxScore, 'f', -1, 64),
+		CurrentScore: strconv.FormatFloat(r.CurrentScore, 'f', -1, 64),
 	}
 }
 
