@@ -28,8 +28,10 @@ func (e *InstanceURLError) Error() string { return e.Reason }
 // reason:
 //   - plain http, except to a loopback address (the simulator) with
 //     allowPrivate set;
-//   - addresses in private, loopback, link-local (cloud metadata) and other
-//     non-public ranges, unless allowPrivate is set;
+//   - addresses in loopback and private ranges, unless allowPrivate is set
+//     (the simulator, on-premise instances on a private network);
+//   - link-local (cloud metadata), metadata, unspecified and multicast
+//     addresses, always;
 //   - user information, a path, a query or a fragment.
 //
 // Host names are checked again when dialling (NewHTTPClient), so a name that
@@ -84,8 +86,8 @@ func ParseInstanceURL(input string, allowPrivate bool) (string, error) {
 	if loopback && !allowPrivate {
 		return refuse("%s is this machine, not a ServiceNow instance.", host)
 	}
-	if isIP && !allowPrivate {
-		if reason := refusedAddr(addr); reason != "" {
+	if isIP {
+		if reason := refusedAddr(addr, allowPrivate); reason != "" {
 			return refuse("%s is %s; the center only connects to public instances.", host, reason)
 		}
 	}
@@ -116,23 +118,28 @@ var metadataAddrs = []netip.Addr{
 // internally by some clouds.
 var sharedAddressSpace = netip.MustParsePrefix("100.64.0.0/10")
 
-// refusedAddr says why an address is not a public instance, or "".
-func refusedAddr(a netip.Addr) string {
+// refusedAddr says why an address is not an instance the center may call,
+// or "". allowPrivate admits loopback (the simulator) and private ranges
+// (on-premise instances); link-local and metadata addresses are never
+// admitted, since no instance lives there and cloud credentials do.
+func refusedAddr(a netip.Addr, allowPrivate bool) string {
 	a = a.Unmap()
-	switch {
-	case a.IsLoopback():
-		return "a loopback address"
-	case a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast():
-		return "a link-local address (where cloud metadata services live)"
-	case a.IsPrivate() || sharedAddressSpace.Contains(a):
-		return "a private address"
-	case a.IsUnspecified() || a.IsMulticast() || a.IsInterfaceLocalMulticast():
-		return "not a unicast address"
-	}
 	for _, m := range metadataAddrs {
 		if a == m {
 			return "a cloud metadata address"
 		}
+	}
+	switch {
+	case a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast():
+		return "a link-local address (where cloud metadata services live)"
+	case a.IsUnspecified() || a.IsMulticast() || a.IsInterfaceLocalMulticast():
+		return "not a unicast address"
+	case allowPrivate:
+		return ""
+	case a.IsLoopback():
+		return "a loopback address"
+	case a.IsPrivate() || sharedAddressSpace.Contains(a):
+		return "a private address"
 	}
 	return ""
 }
@@ -140,9 +147,6 @@ func refusedAddr(a netip.Addr) string {
 // checkDialAddr refuses a connection to a non-public address, whatever name
 // led to it, so DNS cannot point the center at an internal service.
 func checkDialAddr(address string, allowPrivate bool) error {
-	if allowPrivate {
-		return nil
-	}
 	host, _, err := net.SplitHostPort(address)
 	if err != nil {
 		return err
@@ -151,7 +155,7 @@ func checkDialAddr(address string, allowPrivate bool) error {
 	if !ok {
 		return fmt.Errorf("servicenow: refusing to dial %q: not an IP address", address)
 	}
-	if reason := refusedAddr(addr); reason != "" {
+	if reason := refusedAddr(addr, allowPrivate); reason != "" {
 		return fmt.Errorf("servicenow: refusing to connect to %s: it is %s", host, reason)
 	}
 	return nil

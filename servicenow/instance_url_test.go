@@ -26,6 +26,7 @@ func TestParseInstanceURL(t *testing.T) {
 		{"http://127.0.0.1:8090", "http://127.0.0.1:8090", true},
 		{"http://localhost:8090", "http://localhost:8090", true},
 		{"http://[::1]:8090", "http://[::1]:8090", true},
+		{"https://10.1.2.3:8443", "https://10.1.2.3:8443", true},
 	}
 	for _, tc := range ok {
 		got, err := servicenow.ParseInstanceURL(tc.in, tc.allowPrivate)
@@ -52,7 +53,8 @@ func TestParseInstanceURL(t *testing.T) {
 		{"https://[fd00::1]", "private address", false},
 		{"https://169.254.169.254", "link-local", false},
 		{"https://[fe80::1]", "link-local", false},
-		{"https://[fd00:ec2::254]", "private address", false},
+		{"https://[fd00:ec2::254]", "metadata", true},
+		{"https://169.254.169.254", "link-local", true},
 		{"https://100.64.1.1", "private address", false},
 		{"https://0.0.0.0", "not a unicast", false},
 		{"https://admin:pw@acme.service-now.com", "user name or password", false},

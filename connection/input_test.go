@@ -1,0 +1,133 @@
+package connection_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/scorebridge/scorebridge"
+	"github.com/scorebridge/scorebridge/connection"
+)
+
+// TestCreateRefusesBadInput: each refusal says why, and nothing is stored.
+func TestCreateRefusesBadInput(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	cases := []struct {
+		in    scorebridge.ConnectionCreate
+		field string
+		says  string
+	}{
+		{scorebridge.ConnectionCreate{Instance: "acme corp", ClientID: "x", ClientSecret: "y"}, "instance", "not an instance name"},
+		{scorebridge.ConnectionCreate{Instance: "", ClientID: "x", ClientSecret: "y"}, "instance", "Give the instance"},
+		{scorebridge.ConnectionCreate{Instance: "http://acme.service-now.com", ClientID: "x", ClientSecret: "y"}, "instance", "Plain http is refused"},
+		{scorebridge.ConnectionCreate{Instance: "https://169.254.169.254", ClientID: "x", ClientSecret: "y"}, "instance", "link-local"},
+		{scorebridge.ConnectionCreate{Instance: "acme", ClientID: "", ClientSecret: "y"}, "clientId", "client id"},
+		{scorebridge.ConnectionCreate{Instance: "acme", ClientID: "a b", ClientSecret: "y"}, "clientId", "one word"},
+		{scorebridge.ConnectionCreate{Instance: "acme", ClientID: "x", ClientSecret: ""}, "clientSecret", "client secret"},
+	}
+	for _, tc := range cases {
+		_, err := b.svc.CreateConnection(ctx, tc.in)
+		if scorebridge.ErrorCode(err) != scorebridge.EINVALID || scorebridge.ErrorField(err) != tc.field || !strings.Contains(scorebridge.ErrorMessage(err), tc.says) {
+			t.Errorf("CreateConnection(%+v) = %v; want EINVALID on %s saying %q", tc.in, err, tc.field, tc.says)
+		}
+	}
+	// Private addresses are refused by a production service even though
+	// this test's service allows loopback.
+	prod, err := connection.New(connection.Config{Store: b.store, RedirectURL: redirectURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = prod.CreateConnection(ctx, scorebridge.ConnectionCreate{Instance: b.srv.URL, ClientID: "x", ClientSecret: "y"})
+	if scorebridge.ErrorCode(err) != scorebridge.EINVALID || !strings.Contains(scorebridge.ErrorMessage(err), "Plain http is refused") {
+		t.Errorf("production service accepted %s: %v", b.srv.URL, err)
+	}
+	_, err = prod.CreateConnection(ctx, scorebridge.ConnectionCreate{Instance: "https://10.0.0.5", ClientID: "x", ClientSecret: "y"})
+	if scorebridge.ErrorCode(err) != scorebridge.EINVALID || !strings.Contains(scorebridge.ErrorMessage(err), "private address") {
+		t.Errorf("production service accepted a private address: %v", err)
+	}
+	_, err = prod.RunChecklist(ctx, scorebridge.ChecklistInput{Instance: "https://192.168.1.10", AdminUser: "admin", AdminPassword: "admin"})
+	wantCode(t, err, scorebridge.EINVALID)
+
+	if all, err := b.svc.FindConnections(ctx); err != nil || len(all) != 0 {
+		t.Fatalf("refused input left %d connections (%v)", len(all), err)
+	}
+}
+
+// TestCallbackRefusals: forged, replayed and denied answers and a wrong
+// client secret are refused, and the connection stays as it was.
+func TestCallbackRefusals(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	c, pw := b.checklist(t)
+
+	// A forged state.
+	q := b.consent(t, c.ID, connection.DefaultIntegrationUser, pw)
+	_, err := b.svc.CompleteCallback(ctx, "f0rged"+q.Get("state")[6:], q.Get("code"), "")
+	wantCode(t, err, scorebridge.EINVALID)
+	_, err = b.svc.CompleteCallback(ctx, "", q.Get("code"), "")
+	wantCode(t, err, scorebridge.EINVALID)
+
+	// The genuine answer works once; replayed, it is refused.
+	if _, err := b.svc.CompleteCallback(ctx, q.Get("state"), q.Get("code"), ""); err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.svc.CompleteCallback(ctx, q.Get("state"), q.Get("code"), "")
+	wantCode(t, err, scorebridge.EINVALID)
+	if !strings.Contains(scorebridge.ErrorMessage(err), "already used") {
+		t.Errorf("replay message %q does not say why", scorebridge.ErrorMessage(err))
+	}
+
+	// Deny on the consent page.
+	_, err = b.svc.CompleteCallback(ctx, mustState(t, b, c.ID), "", "access_denied")
+	wantCode(t, err, scorebridge.ECONFLICT)
+	if !strings.Contains(scorebridge.ErrorMessage(err), "denied") {
+		t.Errorf("deny message %q", scorebridge.ErrorMessage(err))
+	}
+
+	// A connection made with a wrong client secret: the instance refuses
+	// the code, and nothing is stored.
+	wrong, err := b.svc.CreateConnection(ctx, scorebridge.ConnectionCreate{Instance: b.srv.URL, ClientID: c.ClientID + "x", ClientSecret: "wrong"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entities, _ := b.sim.Query("oauth_entity", "client_id="+c.ClientID)
+	if _, err := b.sim.Update("oauth_entity", entities[0]["sys_id"], map[string]string{"client_id": c.ClientID + "x"}); err != nil {
+		t.Fatal(err)
+	}
+	q = b.consent(t, wrong.ID, connection.DefaultIntegrationUser, pw)
+	_, err = b.svc.CompleteCallback(ctx, q.Get("state"), q.Get("code"), "")
+	wantCode(t, err, scorebridge.EUNAUTHORIZED)
+	if !strings.Contains(scorebridge.ErrorMessage(err), "client secret") {
+		t.Errorf("wrong secret message %q does not mention the client secret", scorebridge.ErrorMessage(err))
+	}
+	got, _ := b.svc.FindConnectionByID(ctx, wrong.ID)
+	_, sec, _ := b.store.FindConnectionSecrets(ctx, wrong.ID)
+	if got.Status != scorebridge.ConnectionPending || sec.AccessToken != "" || sec.RefreshToken != "" {
+		t.Fatalf("refused authorization changed the connection: %+v", got)
+	}
+}
+
+// mustState starts an authorization and returns its state, as the
+// instance would echo it back.
+func mustState(t *testing.T, b *bundle, id string) string {
+	t.Helper()
+	u, err := b.svc.AuthorizeURL(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(u, "state=")
+	if i < 0 {
+		t.Fatalf("authorize URL %s has no state", u)
+	}
+	s := u[i+len("state="):]
+	if j := strings.IndexByte(s, '&'); j >= 0 {
+		s = s[:j]
+	}
+	if !strings.Contains(u, "code_challenge_method=S256") || !strings.Contains(u, "code_challenge=") {
+		t.Fatalf("authorize URL %s lacks a PKCE S256 challenge", u)
+	}
+	return s
+}
