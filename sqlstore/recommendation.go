@@ -66,8 +66,8 @@ func (s *RecommendationService) CreateRecommendation(ctx context.Context, r *sco
 // with its current value is not a change. A state change is kept in the
 // history with the context's user. Returns ENOTFOUND or EINVALID.
 func (s *RecommendationService) UpdateRecommendation(ctx context.Context, id string, upd scorebridge.RecommendationUpdate) (*scorebridge.Recommendation, error) {
-	if utf8.RuneCountInString(upd.StateNote) > MaxStateNoteLength || !utf8.ValidString(upd.StateNote) {
-		return nil, scorebridge.FieldErrorf("stateNote", "stateNote must be valid text of at most %d characters", MaxStateNoteLength)
+	if !storableText(upd.StateNote, MaxStateNoteLength) {
+		return nil, scorebridge.FieldErrorf("stateNote", "stateNote must be UTF-8 text without NUL characters, at most %d characters", MaxStateNoteLength)
 	}
 	tx, err := s.db.begin(ctx)
 	if err != nil {
@@ -374,6 +374,12 @@ func rawArg(raw json.RawMessage) any {
 		return nil
 	}
 	return []byte(raw)
+}
+
+// storableText reports whether s is UTF-8 without NUL (which PostgreSQL text
+// cannot hold) and at most max characters long.
+func storableText(s string, max int) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0) && utf8.RuneCountInString(s) <= max
 }
 
 // titleKey is what the "title" sort orders by.

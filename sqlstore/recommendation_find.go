@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/scorebridge/scorebridge"
 )
@@ -81,8 +80,8 @@ func (s *RecommendationService) FindRecommendations(ctx context.Context, filter 
 		where, args = append(where, "state IN (?, ?)"), append(args, string(scorebridge.StateToAddress), string(scorebridge.StatePlanned))
 	}
 	if q := strings.TrimSpace(filter.Query); q != "" {
-		if !utf8.ValidString(q) || utf8.RuneCountInString(q) > MaxQueryLength {
-			return nil, "", scorebridge.FieldErrorf("query", "query must be valid text of at most %d characters", MaxQueryLength)
+		if !storableText(q, MaxQueryLength) {
+			return nil, "", scorebridge.FieldErrorf("query", "query must be UTF-8 text without NUL characters, at most %d characters", MaxQueryLength)
 		}
 		where, args = append(where, `search_text LIKE ? ESCAPE '\'`), append(args, "%"+escapeLike(strings.ToLower(q))+"%")
 	}

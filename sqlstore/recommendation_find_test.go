@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -220,10 +221,14 @@ func TestFindRecommendations_Invalid(t *testing.T) {
 			"source":   {Source: "vendor"},
 			"state":    {State: "done"},
 			"limit":    {Limit: -1},
-			"query":    {Query: string(make([]byte, sqlstore.MaxQueryLength+1))},
+			"query":    {Query: strings.Repeat("q", sqlstore.MaxQueryLength+1)},
 		} {
 			_, _, err := s.FindRecommendations(context.Background(), f)
 			wantCode(t, err, scorebridge.EINVALID, field)
+		}
+		for _, q := range []string{"a\x00b", "\xff"} {
+			_, _, err := s.FindRecommendations(context.Background(), scorebridge.RecommendationFilter{Query: q})
+			wantCode(t, err, scorebridge.EINVALID, "query")
 		}
 		for _, cursor := range []string{"not base64!", "bm90IGpzb24", "e30", titleCursor + "x"} {
 			_, _, err := s.FindRecommendations(context.Background(), scorebridge.RecommendationFilter{Sort: scorebridge.SortTitle, Cursor: cursor})

@@ -156,9 +156,10 @@ func TestRecommendation_RefusedUpdateWritesNothing(t *testing.T) {
 			"state":        {State: ptr(scorebridge.State("done"))},
 			"threats":      {State: ptr(scorebridge.StatePlanned), Threats: &[]string{strings.Repeat("x", 201)}},
 			"stateNote":    {State: ptr(scorebridge.StatePlanned), StateNote: strings.Repeat("n", sqlstore.MaxStateNoteLength+1)},
+			"stateNote ":   {State: ptr(scorebridge.StatePlanned), StateNote: "nul \x00 inside"},
 		} {
 			_, err := s.UpdateRecommendation(asUser("bob"), "mfa", upd)
-			wantCode(t, err, scorebridge.EINVALID, field)
+			wantCode(t, err, scorebridge.EINVALID, strings.TrimSpace(field))
 		}
 		assertUnchanged(t, s, r)
 	})
