@@ -301,6 +301,11 @@ func lockRecommendationByID(ctx context.Context, tx *tx, id string) (*scorebridg
 }
 
 func selectRecommendationByID(ctx context.Context, tx *tx, id, lock string) (*scorebridge.Recommendation, error) {
+	// An id no action could have is not found, rather than a PostgreSQL
+	// encoding error.
+	if !storableText(id, scorebridge.MaxIDLength) {
+		return nil, scorebridge.Errorf(scorebridge.ENOTFOUND, "Recommendation %q not found.", id)
+	}
 	r, err := scanRecommendation(tx.QueryRowContext(ctx, `SELECT `+recommendationColumns+` FROM recommendations WHERE id = ?`+lock, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, scorebridge.Errorf(scorebridge.ENOTFOUND, "Recommendation %q not found.", id)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,8 +101,10 @@ func TestRecommendation_Errors(t *testing.T) {
 		ctx := asUser("alice")
 		mustCreate(t, s, ctx, newRec("mfa"))
 
-		_, err := s.FindRecommendationByID(ctx, "nope")
-		wantCode(t, err, scorebridge.ENOTFOUND, "")
+		for _, id := range []string{"nope", "", "nul\x00", "\xff", strings.Repeat("x", 1000)} {
+			_, err := s.FindRecommendationByID(ctx, id)
+			wantCode(t, err, scorebridge.ENOTFOUND, "")
+		}
 
 		dup := newRec("mfa")
 		dup.Title = "Another"
@@ -110,7 +113,7 @@ func TestRecommendation_Errors(t *testing.T) {
 		bad := newRec("bad")
 		bad.CurrentScore = 11
 		wantCode(t, s.CreateRecommendation(ctx, bad), scorebridge.EINVALID, "currentScore")
-		_, err = s.FindRecommendationByID(ctx, "bad")
+		_, err := s.FindRecommendationByID(ctx, "bad")
 		wantCode(t, err, scorebridge.ENOTFOUND, "")
 
 		// The duplicate did not overwrite the original.
