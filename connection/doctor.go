@@ -69,8 +69,10 @@ func (d *doctor) run(ctx context.Context) {
 	if !d.reachable(ctx) {
 		return
 	}
-	d.application(ctx)
 	d.sso(ctx)
+	if !d.application(ctx) {
+		return
+	}
 	sn, ok := d.authorization(ctx)
 	if !ok {
 		return
@@ -152,14 +154,16 @@ func (d *doctor) clock(resp *http.Response) {
 
 // application: the authorization endpoint accepts the client id and the
 // center's redirect URL. The instance checks both before it shows a login
-// page, and shows an error page instead when either is wrong.
-func (d *doctor) application(ctx context.Context) {
+// page, and shows an error page instead when either is wrong. It returns
+// false when the application itself is missing: no token can work then, so
+// the token checks would only repeat the same problem.
+func (d *doctor) application(ctx context.Context) bool {
 	q := url.Values{"response_type": {"code"}, "client_id": {d.c.ClientID}, "redirect_uri": {d.svc.cfg.RedirectURL}, "state": {"doctor"}}
 	resp, body, err := d.probe(ctx, servicenow.AuthorizePath+"?"+q.Encode())
 	if err != nil {
 		_, msg := classify(&servicenow.Error{Err: err})
 		d.add(CheckApplication, false, "The authorization page could not be loaded: "+msg, "")
-		return
+		return true
 	}
 	lower := strings.ToLower(body)
 	switch {
@@ -167,13 +171,14 @@ func (d *doctor) application(ctx context.Context) {
 		d.add(CheckApplication, false, "The instance does not accept the center's redirect URL for client id "+d.c.ClientID+".",
 			"In System OAuth > Application Registry, open the entry with this client id and set its Redirect URL to exactly "+d.svc.cfg.RedirectURL+".")
 	case resp.StatusCode >= 400 && strings.Contains(lower, "client"):
-		d.add(CheckApplication, false, "The instance has no active Application Registry entry with client id "+d.c.ClientID+".",
+		return d.add(CheckApplication, false, "The instance has no active Application Registry entry with client id "+d.c.ClientID+", so no token can work; the checks that need one were not run.",
 			"Create it (System OAuth > Application Registry > New > Create an OAuth API endpoint for external clients) with the Redirect URL "+d.svc.cfg.RedirectURL+", or activate it, or run the installation checklist; then connect with its client id and secret.")
 	case resp.StatusCode >= 400:
 		d.add(CheckApplication, false, fmt.Sprintf("The authorization page answered %d.", resp.StatusCode), "Open "+d.c.InstanceURL+servicenow.AuthorizePath+" in a browser to see the instance's message.")
 	default:
 		d.add(CheckApplication, true, "The Application Registry entry exists, is active and accepts the redirect URL "+d.svc.cfg.RedirectURL+".", "")
 	}
+	return true
 }
 
 // sso: a login page without a local form sends the integration user to
