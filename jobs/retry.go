@@ -26,5 +26,5 @@ func (p retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
 	}
 	// ±20% jitter.
 	d = time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
-	return time.Now().Add(d)
+	return time.Now().UTC().Add(d)
 }

@@ -105,7 +105,7 @@ func (s *sender) send(ctx context.Context, id string) error {
 
 	// A create that may have reached the instance is looked up first: its
 	// answer may have been lost after the record was committed.
-	tried, err := s.store.HasSentCreate(ctx, t.ID)
+	tried, err := s.store.CreateMayExist(ctx, t.ID)
 	if err != nil {
 		return err
 	}

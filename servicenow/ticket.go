@@ -84,6 +84,9 @@ func TicketFields(t *scorebridge.Ticket, actionURL func(id string) string) map[s
 	if t.Type == scorebridge.TicketChange {
 		f["type"] = "normal"
 		f["category"] = ChangeCategory
+		// The priority lookup covers incidents only: a change request's
+		// priority is an ordinary field, so it is written as well.
+		f["priority"] = fmt.Sprint(t.Priority)
 	}
 	return f
 }

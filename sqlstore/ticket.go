@@ -290,18 +290,22 @@ func (s *TicketStore) FindTicketAudit(ctx context.Context, id string) ([]*scoreb
 	return out, rows.Err()
 }
 
-// HasSentCreate reports whether a create request was ever sent (or about
-// to be) for the ticket: then the instance may hold its record already,
-// and the sender must look it up before creating again.
-func (s *TicketStore) HasSentCreate(ctx context.Context, id string) (bool, error) {
+// CreateMayExist reports whether a create was sent (or about to be) for the
+// ticket without a definite refusal (a 4xx answer) coming back: then the
+// instance may hold the record already, and the sender must look it up
+// before creating again.
+func (s *TicketStore) CreateMayExist(ctx context.Context, id string) (bool, error) {
 	tx, err := s.db.begin(ctx)
 	if err != nil {
 		return false, err
 	}
 	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM ticket_audit WHERE ticket_id = ? AND kind = 'request' AND method = 'POST'`, id).Scan(&n); err != nil {
+	var sent, refused int
+	if err := tx.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM ticket_audit WHERE ticket_id = ? AND kind = 'request' AND method = 'POST'),
+		(SELECT COUNT(*) FROM ticket_audit WHERE ticket_id = ? AND kind = 'error' AND method = 'POST' AND status_code BETWEEN 400 AND 499)`,
+		id, id).Scan(&sent, &refused); err != nil {
 		return false, fmt.Errorf("read ticket audit: %w", err)
 	}
-	return n > 0, nil
+	return sent > refused, nil
 }

@@ -163,17 +163,17 @@ func TestTicket_Audit(t *testing.T) {
 		db, clock := openTest(t, b)
 		s := sqlstore.NewTicketStore(db)
 		var queued []string
-		if err := s.InsertTickets(ctx, []*scorebridge.Ticket{testTicket("t1", "rec-a")}, enqueueCheck(t, b.name, &queued)); err != nil {
+		if err := s.InsertTickets(ctx, []*scorebridge.Ticket{testTicket("t1", "rec-a"), testTicket("t2", "rec-a")}, enqueueCheck(t, b.name, &queued)); err != nil {
 			t.Fatal(err)
 		}
-		if tried, err := s.HasSentCreate(ctx, "t1"); err != nil || tried {
-			t.Errorf("HasSentCreate before any request = %v, %v", tried, err)
+		if tried, err := s.CreateMayExist(ctx, "t1"); err != nil || tried {
+			t.Errorf("CreateMayExist before any request = %v, %v", tried, err)
 		}
 		lookup := &scorebridge.TicketAuditEntry{TicketID: "t1", Kind: "request", Method: "GET", Path: "/api/now/table/change_request?sysparm_query=correlation_id%3Dt1"}
 		if err := s.AddTicketAudit(ctx, lookup); err != nil {
 			t.Fatal(err)
 		}
-		if tried, _ := s.HasSentCreate(ctx, "t1"); tried {
+		if tried, _ := s.CreateMayExist(ctx, "t1"); tried {
 			t.Error("a lookup counted as a create")
 		}
 		clock.Advance(time.Second)
@@ -184,8 +184,32 @@ func TestTicket_Audit(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if tried, _ := s.HasSentCreate(ctx, "t1"); !tried {
-			t.Error("HasSentCreate after a POST = false")
+		if tried, _ := s.CreateMayExist(ctx, "t1"); !tried {
+			t.Error("CreateMayExist after a POST = false")
+		}
+		// A create refused outright (429, 403) made nothing; one without an
+		// answer or with a 5xx may have.
+		for _, e := range []*scorebridge.TicketAuditEntry{
+			{TicketID: "t2", Kind: "request", Method: "POST"},
+			{TicketID: "t2", Kind: "error", Method: "POST", StatusCode: 429},
+		} {
+			if err := s.AddTicketAudit(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if tried, _ := s.CreateMayExist(ctx, "t2"); tried {
+			t.Error("CreateMayExist after a 429 = true")
+		}
+		for _, e := range []*scorebridge.TicketAuditEntry{
+			{TicketID: "t2", Kind: "request", Method: "POST"},
+			{TicketID: "t2", Kind: "error", Method: "POST", StatusCode: 502},
+		} {
+			if err := s.AddTicketAudit(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if tried, _ := s.CreateMayExist(ctx, "t2"); !tried {
+			t.Error("CreateMayExist after a 502 = false")
 		}
 		got, err := s.FindTicketAudit(ctx, "t1")
 		if err != nil {

@@ -1,0 +1,273 @@
+package jobs_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for test schemas
+	"github.com/scorebridge/scorebridge"
+	"github.com/scorebridge/scorebridge/jobs"
+	"github.com/scorebridge/scorebridge/servicenow/snowsim"
+	"github.com/scorebridge/scorebridge/sqlstore"
+)
+
+// basicAuth authenticates every request as one simulator user.
+type basicAuth struct {
+	user, password string
+	base           http.RoundTripper
+}
+
+func (b *basicAuth) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.SetBasicAuth(b.user, b.password)
+	return b.base.RoundTrip(r)
+}
+
+// testInstances is an InstanceSource over one simulator with Basic auth:
+// the domain-interface stand-in for a connection. Err, when set, is what
+// ConnectedInstance answers instead.
+type testInstances struct {
+	url string
+
+	mu       sync.Mutex
+	user     string
+	password string
+	err      error
+}
+
+func (s *testInstances) ConnectedInstance(ctx context.Context, id string) (*scorebridge.ConnectedInstance, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return nil, s.err
+	}
+	return &scorebridge.ConnectedInstance{
+		ConnectionID: "test",
+		BaseURL:      s.url,
+		HTTPClient:   &http.Client{Transport: &basicAuth{user: s.user, password: s.password, base: http.DefaultTransport}},
+	}, nil
+}
+
+func (s *testInstances) set(user, password string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.user, s.password, s.err = user, password, err
+}
+
+// bundle is one test's world: a simulator, a database with two actions,
+// and a running job runner.
+type bundle struct {
+	sim       *snowsim.Instance
+	faults    *injected
+	instances *testInstances
+	db        *sqlstore.DB
+	recs      scorebridge.RecommendationService
+	runner    *jobs.Runner
+	tickets   scorebridge.TicketService
+	ctx       context.Context
+}
+
+type setupOpts struct {
+	dsn    string // default: a SQLite file in t.TempDir()
+	config func(*jobs.Config)
+}
+
+func setup(t *testing.T, opts setupOpts) *bundle {
+	t.Helper()
+	sim, err := snowsim.New(snowsim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	faults := &injected{}
+	srv := httptest.NewServer(faults.wrap(sim))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { sim.Close() })
+
+	ctx := scorebridge.NewContextWithUser(context.Background(), &scorebridge.User{ID: "u-42", Name: "alice", Role: scorebridge.RoleAdmin})
+	dsn := opts.dsn
+	if dsn == "" {
+		dsn = filepath.Join(t.TempDir(), "scorebridge.db")
+	}
+	db, err := sqlstore.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	recs := sqlstore.NewRecommendationService(db)
+	for _, r := range testActions() {
+		if err := recs.CreateRecommendation(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	instances := &testInstances{url: srv.URL, user: "admin", password: "admin"}
+	cfg := jobs.Config{
+		DB:                db,
+		Instances:         instances,
+		Recommendations:   recs,
+		Logger:            testLogger(),
+		CenterURL:         "https://center.example",
+		AuthorizationWait: 100 * time.Millisecond,
+		MaxBackoff:        200 * time.Millisecond,
+		RequestsPerSecond: -1,
+	}
+	if opts.config != nil {
+		opts.config(&cfg)
+	}
+	runner, err := jobs.New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := runner.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := runner.Stop(stopCtx); err != nil {
+			t.Errorf("stop runner: %v", err)
+		}
+	})
+	return &bundle{sim: sim, faults: faults, instances: instances, db: db, recs: recs, runner: runner, tickets: runner.Tickets(), ctx: ctx}
+}
+
+func testLogger() *slog.Logger {
+	if os.Getenv("SCOREBRIDGE_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func testActions() []*scorebridge.Recommendation {
+	return []*scorebridge.Recommendation{
+		{
+			ID: "mfa-admins", Title: "Require MFA for administrative roles", Description: "Admins sign in with a password only.",
+			Remediation: "<p>Open <b>Conditional Access</b> &amp; create a policy.</p><ul><li>Include admin roles</li><li>Grant: require MFA</li></ul>",
+			Category:    scorebridge.CategoryIdentity, Source: scorebridge.SourceUser, SourceTool: scorebridge.ToolUser,
+			MaxScore: 10, State: scorebridge.StateToAddress,
+		},
+		{
+			ID: "bitlocker", Title: "Encrypt device disks with BitLocker", Description: "Laptops are not encrypted.",
+			Remediation: "<p>Turn on BitLocker in Intune.</p>",
+			Category:    scorebridge.CategoryDevices, Source: scorebridge.SourceUser, SourceTool: scorebridge.ToolUser,
+			MaxScore: 5, State: scorebridge.StateToAddress,
+		},
+	}
+}
+
+// waitTicket polls until the ticket leaves the queued state (or, with
+// untilWaiting, until it records a waiting reason) and returns it.
+func (b *bundle) waitTicket(t *testing.T, id string, done func(*scorebridge.Ticket) bool) *scorebridge.Ticket {
+	t.Helper()
+	if done == nil {
+		done = func(tk *scorebridge.Ticket) bool { return tk.Status != scorebridge.TicketQueued }
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		tk, err := b.tickets.FindTicketByID(b.ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done(tk) {
+			return tk
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ticket %s still %s (%s) after 30s", id, tk.Status, tk.Error)
+		}
+		<-tick.C
+	}
+}
+
+// records returns the simulator's records of table made for ticket id.
+func (b *bundle) records(t *testing.T, table, id string) []snowsim.Record {
+	t.Helper()
+	recs, err := b.sim.Query(table, "correlation_id="+id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func dueDate() string { return time.Now().UTC().AddDate(0, 1, 0).Format(scorebridge.DueDateLayout) }
+
+// postgresSchema creates a schema of the test's own on the PostgreSQL at
+// base and returns a DSN whose search_path points at it; River's tables
+// land there too.
+func postgresSchema(t *testing.T, base string) string {
+	t.Helper()
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "jobs_" + hex.EncodeToString(b)
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// injected answers the next few creates with a given error instead of the
+// simulator, so a test controls exactly which attempt fails and how.
+type injected struct {
+	mu         sync.Mutex
+	n          int    // creates still to refuse
+	status     int    // the status they get
+	retryAfter string // their Retry-After header, if any
+}
+
+func (f *injected) failCreates(n, status int, retryAfter string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.n, f.status, f.retryAfter = n, status, retryAfter
+}
+
+func (f *injected) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		fail := r.Method == http.MethodPost && f.n > 0
+		if fail {
+			f.n--
+		}
+		status, retryAfter := f.status, f.retryAfter
+		f.mu.Unlock()
+		if !fail {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if retryAfter != "" {
+			w.Header().Set("Retry-After", retryAfter)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		io.WriteString(w, `{"error":{"message":"Transaction failed","detail":null},"status":"failure"}`)
+	})
+}
