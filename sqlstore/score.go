@@ -104,7 +104,18 @@ func (s *ScoreService) ScoreHistory(ctx context.Context, days int) ([]*scorebrid
 }
 
 func currentScore(ctx context.Context, tx *tx) (scorebridge.Score, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT category, state, max_score, current_score FROM recommendations`)
+	// Summing per (category, state) in the database keeps the work off the
+	// wire: a few dozen groups instead of every row. Earned points depend
+	// only on the state and are linear in the scores, so the group sums give
+	// exactly what per-row arithmetic would; each row's achieved score is
+	// clamped to [0, max] first, as scorebridge.EarnedScore does.
+	rows, err := tx.QueryContext(ctx, `
+		SELECT category, state, SUM(max_score),
+		       SUM(CASE WHEN current_score < 0 THEN 0
+		                WHEN current_score > max_score THEN max_score
+		                ELSE current_score END)
+		FROM recommendations
+		GROUP BY category, state`)
 	if err != nil {
 		return scorebridge.Score{}, fmt.Errorf("compute score: %w", err)
 	}
