@@ -71,6 +71,7 @@ type bundle struct {
 	svc     *connection.Service
 	store   *sqlstore.ConnectionStore
 	dbPath  string
+	db      *sqlstore.DB
 	clock   *clock
 	logs    *syncBuffer
 	tokenN  atomic.Int64 // POSTs to /oauth_token.do
@@ -104,6 +105,7 @@ func setup(t testing.TB) *bundle {
 	}
 	t.Cleanup(func() { db.Close() })
 	db.Now = b.clock.Now
+	b.db = db
 	box, _, err := secret.LoadKey(func(string) string { return "" }, b.dbPath+".key")
 	if err != nil {
 		t.Fatal(err)

@@ -300,6 +300,7 @@ func (r *checklistRun) connection(ctx context.Context) bool {
 	default:
 		return r.check(name, false, "Could not save the connection: "+scorebridge.ErrorMessage(err), "")
 	}
+	s.forget()
 	if c, err = s.store.FindConnectionByID(ctx, c.ID); err != nil {
 		return r.check(name, false, "Could not read the connection back: "+scorebridge.ErrorMessage(err), "")
 	}

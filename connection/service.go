@@ -39,6 +39,11 @@ type Config struct {
 	// AuthorizationTTL is how long an authorization may take from the
 	// Authorize button to the callback. Default 10 minutes.
 	AuthorizationTTL time.Duration
+	// LookupTTL is how long ConnectedInstance trusts its in-memory copy of
+	// a connection's row before reading the store again. Writes made by this
+	// process clear the copy at once; writes by other replicas are seen
+	// within LookupTTL. Default 1 second.
+	LookupTTL time.Duration
 }
 
 func (c *Config) validate() error {
@@ -63,6 +68,9 @@ func (c *Config) validate() error {
 	if c.AuthorizationTTL <= 0 {
 		c.AuthorizationTTL = 10 * time.Minute
 	}
+	if c.LookupTTL <= 0 {
+		c.LookupTTL = time.Second
+	}
 	return nil
 }
 
@@ -76,6 +84,13 @@ type Service struct {
 
 	mu       sync.Mutex
 	sessions map[string]*session // by connection id
+	lookups  map[string]lookup   // by id asked for, "" for the default
+}
+
+// lookup is a connection row read for ConnectedInstance, and when.
+type lookup struct {
+	c  *scorebridge.Connection
+	at time.Time
 }
 
 var _ scorebridge.ConnectionService = (*Service)(nil)
@@ -91,7 +106,36 @@ func New(cfg Config) (*Service, error) {
 		log:      cfg.Logger,
 		http:     servicenow.NewHTTPClient(cfg.HTTP),
 		sessions: map[string]*session{},
+		lookups:  map[string]lookup{},
 	}, nil
+}
+
+// findCached returns a connection for ConnectedInstance, from memory when
+// read less than LookupTTL ago.
+func (s *Service) findCached(ctx context.Context, id string) (*scorebridge.Connection, error) {
+	now := s.now()
+	s.mu.Lock()
+	l, ok := s.lookups[id]
+	s.mu.Unlock()
+	if ok && now.Sub(l.at) < s.cfg.LookupTTL && now.Sub(l.at) >= 0 {
+		return l.c, nil
+	}
+	c, err := s.store.FindConnectionByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.lookups[id] = lookup{c: c, at: now}
+	s.mu.Unlock()
+	return c, nil
+}
+
+// forget drops the in-memory copies after a write, so this process sees
+// its own writes at once.
+func (s *Service) forget() {
+	s.mu.Lock()
+	clear(s.lookups)
+	s.mu.Unlock()
 }
 
 // RedirectURL is the callback URL the oauth_entity must name.
@@ -135,6 +179,7 @@ func (s *Service) CreateConnection(ctx context.Context, in scorebridge.Connectio
 	if err := s.store.CreateConnection(ctx, c, in.ClientSecret); err != nil {
 		return nil, err
 	}
+	s.forget()
 	s.log.Info("connection created", "connection", c.ID, "instance", c.InstanceURL, "actor", scorebridge.ActorFromContext(ctx))
 	return c, nil
 }
@@ -230,6 +275,7 @@ func (s *Service) completeAuthorization(ctx context.Context, state, code, oauthE
 	if err != nil {
 		return nil, err
 	}
+	s.forget()
 	s.session(c.ID).reset(tok.AccessToken, s.accessExpiry(tok))
 	s.log.Info("connection authorized", "connection", c.ID, "instance", c.InstanceURL, "integration_user", user)
 	s.publishStatus(ctx, c)
@@ -312,6 +358,7 @@ func (s *Service) RemoveConnection(ctx context.Context, id string) error {
 	}
 	s.mu.Lock()
 	delete(s.sessions, c.ID)
+	clear(s.lookups)
 	s.mu.Unlock()
 	s.log.Info("connection removed", "connection", c.ID, "instance", c.InstanceURL, "tokens_revoked", revoked, "actor", scorebridge.ActorFromContext(ctx))
 	return nil
@@ -319,6 +366,7 @@ func (s *Service) RemoveConnection(ctx context.Context, id string) error {
 
 // SetDefaultConnection makes a connection the default. Returns ENOTFOUND.
 func (s *Service) SetDefaultConnection(ctx context.Context, id string) error {
+	defer s.forget()
 	return s.store.SetDefaultConnection(ctx, id)
 }
 

@@ -131,6 +131,7 @@ func (ss *session) AccessToken(ctx context.Context) (string, error) {
 	if err := ss.svc.store.SaveRefresh(rctx, c.ID, ss.svc.tokens(c, tok, false)); err != nil {
 		return "", err
 	}
+	ss.svc.forget()
 	ss.seen.Store(ss.svc.now().UnixNano())
 	expiry := ss.svc.accessExpiry(tok)
 	ss.reset(tok.AccessToken, expiry)
@@ -183,7 +184,7 @@ func needsAuthorization(c *scorebridge.Connection) error {
 // caller keeps its work queued. Returns ENOTFOUND, EUNAUTHORIZED and
 // EUNAVAILABLE.
 func (s *Service) ConnectedInstance(ctx context.Context, id string) (*scorebridge.ConnectedInstance, error) {
-	c, err := s.store.FindConnectionByID(ctx, id)
+	c, err := s.findCached(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -203,6 +204,7 @@ func (s *Service) recordFailure(ctx context.Context, c *scorebridge.Connection, 
 	if err := s.store.RecordFailure(ctx, c.ID, status, cause, msg); err != nil {
 		s.log.Error("recording a connection failure failed", "connection", c.ID, "error", err)
 	}
+	s.forget()
 	level := "connection error"
 	if status == scorebridge.ConnectionAuthorizationRequired {
 		level = "connection needs authorization"

@@ -88,9 +88,9 @@ func (s *ConnectionStore) CreateConnection(ctx context.Context, c *scorebridge.C
 		c.RefreshTokenLifespan = DefaultRefreshTokenLifespan
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO connections
-		(id, instance_url, client_id, client_secret, status, is_default, refresh_token_lifespan, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.InstanceURL, c.ClientID, sealed, c.Status, c.IsDefault,
+		(id, instance_url, client_id, client_secret, status, is_default, integration_user, refresh_token_lifespan, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.InstanceURL, c.ClientID, sealed, c.Status, c.IsDefault, c.IntegrationUser,
 		int64(c.RefreshTokenLifespan/time.Second), s.db.timeArg(now), s.db.timeArg(now)); err != nil {
 		return fmt.Errorf("insert connection: %w", err)
 	}
@@ -130,25 +130,33 @@ func (s *ConnectionStore) FindConnections(ctx context.Context) ([]*scorebridge.C
 
 // FindConnectionByID returns a connection, the default one when id is "".
 // Returns ENOTFOUND.
+//
+// It is on the path of every call to an instance, so it reads with one
+// statement outside a transaction: a single SELECT sees one consistent
+// row anyway, and on SQLite a transaction would take the write lock
+// (immediate mode) and cost ten times the read.
 func (s *ConnectionStore) FindConnectionByID(ctx context.Context, id string) (*scorebridge.Connection, error) {
-	tx, err := s.db.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	c, _, err := findConnection(ctx, tx, id)
+	c, _, err := findConnection(ctx, statement{s.db}, id)
 	return c, err
+}
+
+// rowQuerier is a transaction or a single statement on the database.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// statement runs single read statements outside a transaction, with
+// placeholders rebound like tx does.
+type statement struct{ db *DB }
+
+func (st statement) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return st.db.SQL.QueryRowContext(ctx, st.db.rebind(query), args...)
 }
 
 // FindConnectionSecrets returns a connection (the default when id is "")
 // with its secrets opened. Returns ENOTFOUND.
 func (s *ConnectionStore) FindConnectionSecrets(ctx context.Context, id string) (*scorebridge.Connection, *ConnectionSecrets, error) {
-	tx, err := s.db.begin(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer tx.Rollback()
-	c, sealed, err := findConnection(ctx, tx, id)
+	c, sealed, err := findConnection(ctx, statement{s.db}, id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -170,7 +178,7 @@ func (s *ConnectionStore) FindConnectionSecrets(ctx context.Context, id string) 
 }
 
 // findConnection reads one connection and its sealed secrets.
-func findConnection(ctx context.Context, tx *tx, id string) (*scorebridge.Connection, *ConnectionSecrets, error) {
+func findConnection(ctx context.Context, tx rowQuerier, id string) (*scorebridge.Connection, *ConnectionSecrets, error) {
 	where, arg := `id = ?`, any(id)
 	if id == "" {
 		where, arg = `is_default = ?`, true
@@ -232,7 +240,7 @@ func (db *DB) optionalTimeArg(t *time.Time) any {
 }
 
 // SaveAuthorization records a completed authorization: the integration
-// user, fresh tokens (sealed), status connected and no error. Any other
+// user (kept as it was when integrationUser is ""), fresh tokens (sealed), status connected and no error. Any other
 // authorization in flight for the connection is dropped. Returns ENOTFOUND.
 func (s *ConnectionStore) SaveAuthorization(ctx context.Context, id, integrationUser string, tok ConnectionTokens) (*scorebridge.Connection, error) {
 	access, refresh, err := s.sealTokens(id, tok)
@@ -245,11 +253,11 @@ func (s *ConnectionStore) SaveAuthorization(ctx context.Context, id, integration
 	}
 	defer tx.Rollback()
 	now := s.db.now()
-	res, err := tx.ExecContext(ctx, `UPDATE connections SET status = ?, integration_user = ?,
-		access_token = ?, refresh_token = ?, access_token_expires_at = ?, refresh_token_expires_at = ?,
+	res, err := tx.ExecContext(ctx, `UPDATE connections SET status = ?,
+		integration_user = CASE WHEN ? = '' THEN integration_user ELSE ? END, access_token = ?, refresh_token = ?, access_token_expires_at = ?, refresh_token_expires_at = ?,
 		connected_since = ?, last_success_at = ?, last_error = '', last_error_cause = '', last_error_at = NULL, updated_at = ?
 		WHERE id = ?`,
-		scorebridge.ConnectionConnected, integrationUser, access, refresh,
+		scorebridge.ConnectionConnected, integrationUser, integrationUser, access, refresh,
 		s.db.optionalTimeArg(&tok.AccessTokenExpiresAt), s.db.optionalTimeArg(&tok.RefreshTokenExpiresAt),
 		s.db.timeArg(now), s.db.timeArg(now), s.db.timeArg(now), id)
 	if err := connectionUpdated(res, err, id); err != nil {
@@ -349,6 +357,50 @@ func (s *ConnectionStore) RecordFailure(ctx context.Context, id, status, cause, 
 		return err
 	}
 	return tx.Commit()
+}
+
+// UpdateClientSecret replaces a connection's client secret (the
+// installation checklist rotates it when it runs again) and, when lifespan
+// is positive, its refresh token lifespan. Returns ENOTFOUND.
+func (s *ConnectionStore) UpdateClientSecret(ctx context.Context, id, clientSecret string, lifespan time.Duration) error {
+	if clientSecret == "" {
+		return scorebridge.FieldErrorf("clientSecret", "The client secret must not be empty.")
+	}
+	sealed, err := s.box.Seal(clientSecret, sealPurpose("connections", id, "client_secret"))
+	if err != nil {
+		return err
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE connections SET client_secret = ?,
+		refresh_token_lifespan = CASE WHEN ? > 0 THEN ? ELSE refresh_token_lifespan END, updated_at = ? WHERE id = ?`,
+		sealed, int64(lifespan/time.Second), int64(lifespan/time.Second), s.db.timeArg(s.db.now()), id)
+	if err := connectionUpdated(res, err, id); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// FindConnectionByClient returns the connection of an instance and client
+// id. Returns ENOTFOUND.
+func (s *ConnectionStore) FindConnectionByClient(ctx context.Context, instanceURL, clientID string) (*scorebridge.Connection, error) {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var id string
+	err = tx.QueryRowContext(ctx, `SELECT id FROM connections WHERE instance_url = ? AND client_id = ?`, instanceURL, clientID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, scorebridge.Errorf(scorebridge.ENOTFOUND, "No connection to %s with client id %s.", instanceURL, clientID)
+	} else if err != nil {
+		return nil, fmt.Errorf("find connection: %w", err)
+	}
+	c, _, err := findConnection(ctx, tx, id)
+	return c, err
 }
 
 // DeleteConnection removes a connection with its secrets and authorizations
