@@ -57,7 +57,7 @@ func (s *Server) routeTable() []route {
 // including those of panics and refused cross-origin posts.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	for _, rt := range s.routeTable() {
+	for _, rt := range append(s.routeTable(), s.ticketRoutes()...) {
 		mux.Handle(rt.pattern, s.requireRole(rt.role, rt.handler))
 	}
 	return chain(s.fallback(mux),

@@ -32,6 +32,9 @@ type Config struct {
 	Recommendations scorebridge.RecommendationService
 	// Scores computes the Secure Score and its history.
 	Scores scorebridge.ScoreService
+	// Tickets shares actions to ServiceNow; optional: without it the
+	// ticket pages and API answer 404.
+	Tickets scorebridge.TicketService
 	// Logger receives request logs and the detail of internal errors.
 	Logger *slog.Logger
 	// User acts for every request until sign-in exists; its name is what
@@ -61,6 +64,7 @@ func (c *Config) validate() error {
 type Server struct {
 	recommendations scorebridge.RecommendationService
 	scores          scorebridge.ScoreService
+	tickets         scorebridge.TicketService
 	logger          *slog.Logger
 	user            *scorebridge.User
 
@@ -78,6 +82,7 @@ func NewServer(cfg Config) (*Server, error) {
 	s := &Server{
 		recommendations: cfg.Recommendations,
 		scores:          cfg.Scores,
+		tickets:         cfg.Tickets,
 		logger:          cfg.Logger,
 		user:            cfg.User,
 	}

@@ -1,0 +1,297 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scorebridge/scorebridge"
+)
+
+// ticketNotices are the confirmations the ticket pages show after a
+// redirect (?done=); fixed texts only.
+var ticketNotices = map[string]string{
+	"queued":  "Ticket queued: it is sent to ServiceNow in the background.",
+	"several": "Tickets queued: they are sent to ServiceNow in the background.",
+	"retried": "Ticket queued again.",
+}
+
+// ticketForm is the share form as typed.
+type ticketForm struct {
+	IDs         []string
+	Mode        string // "each" (one ticket per action) or "grouped"
+	Type        string
+	Name        string
+	Description string
+	Priority    string
+	DueDate     string
+}
+
+// ticketFormPage is the data of the share form.
+type ticketFormPage struct {
+	pageBase
+	Actions    []*scorebridge.Recommendation
+	Form       ticketForm
+	Errors     map[string]string
+	Priorities []priorityOption
+	Types      []scorebridge.TicketType
+	// MinDueDate is today, for the date picker.
+	MinDueDate string
+}
+
+type priorityOption struct {
+	Value int
+	Label string
+}
+
+// ticketPriorities are ServiceNow's priority labels; 5 exists for incidents
+// only.
+var ticketPriorities = []priorityOption{{1, "1 - Critical"}, {2, "2 - High"}, {3, "3 - Moderate"}, {4, "4 - Low"}, {5, "5 - Planning (incidents only)"}}
+
+// ticketPage is the data of a ticket's page.
+type ticketPage struct {
+	pageBase
+	Ticket *scorebridge.Ticket
+	Audit  []*scorebridge.TicketAuditEntry
+}
+
+// ticketListPage is the data of the tickets list.
+type ticketListPage struct {
+	pageBase
+	Items []*scorebridge.Ticket
+	// Action is set when the list is one action's tickets.
+	Action *scorebridge.Recommendation
+}
+
+func (s *Server) handleTicketNew(w http.ResponseWriter, r *http.Request) {
+	if s.ticketsOr404(w, r) == nil {
+		return
+	}
+	ids := r.URL.Query()["id"]
+	form := ticketForm{IDs: ids, Mode: "each", Type: string(scorebridge.TicketIncident), Priority: "3"}
+	if t := r.URL.Query().Get("type"); t == string(scorebridge.TicketChange) {
+		form.Type = t
+	}
+	actions, err := s.shareActions(r, ids)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if len(actions) == 1 {
+		form.Name = truncate(actions[0].Title, scorebridge.MaxTicketNameLength)
+		form.Description = truncate(actions[0].Description, scorebridge.MaxTicketDescriptionLength)
+	} else {
+		form.Name = fmt.Sprintf("%d security improvement actions", len(actions))
+	}
+	s.renderTicketForm(w, r, http.StatusOK, actions, form, nil)
+}
+
+// shareActions loads the actions a share form is about.
+func (s *Server) shareActions(r *http.Request, ids []string) ([]*scorebridge.Recommendation, error) {
+	if len(ids) == 0 {
+		return nil, scorebridge.FieldErrorf("id", "Choose at least one improvement action to share.")
+	}
+	if len(ids) > scorebridge.MaxTicketsPerBatch {
+		return nil, scorebridge.FieldErrorf("id", "Share at most %d actions at once.", scorebridge.MaxTicketsPerBatch)
+	}
+	var out []*scorebridge.Recommendation
+	for _, id := range ids {
+		rec, err := s.recommendations.FindRecommendationByID(r.Context(), id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
+func (s *Server) renderTicketForm(w http.ResponseWriter, r *http.Request, status int, actions []*scorebridge.Recommendation, form ticketForm, errs map[string]string) {
+	title := "Share to ServiceNow"
+	s.render(w, r, status, "ticket_form", &ticketFormPage{
+		pageBase:   pageBase{Title: title, Nav: "actions"},
+		Actions:    actions,
+		Form:       form,
+		Errors:     errs,
+		Priorities: ticketPriorities,
+		Types:      []scorebridge.TicketType{scorebridge.TicketIncident, scorebridge.TicketChange},
+		MinDueDate: s.today(),
+	})
+}
+
+func (s *Server) handleTicketCreate(w http.ResponseWriter, r *http.Request) {
+	tickets := s.ticketsOr404(w, r)
+	if tickets == nil {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.error(w, r, scorebridge.Errorf(scorebridge.EINVALID, "The form could not be read."))
+		return
+	}
+	f := r.PostForm
+	form := ticketForm{
+		IDs: f["id"], Mode: f.Get("mode"), Type: f.Get("type"), Name: f.Get("name"),
+		Description: f.Get("description"), Priority: f.Get("priority"), DueDate: f.Get("dueDate"),
+	}
+	actions, err := s.shareActions(r, form.IDs)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	reqs, errs := form.requests(actions)
+	if len(errs) == 0 {
+		created, err := tickets.CreateTickets(r.Context(), reqs)
+		if err == nil {
+			if len(created) == 1 {
+				http.Redirect(w, r, "/tickets/"+url.PathEscape(created[0].ID)+"?done=queued", http.StatusSeeOther)
+			} else {
+				http.Redirect(w, r, "/tickets?done=several", http.StatusSeeOther)
+			}
+			return
+		}
+		if scorebridge.ErrorCode(err) != scorebridge.EINVALID {
+			s.error(w, r, err)
+			return
+		}
+		field := scorebridge.ErrorField(err)
+		if field == "recommendationId" || field == "recommendationIds" {
+			field = "form"
+		}
+		errs = map[string]string{field: scorebridge.ErrorMessage(err)}
+	}
+	s.renderTicketForm(w, r, http.StatusBadRequest, actions, form, errs)
+}
+
+// requests turns the form into ticket requests: one per action ("each",
+// named after each action) or one grouped ticket. Errors name the form
+// field; the service checks the rest against ServiceNow's limits.
+func (f ticketForm) requests(actions []*scorebridge.Recommendation) ([]*scorebridge.TicketRequest, map[string]string) {
+	errs := map[string]string{}
+	p, err := strconv.Atoi(strings.TrimSpace(f.Priority))
+	if err != nil {
+		errs["priority"] = "Choose a priority."
+	}
+	if f.Type != string(scorebridge.TicketIncident) && f.Type != string(scorebridge.TicketChange) {
+		errs["type"] = "Choose incident management or change management."
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	base := scorebridge.TicketRequest{
+		Type: scorebridge.TicketType(f.Type), Priority: p, DueDate: strings.TrimSpace(f.DueDate),
+		Name: f.Name, Description: f.Description,
+	}
+	if len(actions) == 1 || f.Mode == "grouped" {
+		req := base
+		for _, a := range actions {
+			req.RecommendationIDs = append(req.RecommendationIDs, a.ID)
+		}
+		return []*scorebridge.TicketRequest{&req}, nil
+	}
+	// One ticket each: each named and described after its own action.
+	var out []*scorebridge.TicketRequest
+	for _, a := range actions {
+		req := base
+		req.RecommendationIDs = []string{a.ID}
+		req.Name = truncate(a.Title, scorebridge.MaxTicketNameLength)
+		req.Description = truncate(a.Description, scorebridge.MaxTicketDescriptionLength)
+		if strings.TrimSpace(f.Description) != "" {
+			req.Description = truncate(f.Description+"\n\n"+a.Description, scorebridge.MaxTicketDescriptionLength)
+		}
+		out = append(out, &req)
+	}
+	return out, nil
+}
+
+func (s *Server) handleTicketView(w http.ResponseWriter, r *http.Request) {
+	tickets := s.ticketsOr404(w, r)
+	if tickets == nil {
+		return
+	}
+	t, err := tickets.FindTicketByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "ticket", &ticketPage{
+		pageBase: pageBase{Title: "Ticket: " + t.Name, Nav: "actions", Notice: ticketNotices[r.URL.Query().Get("done")]},
+		Ticket:   t,
+	})
+}
+
+func (s *Server) handleTicketAudit(w http.ResponseWriter, r *http.Request) {
+	tickets := s.ticketsOr404(w, r)
+	if tickets == nil {
+		return
+	}
+	t, err := tickets.FindTicketByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	audit, err := tickets.FindTicketAudit(r.Context(), t.ID)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "ticket_audit", &ticketPage{
+		pageBase: pageBase{Title: "Audit: " + t.Name, Nav: "actions"},
+		Ticket:   t,
+		Audit:    audit,
+	})
+}
+
+func (s *Server) handleTicketRetry(w http.ResponseWriter, r *http.Request) {
+	tickets := s.ticketsOr404(w, r)
+	if tickets == nil {
+		return
+	}
+	t, err := tickets.RetryTicket(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/tickets/"+url.PathEscape(t.ID)+"?done=retried", http.StatusSeeOther)
+}
+
+func (s *Server) handleTicketList(w http.ResponseWriter, r *http.Request) {
+	tickets := s.ticketsOr404(w, r)
+	if tickets == nil {
+		return
+	}
+	filter, err := parseTicketFilter(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	page := &ticketListPage{pageBase: pageBase{Title: "ServiceNow tickets", Nav: "actions", Notice: ticketNotices[r.URL.Query().Get("done")]}}
+	if filter.RecommendationID != "" {
+		if page.Action, err = s.recommendations.FindRecommendationByID(r.Context(), filter.RecommendationID); err != nil {
+			s.error(w, r, err)
+			return
+		}
+	}
+	if page.Items, err = tickets.FindTickets(r.Context(), filter); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "tickets", page)
+}
+
+// today is the current UTC date, the earliest due date.
+func (s *Server) today() string { return time.Now().UTC().Format(scorebridge.DueDateLayout) }
+
+// truncate cuts s to at most n characters, so a prefilled field never
+// starts out over its limit.
+func truncate(s string, n int) string {
+	i := 0
+	for pos := range s {
+		if i == n {
+			return s[:pos]
+		}
+		i++
+	}
+	return s
+}
