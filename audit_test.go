@@ -1,0 +1,69 @@
+package scorebridge_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/scorebridge/scorebridge"
+)
+
+func TestRedactSecrets(t *testing.T) {
+	in := map[string]any{
+		"short_description": "Enable MFA",
+		"client_secret":     "cs-value",
+		"Password":          "pw-value",
+		"nested": map[string]any{
+			"refresh_token": "rt-value",
+			"list":          []any{map[string]any{"Authorization": "Bearer bt-value", "ok": 1}},
+		},
+		"headers": map[string]string{"Cookie": "ck-value", "Accept": "json"},
+	}
+	out := scorebridge.RedactSecrets(in)
+	b, _ := json.Marshal(out)
+	for _, v := range []string{"cs-value", "pw-value", "rt-value", "bt-value", "ck-value"} {
+		if strings.Contains(string(b), v) {
+			t.Errorf("%s survived redaction: %s", v, b)
+		}
+	}
+	for _, v := range []string{"Enable MFA", `"ok":1`, `"Accept":"json"`} {
+		if !strings.Contains(string(b), v) {
+			t.Errorf("%s lost by redaction: %s", v, b)
+		}
+	}
+	if in["client_secret"] != "cs-value" {
+		t.Error("RedactSecrets changed its input")
+	}
+	if scorebridge.RedactSecrets(nil) != nil {
+		t.Error("nil detail must stay nil")
+	}
+}
+
+type recordingAudit struct {
+	scorebridge.AuditService
+	events []*scorebridge.AuditEvent
+}
+
+func (r *recordingAudit) RecordAuditEvent(_ context.Context, e *scorebridge.AuditEvent) error {
+	r.events = append(r.events, e)
+	return nil
+}
+
+func TestRecordAuditFromContext(t *testing.T) {
+	if err := scorebridge.RecordAudit(context.Background(), &scorebridge.AuditEvent{Action: "x"}); err != nil {
+		t.Fatalf("no audit service in context must be a no-op: %v", err)
+	}
+	r := &recordingAudit{}
+	ctx := scorebridge.NewContextWithAudit(context.Background(), r)
+	if err := scorebridge.RecordAudit(ctx, &scorebridge.AuditEvent{Action: scorebridge.AuditImport}); err != nil || len(r.events) != 1 {
+		t.Fatalf("RecordAudit = %v, %d events", err, len(r.events))
+	}
+}
+
+func TestAPITokenActive(t *testing.T) {
+	tok := &scorebridge.APIToken{ID: "1", Name: "ci", Role: scorebridge.RoleOperator}
+	if u := tok.User(); u.Name != "token:ci" || u.Role != scorebridge.RoleOperator {
+		t.Errorf("User() = %+v", u)
+	}
+}

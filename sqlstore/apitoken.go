@@ -1,0 +1,141 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/scorebridge/scorebridge"
+)
+
+// APITokenStore keeps API tokens by the SHA-256 of their secret; the secret
+// itself exists only in the answer to CreateAPIToken.
+type APITokenStore struct {
+	db *DB
+}
+
+var _ scorebridge.APITokenService = (*APITokenStore)(nil)
+
+// NewAPITokenStore returns the API token store on db.
+func NewAPITokenStore(db *DB) *APITokenStore { return &APITokenStore{db: db} }
+
+// maxTokenName is the longest token name.
+const maxTokenName = 100
+
+// tokenHintLength is how much of the secret (after the prefix) a list shows.
+const tokenHintLength = 6
+
+// CreateAPIToken stores a new token and returns its secret. CreatedBy
+// defaults to the acting user. Returns EINVALID.
+func (s *APITokenStore) CreateAPIToken(ctx context.Context, t *scorebridge.APIToken) (string, error) {
+	if t.Name == "" || strings.TrimSpace(t.Name) != t.Name || utf8.RuneCountInString(t.Name) > maxTokenName ||
+		strings.IndexFunc(t.Name, unicode.IsControl) >= 0 {
+		return "", scorebridge.FieldErrorf("name", "A token needs a name of 1 to %d characters, without control characters or surrounding spaces.", maxTokenName)
+	}
+	if !scorebridge.ValidRole(t.Role) {
+		return "", scorebridge.FieldErrorf("role", "The role must be admin, operator or reader, not %q.", t.Role)
+	}
+	now := s.db.now()
+	if t.ExpiresAt != nil && !t.ExpiresAt.After(now) {
+		return "", scorebridge.FieldErrorf("expires", "The expiry must be in the future.")
+	}
+	secret := scorebridge.APITokenPrefix + newSecret()
+	t.ID = newID()
+	t.Hint = secret[:len(scorebridge.APITokenPrefix)+tokenHintLength] + "…"
+	t.CreatedAt = now
+	t.LastUsedAt, t.RevokedAt = nil, nil
+	if t.ExpiresAt != nil {
+		e := t.ExpiresAt.UTC().Truncate(0)
+		t.ExpiresAt = &e
+	}
+	if t.CreatedBy == "" {
+		t.CreatedBy = scorebridge.ActorFromContext(ctx)
+	}
+	if _, err := s.db.SQL.ExecContext(ctx, s.db.rebind(`INSERT INTO api_tokens (id, name, role, token_hash, hint, created_by, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+		t.ID, t.Name, t.Role, secretHash(secret), t.Hint, t.CreatedBy, s.db.timeArg(now), s.db.optionalTimeArg(t.ExpiresAt)); err != nil {
+		return "", fmt.Errorf("insert api token: %w", err)
+	}
+	return secret, nil
+}
+
+const apiTokenColumns = `id, name, role, hint, created_by, created_at, expires_at, last_used_at, revoked_at`
+
+func scanAPIToken(sc rowScanner) (*scorebridge.APIToken, error) {
+	var t scorebridge.APIToken
+	if err := sc.Scan(&t.ID, &t.Name, &t.Role, &t.Hint, &t.CreatedBy, scanTime{&t.CreatedAt},
+		optionalTime{&t.ExpiresAt}, optionalTime{&t.LastUsedAt}, optionalTime{&t.RevokedAt}); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("read api token: %w", err)
+	}
+	return &t, nil
+}
+
+// FindAPITokens returns every token, newest first.
+func (s *APITokenStore) FindAPITokens(ctx context.Context) ([]*scorebridge.APIToken, error) {
+	rows, err := s.db.SQL.QueryContext(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens ORDER BY created_at DESC, id`)
+	if err != nil {
+		return nil, fmt.Errorf("find api tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []*scorebridge.APIToken
+	for rows.Next() {
+		t, err := scanAPIToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// RevokeAPIToken stops a token. Revoking twice keeps the first time.
+// Returns ENOTFOUND.
+func (s *APITokenStore) RevokeAPIToken(ctx context.Context, id string) error {
+	res, err := s.db.SQL.ExecContext(ctx, s.db.rebind(`UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`),
+		s.db.timeArg(s.db.now()), id)
+	if err != nil {
+		return fmt.Errorf("revoke api token: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("revoke api token: %w", err)
+	} else if n == 0 {
+		return scorebridge.Errorf(scorebridge.ENOTFOUND, "No API token with id %q.", id)
+	}
+	return nil
+}
+
+// errBadToken answers every token that does not authenticate, whatever the
+// reason, so a caller learns nothing about which tokens exist.
+var errBadToken = scorebridge.Errorf(scorebridge.EUNAUTHORIZED, "The API token is unknown, expired or revoked.")
+
+// AuthenticateAPIToken returns the token of a secret and records its use.
+// The returned LastUsedAt is the use before this one, so a caller can tell
+// a token's first use in a while. Returns EUNAUTHORIZED.
+func (s *APITokenStore) AuthenticateAPIToken(ctx context.Context, secret string) (*scorebridge.APIToken, error) {
+	if !strings.HasPrefix(secret, scorebridge.APITokenPrefix) {
+		return nil, errBadToken
+	}
+	t, err := scanAPIToken(s.db.SQL.QueryRowContext(ctx, s.db.rebind(`SELECT `+apiTokenColumns+` FROM api_tokens WHERE token_hash = ?`), secretHash(secret)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errBadToken
+	} else if err != nil {
+		return nil, err
+	}
+	now := s.db.now()
+	if !t.Active(now) {
+		return nil, errBadToken
+	}
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= sessionTouchEvery {
+		if _, err := s.db.SQL.ExecContext(ctx, s.db.rebind(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`), s.db.timeArg(now), t.ID); err != nil {
+			return nil, fmt.Errorf("record api token use: %w", err)
+		}
+	}
+	return t, nil
+}

@@ -1,0 +1,166 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/scorebridge/scorebridge"
+)
+
+// AuditStore keeps the audit log, append-only: nothing here updates or
+// deletes an event.
+type AuditStore struct {
+	db *DB
+}
+
+var _ scorebridge.AuditService = (*AuditStore)(nil)
+
+// NewAuditStore returns the audit store on db.
+func NewAuditStore(db *DB) *AuditStore { return &AuditStore{db: db} }
+
+// maxAuditText caps each text field of an event, so one caller cannot fill
+// the log with a single record.
+const maxAuditText = 1000
+
+// maxAuditDetail caps the JSON of an event's detail (a ticket payload fits).
+const maxAuditDetail = 64 << 10
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
+}
+
+// RecordAuditEvent appends an event, with secrets in its detail redacted.
+// Returns EINVALID when Action is empty.
+func (s *AuditStore) RecordAuditEvent(ctx context.Context, e *scorebridge.AuditEvent) error {
+	if e.Action == "" {
+		return scorebridge.Errorf(scorebridge.EINVALID, "An audit event needs an action.")
+	}
+	if e.At.IsZero() {
+		e.At = s.db.now()
+	}
+	if e.Actor == "" {
+		e.Actor = scorebridge.ActorFromContext(ctx)
+	}
+	if e.Outcome == "" {
+		e.Outcome = scorebridge.OutcomeSuccess
+	}
+	e.Detail = scorebridge.RedactSecrets(e.Detail)
+	detail := []byte("{}")
+	if len(e.Detail) > 0 {
+		var err error
+		if detail, err = json.Marshal(e.Detail); err != nil {
+			return fmt.Errorf("audit detail: %w", err)
+		}
+		if len(detail) > maxAuditDetail {
+			detail, _ = json.Marshal(map[string]any{"truncated": true, "bytes": len(detail)})
+		}
+	}
+	args := []any{s.db.timeArg(e.At), clip(e.Actor, maxAuditText), clip(e.Action, maxAuditText), clip(e.Outcome, maxAuditText),
+		clip(e.Target, maxAuditText), clip(e.Address, maxAuditText), string(detail)}
+	const insert = `INSERT INTO audit_events (at, actor, action, outcome, target, address, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`
+	if s.db.Dialect == DialectPostgres {
+		return s.db.SQL.QueryRowContext(ctx, s.db.rebind(insert+` RETURNING id`), args...).Scan(&e.ID)
+	}
+	res, err := s.db.SQL.ExecContext(ctx, insert, args...)
+	if err != nil {
+		return fmt.Errorf("insert audit event: %w", err)
+	}
+	e.ID, err = res.LastInsertId()
+	return err
+}
+
+// where builds the WHERE clause of a filter.
+func (s *AuditStore) where(f scorebridge.AuditFilter) (string, []any) {
+	var conds []string
+	var args []any
+	add := func(cond string, arg any) { conds = append(conds, cond); args = append(args, arg) }
+	if f.Actor != "" {
+		add("actor = ?", f.Actor)
+	}
+	if f.Action != "" {
+		add("action = ?", f.Action)
+	}
+	if f.Outcome != "" {
+		add("outcome = ?", f.Outcome)
+	}
+	if f.Address != "" {
+		add("address = ?", f.Address)
+	}
+	if !f.Since.IsZero() {
+		add("at >= ?", s.db.timeArg(f.Since))
+	}
+	if !f.Until.IsZero() {
+		add("at < ?", s.db.timeArg(f.Until))
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// FindAuditEvents returns matching events, newest first. Returns EINVALID
+// for a bad cursor.
+func (s *AuditStore) FindAuditEvents(ctx context.Context, f scorebridge.AuditFilter) ([]*scorebridge.AuditEvent, string, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > scorebridge.MaxAuditPage {
+		limit = scorebridge.MaxAuditPage
+	}
+	where, args := s.where(f)
+	if f.Cursor != "" {
+		before, err := strconv.ParseInt(f.Cursor, 10, 64)
+		if err != nil || before <= 0 {
+			return nil, "", scorebridge.FieldErrorf("cursor", "The cursor %q is not one this list gave.", f.Cursor)
+		}
+		if where == "" {
+			where = " WHERE id < ?"
+		} else {
+			where += " AND id < ?"
+		}
+		args = append(args, before)
+	}
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.rebind(`SELECT id, at, actor, action, outcome, target, address, detail FROM audit_events`+
+		where+` ORDER BY id DESC LIMIT `+strconv.Itoa(limit+1)), args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("find audit events: %w", err)
+	}
+	defer rows.Close()
+	var out []*scorebridge.AuditEvent
+	for rows.Next() {
+		var e scorebridge.AuditEvent
+		var detail string
+		if err := rows.Scan(&e.ID, scanTime{&e.At}, &e.Actor, &e.Action, &e.Outcome, &e.Target, &e.Address, &detail); err != nil {
+			return nil, "", fmt.Errorf("read audit event: %w", err)
+		}
+		if detail != "" && detail != "{}" {
+			if err := json.Unmarshal([]byte(detail), &e.Detail); err != nil {
+				return nil, "", fmt.Errorf("read audit event %d detail: %w", e.ID, err)
+			}
+		}
+		out = append(out, &e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = strconv.FormatInt(out[limit-1].ID, 10)
+	}
+	return out, next, nil
+}
+
+// CountAuditEvents counts matching events.
+func (s *AuditStore) CountAuditEvents(ctx context.Context, f scorebridge.AuditFilter) (int, error) {
+	where, args := s.where(f)
+	var n int
+	if err := s.db.SQL.QueryRowContext(ctx, s.db.rebind(`SELECT COUNT(*) FROM audit_events`+where), args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count audit events: %w", err)
+	}
+	return n, nil
+}
