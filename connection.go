@@ -100,6 +100,10 @@ type ChecklistInput struct {
 	AdminPassword string `json:"adminPassword"`
 	// IntegrationUser is the user_name to create; default "scorebridge.integration".
 	IntegrationUser string `json:"integrationUser"`
+	// IntegrationPassword is the password to give the integration user, so
+	// the admin can sign in as it to authorize. When empty, one is
+	// generated and returned once in the result. Never stored.
+	IntegrationPassword string `json:"integrationPassword"`
 }
 
 // Check is one verdict of the installation checklist or the doctor: what
@@ -117,10 +121,10 @@ type Check struct {
 type ChecklistResult struct {
 	Checks     []Check     `json:"checks"`
 	Connection *Connection `json:"connection"`
-	// IntegrationPassword is the password the checklist gave the new
-	// integration user. It is shown once, to the admin who ran the
-	// checklist, so they can sign in as that user to authorize; it is never
-	// stored.
+	// IntegrationPassword is the password the checklist generated for the
+	// integration user when none was given. It is shown once, to the admin
+	// who ran the checklist, so they can sign in as that user to authorize;
+	// it is never stored.
 	IntegrationPassword string `json:"integrationPassword,omitempty"`
 }
 
@@ -158,12 +162,13 @@ type ConnectionService interface {
 	AuthorizeURL(ctx context.Context, id string) (string, error)
 
 	// CompleteAuthorization finishes an authorization from the callback's
-	// state and code: it exchanges the code and marks the connection
-	// connected. Returns EINVALID for an unknown, expired or already used
-	// state, ECONFLICT when the user denied access, EUNAUTHORIZED when the
-	// instance refused the code or the client credentials, and
-	// EUNAVAILABLE when the instance could not be reached.
-	CompleteAuthorization(ctx context.Context, state, code string) (*Connection, error)
+	// state, code and error parameters: it exchanges the code and marks the
+	// connection connected. The state is used up whatever the outcome.
+	// Returns EINVALID for a missing, unknown, expired or already used
+	// state, ECONFLICT when the instance answered with an error (the user
+	// chose Deny), EUNAUTHORIZED when the instance refused the code or the
+	// client credentials, and EUNAVAILABLE when it could not be reached.
+	CompleteAuthorization(ctx context.Context, state, code, oauthError string) (*Connection, error)
 
 	// RemoveConnection (admin) revokes the tokens where the instance
 	// allows and deletes the connection with its secrets. Returns

@@ -60,9 +60,13 @@ func (s *Service) RunChecklist(ctx context.Context, in scorebridge.ChecklistInpu
 		return nil, scorebridge.FieldErrorf("adminPassword", "Give the admin's password; it is used for this run only and never stored.")
 	case len(user) > 40 || strings.ContainsAny(user, " \t\r\n^=,"):
 		return nil, scorebridge.FieldErrorf("integrationUser", "The integration user name must be at most 40 characters, without spaces or the characters ^ = ,")
+	case in.IntegrationPassword != "" && len(in.IntegrationPassword) < 12:
+		return nil, scorebridge.FieldErrorf("integrationPassword", "The integration user's password must be at least 12 characters, or leave it empty to have one generated.")
+	case len(in.IntegrationPassword) > 128:
+		return nil, scorebridge.FieldErrorf("integrationPassword", "The integration user's password must be at most 128 characters.")
 	}
 	r := &checklistRun{
-		svc: s, base: base, user: user,
+		svc: s, base: base, user: user, password: in.IntegrationPassword,
 		sn: servicenow.NewClient(base, &http.Client{
 			Transport:     &basicAuth{user: strings.TrimSpace(in.AdminUser), password: in.AdminPassword, base: s.http.Transport},
 			Timeout:       s.http.Timeout,
@@ -89,11 +93,12 @@ func (b *basicAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 // checklistRun is one run of the checklist: each step appends its check and
 // says whether the next steps can run.
 type checklistRun struct {
-	svc    *Service
-	base   string
-	user   string
-	sn     *servicenow.Client
-	result *scorebridge.ChecklistResult
+	svc      *Service
+	base     string
+	user     string
+	password string // "" to generate one
+	sn       *servicenow.Client
+	result   *scorebridge.ChecklistResult
 
 	userSysID    string
 	clientID     string
@@ -135,7 +140,10 @@ func (r *checklistRun) admin(ctx context.Context) bool {
 // an existing one so the admin can sign in as it to authorize.
 func (r *checklistRun) integrationUser(ctx context.Context) bool {
 	const name = "Integration user"
-	password := newPassword()
+	password, generated := r.password, false
+	if password == "" {
+		password, generated = newPassword(), true
+	}
 	recs, _, err := r.sn.List(ctx, "sys_user", servicenow.ListOptions{Query: "user_name=" + r.user, Fields: []string{"sys_id", "active", "locked_out"}, Limit: 1, NoCount: true})
 	if err != nil {
 		return r.check(name, false, "Could not look up the user "+r.user+": "+describe(err), "Check that the admin may read sys_user.")
@@ -163,8 +171,11 @@ func (r *checklistRun) integrationUser(ctx context.Context) bool {
 			return r.check(name, false, "Could not update the user "+r.user+": "+describe(err), "Check that the admin may update users (user_admin or admin).")
 		}
 	}
-	r.result.IntegrationPassword = password
-	return r.check(name, true, fmt.Sprintf("%s %s. Its password is shown once below: sign in with it to authorize.", r.user, verb), "")
+	if generated {
+		r.result.IntegrationPassword = password
+		return r.check(name, true, fmt.Sprintf("%s %s. Its generated password is shown once below: sign in with it to authorize.", r.user, verb), "")
+	}
+	return r.check(name, true, fmt.Sprintf("%s %s, with the password you gave.", r.user, strings.Replace(verb, "a new password", "your password", 1)), "")
 }
 
 // roles grants the integration roles and checks nothing more is held.

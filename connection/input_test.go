@@ -65,23 +65,23 @@ func TestCallbackRefusals(t *testing.T) {
 
 	// A forged state.
 	q := b.consent(t, c.ID, connection.DefaultIntegrationUser, pw)
-	_, err := b.svc.CompleteCallback(ctx, "f0rged"+q.Get("state")[6:], q.Get("code"), "")
+	_, err := b.svc.CompleteAuthorization(ctx, "f0rged"+q.Get("state")[6:], q.Get("code"), "")
 	wantCode(t, err, scorebridge.EINVALID)
-	_, err = b.svc.CompleteCallback(ctx, "", q.Get("code"), "")
+	_, err = b.svc.CompleteAuthorization(ctx, "", q.Get("code"), "")
 	wantCode(t, err, scorebridge.EINVALID)
 
 	// The genuine answer works once; replayed, it is refused.
-	if _, err := b.svc.CompleteCallback(ctx, q.Get("state"), q.Get("code"), ""); err != nil {
+	if _, err := b.svc.CompleteAuthorization(ctx, q.Get("state"), q.Get("code"), ""); err != nil {
 		t.Fatal(err)
 	}
-	_, err = b.svc.CompleteCallback(ctx, q.Get("state"), q.Get("code"), "")
+	_, err = b.svc.CompleteAuthorization(ctx, q.Get("state"), q.Get("code"), "")
 	wantCode(t, err, scorebridge.EINVALID)
 	if !strings.Contains(scorebridge.ErrorMessage(err), "already used") {
 		t.Errorf("replay message %q does not say why", scorebridge.ErrorMessage(err))
 	}
 
 	// Deny on the consent page.
-	_, err = b.svc.CompleteCallback(ctx, mustState(t, b, c.ID), "", "access_denied")
+	_, err = b.svc.CompleteAuthorization(ctx, mustState(t, b, c.ID), "", "access_denied")
 	wantCode(t, err, scorebridge.ECONFLICT)
 	if !strings.Contains(scorebridge.ErrorMessage(err), "denied") {
 		t.Errorf("deny message %q", scorebridge.ErrorMessage(err))
@@ -98,7 +98,7 @@ func TestCallbackRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	q = b.consent(t, wrong.ID, connection.DefaultIntegrationUser, pw)
-	_, err = b.svc.CompleteCallback(ctx, q.Get("state"), q.Get("code"), "")
+	_, err = b.svc.CompleteAuthorization(ctx, q.Get("state"), q.Get("code"), "")
 	wantCode(t, err, scorebridge.EUNAUTHORIZED)
 	if !strings.Contains(scorebridge.ErrorMessage(err), "client secret") {
 		t.Errorf("wrong secret message %q does not mention the client secret", scorebridge.ErrorMessage(err))

@@ -228,19 +228,10 @@ func (s *Service) oauth(c *scorebridge.Connection, clientSecret string) *service
 	return &servicenow.OAuthConfig{InstanceURL: c.InstanceURL, ClientID: c.ClientID, ClientSecret: clientSecret, RedirectURL: s.cfg.RedirectURL}
 }
 
-// CompleteAuthorization exchanges the callback's code. Returns EINVALID,
-// ECONFLICT, EUNAUTHORIZED and EUNAVAILABLE.
-func (s *Service) CompleteAuthorization(ctx context.Context, state, code string) (*scorebridge.Connection, error) {
-	return s.completeAuthorization(ctx, state, code, "")
-}
-
-// CompleteCallback is CompleteAuthorization for the callback's whole query:
-// it also understands error=access_denied (the user chose Deny).
-func (s *Service) CompleteCallback(ctx context.Context, state, code, oauthError string) (*scorebridge.Connection, error) {
-	return s.completeAuthorization(ctx, state, code, oauthError)
-}
-
-func (s *Service) completeAuthorization(ctx context.Context, state, code, oauthError string) (*scorebridge.Connection, error) {
+// CompleteAuthorization exchanges the callback's code; oauthError is the
+// callback's error parameter (access_denied when the user chose Deny).
+// Returns EINVALID, ECONFLICT, EUNAUTHORIZED and EUNAVAILABLE.
+func (s *Service) CompleteAuthorization(ctx context.Context, state, code, oauthError string) (*scorebridge.Connection, error) {
 	if state == "" {
 		return nil, scorebridge.FieldErrorf("state", "The authorization answer has no state, so it cannot be matched to an authorization the center started. Start again from the connection page.")
 	}
