@@ -13,6 +13,7 @@ import (
 
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/catalog"
+	"github.com/scorebridge/scorebridge/jobs"
 	"github.com/scorebridge/scorebridge/sqlstore"
 	"github.com/scorebridge/scorebridge/web"
 )
@@ -26,6 +27,8 @@ type centerConfig struct {
 	DB string
 	// LogFormat is "text" (default) or "json" (SCOREBRIDGE_LOG_FORMAT).
 	LogFormat string
+	// Tickets configures sending tickets to ServiceNow.
+	Tickets ticketConfig
 }
 
 func envOr(getenv func(string) string, name, def string) string {
@@ -39,6 +42,7 @@ func (c *centerConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.Addr, "addr", envOr(getenv, "SCOREBRIDGE_ADDR", "127.0.0.1:8080"), "listen address (env SCOREBRIDGE_ADDR)")
 	fs.StringVar(&c.DB, "db", envOr(getenv, "SCOREBRIDGE_DB", "scorebridge.db"), "SQLite file or postgres:// URL (env SCOREBRIDGE_DB)")
 	fs.StringVar(&c.LogFormat, "log-format", envOr(getenv, "SCOREBRIDGE_LOG_FORMAT", "text"), "log format: text or json (env SCOREBRIDGE_LOG_FORMAT)")
+	c.Tickets.register(fs, getenv)
 }
 
 func (c *centerConfig) validate() error {
@@ -94,6 +98,7 @@ type center struct {
 	db     *sqlstore.DB
 	recs   scorebridge.RecommendationService
 	scores scorebridge.ScoreService
+	jobs   *jobs.Runner
 	ln     net.Listener
 	srv    *http.Server
 }
@@ -115,9 +120,14 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 		db.Close()
 		return nil, err
 	}
+	if err := c.openTickets(ctx, cfg, noConnection{}); err != nil {
+		db.Close()
+		return nil, err
+	}
 	webServer, err := web.NewServer(web.Config{
 		Recommendations: c.recs,
 		Scores:          c.scores,
+		Tickets:         c.jobs.Tickets(),
 		Logger:          logger,
 	})
 	if err != nil {
@@ -165,6 +175,11 @@ func (c *center) URL() string { return "http://" + c.ln.Addr().String() }
 // get up to 15 seconds to finish.
 func (c *center) Run(ctx context.Context) error {
 	c.logger.Info("scorebridge started", "url", c.URL())
+	if err := c.startTickets(ctx); err != nil {
+		c.srv.Close()
+		c.db.Close()
+		return err
+	}
 	errc := make(chan error, 2)
 	go func() { errc <- c.srv.Serve(c.ln) }()
 	go func() { errc <- c.snapshotDaily(ctx) }()
@@ -179,6 +194,9 @@ func (c *center) Run(ctx context.Context) error {
 	defer cancel()
 	if serr := c.srv.Shutdown(shutdownCtx); serr != nil && err == nil {
 		err = serr
+	}
+	if jerr := c.stopTickets(shutdownCtx); jerr != nil && err == nil {
+		err = jerr
 	}
 	if cerr := c.db.Close(); cerr != nil && err == nil {
 		err = cerr
