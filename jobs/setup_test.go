@@ -84,7 +84,7 @@ type setupOpts struct {
 	config func(*jobs.Config)
 }
 
-func setup(t *testing.T, opts setupOpts) *bundle {
+func setup(t testing.TB, opts setupOpts) *bundle {
 	t.Helper()
 	sim, err := snowsim.New(snowsim.Options{})
 	if err != nil {
@@ -169,7 +169,7 @@ func testActions() []*scorebridge.Recommendation {
 
 // waitTicket polls until the ticket leaves the queued state (or, with
 // untilWaiting, until it records a waiting reason) and returns it.
-func (b *bundle) waitTicket(t *testing.T, id string, done func(*scorebridge.Ticket) bool) *scorebridge.Ticket {
+func (b *bundle) waitTicket(t testing.TB, id string, done func(*scorebridge.Ticket) bool) *scorebridge.Ticket {
 	t.Helper()
 	if done == nil {
 		done = func(tk *scorebridge.Ticket) bool { return tk.Status != scorebridge.TicketQueued }
@@ -193,7 +193,7 @@ func (b *bundle) waitTicket(t *testing.T, id string, done func(*scorebridge.Tick
 }
 
 // records returns the simulator's records of table made for ticket id.
-func (b *bundle) records(t *testing.T, table, id string) []snowsim.Record {
+func (b *bundle) records(t testing.TB, table, id string) []snowsim.Record {
 	t.Helper()
 	recs, err := b.sim.Query(table, "correlation_id="+id)
 	if err != nil {
@@ -207,7 +207,7 @@ func dueDate() string { return time.Now().UTC().AddDate(0, 1, 0).Format(scorebri
 // postgresSchema creates a schema of the test's own on the PostgreSQL at
 // base and returns a DSN whose search_path points at it; River's tables
 // land there too.
-func postgresSchema(t *testing.T, base string) string {
+func postgresSchema(t testing.TB, base string) string {
 	t.Helper()
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
