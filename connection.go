@@ -135,6 +135,10 @@ type ChecklistResult struct {
 type ConnectionService interface {
 	InstanceSource
 
+	// RedirectURL is the center's OAuth callback, which an admin registers
+	// as the Redirect URL of the oauth_entity.
+	RedirectURL() string
+
 	// FindConnections returns every connection, the default first.
 	FindConnections(ctx context.Context) ([]*Connection, error)
 

@@ -19,6 +19,8 @@ type homePage struct {
 	History    []*scorebridge.ScoreSnapshot
 	Sparkline  sparkline
 	TopActions []*scorebridge.Recommendation
+	// Connection is the default ServiceNow connection, nil when none.
+	Connection *connectionView
 }
 
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
@@ -46,6 +48,7 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 		History:    history,
 		Sparkline:  newSparkline(history),
 		TopActions: top,
+		Connection: s.homeConnection(ctx),
 	})
 }
 
@@ -78,10 +81,4 @@ func newSparkline(history []*scorebridge.ScoreSnapshot) sparkline {
 	}
 	sl.Points = b.String()
 	return sl
-}
-
-// handleConnections is the ServiceNow connection page. No instance can be
-// connected yet; it says so and lists the setup steps that are coming.
-func (s *Server) handleConnections(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "connections", &pageBase{Title: "ServiceNow", Nav: "connections"})
 }

@@ -25,7 +25,6 @@ func (s *Server) routeTable() []route {
 	return []route{
 		// Pages.
 		{"GET /{$}", reader, s.handleHome},
-		{"GET /connections", reader, s.handleConnections},
 		{"GET /actions", reader, s.handleActionList},
 		{"GET /actions/new", admin, s.handleActionNew},
 		{"POST /actions", admin, s.handleActionCreate},
@@ -57,7 +56,7 @@ func (s *Server) routeTable() []route {
 // including those of panics and refused cross-origin posts.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	for _, rt := range append(s.routeTable(), s.ticketRoutes()...) {
+	for _, rt := range append(append(s.routeTable(), s.ticketRoutes()...), s.connectionRoutes()...) {
 		mux.Handle(rt.pattern, s.requireRole(rt.role, rt.handler))
 	}
 	return chain(s.fallback(mux),

@@ -35,6 +35,9 @@ type Config struct {
 	// Tickets shares actions to ServiceNow; optional: without it the
 	// ticket pages and API answer 404.
 	Tickets scorebridge.TicketService
+	// Connections connects ServiceNow instances; optional: without it the
+	// connection pages and API answer 503.
+	Connections scorebridge.ConnectionService
 	// Logger receives request logs and the detail of internal errors.
 	Logger *slog.Logger
 	// User acts for every request until sign-in exists; its name is what
@@ -65,6 +68,7 @@ type Server struct {
 	recommendations scorebridge.RecommendationService
 	scores          scorebridge.ScoreService
 	tickets         scorebridge.TicketService
+	connections     scorebridge.ConnectionService
 	logger          *slog.Logger
 	user            *scorebridge.User
 
@@ -83,6 +87,7 @@ func NewServer(cfg Config) (*Server, error) {
 		recommendations: cfg.Recommendations,
 		scores:          cfg.Scores,
 		tickets:         cfg.Tickets,
+		connections:     cfg.Connections,
 		logger:          cfg.Logger,
 		user:            cfg.User,
 	}
