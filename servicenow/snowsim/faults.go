@@ -1,7 +1,9 @@
 package snowsim
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -99,6 +101,7 @@ func (fi *faultInjector) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := fi.plan(r.URL.Path)
 		if p.delay > 0 {
+			bufferBody(r)
 			t := time.NewTimer(p.delay)
 			select {
 			case <-t.C:
@@ -121,6 +124,33 @@ func (fi *faultInjector) middleware(next http.Handler) http.Handler {
 		dropConnection(w)
 	})
 }
+
+// bufferBody reads the start of the request body into memory before a
+// delay, as a load balancer does. Only once the body is read does net/http
+// watch the connection, so a client that gives up during the delay cancels
+// the request instead of having it served after it left.
+func bufferBody(r *http.Request) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return
+	}
+	buf, err := io.ReadAll(io.LimitReader(r.Body, bufferedBodyLimit))
+	if err != nil {
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(buf), errReader{err}))
+		return
+	}
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(buf), r.Body), r.Body}
+}
+
+// bufferedBodyLimit is one byte more than the largest REST payload an
+// instance accepts, so the payload size check still sees an oversized body.
+const bufferedBodyLimit = 10<<20 + 1
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // dropConnection closes the client's connection without answering. Over
 // HTTP/1 it hijacks and closes the socket; where hijacking is impossible
