@@ -11,8 +11,8 @@ import (
 	"github.com/scorebridge/scorebridge"
 )
 
-// middleware wraps a handler; sign-in, sessions and rate limits slot into
-// the chain in routes without touching any handler.
+// middleware wraps a handler; sign-in, sessions and rate limits live in
+// the chain in routes, not in handlers.
 type middleware func(http.Handler) http.Handler
 
 // chain wraps h so the first middleware listed runs first.
@@ -52,14 +52,6 @@ func (s *Server) crossOriginProtection(next http.Handler) http.Handler {
 	return cop.Handler(next)
 }
 
-// withUser attaches the acting user to the request context, where the stores
-// read it to record who changed what. Sign-in will replace this middleware.
-func (s *Server) withUser(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(scorebridge.NewContextWithUser(r.Context(), s.user)))
-	})
-}
-
 // roleRank orders roles from least to most powerful; an unknown role ranks
 // below reader and can do nothing.
 func roleRank(role string) int {
@@ -80,15 +72,15 @@ func hasRole(u *scorebridge.User, role string) bool {
 }
 
 // requireRole refuses the request unless the acting user holds at least
-// role. An empty role means the route is open (assets, probes).
+// role. rolePublic means the route is open (sign-in, assets, probes).
 func (s *Server) requireRole(role string, next http.Handler) http.Handler {
-	if role == "" {
+	if role == rolePublic {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u := scorebridge.UserFromContext(r.Context())
 		if u == nil {
-			s.error(w, r, scorebridge.Errorf(scorebridge.EUNAUTHORIZED, "Sign-in required."))
+			s.signInRequired(w, r)
 			return
 		}
 		if !hasRole(u, role) {

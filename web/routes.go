@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/scorebridge/scorebridge"
 )
@@ -34,7 +35,7 @@ func (s *Server) routeTable() []route {
 		{"POST /actions/{id}/edit", admin, s.handleActionUpdate},
 		{"GET /actions/{id}/delete", admin, s.handleActionDeleteConfirm},
 		{"POST /actions/{id}/delete", admin, s.handleActionDelete},
-		{"GET /static/{hash}/{name}", "", s.handleAsset},
+		{"GET /static/{hash}/{name}", rolePublic, s.handleAsset},
 
 		// JSON API.
 		{"GET /api/v1/score", reader, s.handleAPIScore},
@@ -46,8 +47,8 @@ func (s *Server) routeTable() []route {
 		{"DELETE /api/v1/recommendations/{id}", admin, s.handleAPIRecommendationDelete},
 		{"GET /api/v1/recommendations/{id}/history", reader, s.handleAPIRecommendationHistory},
 
-		// Probes: no role, a load balancer calls them.
-		{"GET /healthz", "", s.handleHealthz},
+		// Probes: public, a load balancer calls them.
+		{"GET /healthz", rolePublic, s.handleHealthz},
 	}
 }
 
@@ -56,14 +57,21 @@ func (s *Server) routeTable() []route {
 // including those of panics and refused cross-origin posts.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	for _, rt := range append(append(s.routeTable(), s.ticketRoutes()...), s.connectionRoutes()...) {
-		mux.Handle(rt.pattern, s.requireRole(rt.role, rt.handler))
+	for _, rt := range s.allRoutes() {
+		mux.Handle(rt.pattern, s.requireRole(rt.role, s.auditRequest(rt.pattern, rt.handler)))
 	}
 	return chain(s.fallback(mux),
 		s.logRequests,
 		s.recoverPanics,
 		s.securityHeaders,
+		s.strictTransport,
 		s.crossOriginProtection,
-		s.withUser,
+		s.authenticate,
 	)
+}
+
+// allRoutes is the route table: the routes of every part of the center,
+// each with its role rule. NewServer refuses a route without one.
+func (s *Server) allRoutes() []route {
+	return slices.Concat(s.routeTable(), s.ticketRoutes(), s.connectionRoutes(), s.authRoutes())
 }

@@ -40,13 +40,21 @@ type Config struct {
 	Connections scorebridge.ConnectionService
 	// Logger receives request logs and the detail of internal errors.
 	Logger *slog.Logger
-	// User acts for every request until sign-in exists; its name is what
-	// the state history records. Defaults to DefaultUser.
+	// Auth turns sign-in on: sessions, API tokens, OIDC and role checks
+	// against real accounts. The product always sets it. Exactly one of
+	// Auth and User must be set.
+	Auth *Auth
+	// User is a trusted single user who acts for every request without
+	// signing in: for tests and embedding only, never for a served center.
+	// DefaultUser is a ready one (a security admin).
 	User *scorebridge.User
+	// Audit records who did what (sign-ins, token use, every state-changing
+	// request) and serves the audit page; required with Auth. Handlers
+	// reach it with scorebridge.RecordAudit(r.Context(), ...).
+	Audit scorebridge.AuditService
 }
 
-// DefaultUser is the acting user when Config.User is nil: the center runs
-// for one local security admin until sign-in is added.
+// DefaultUser is a trusted security admin for Config.User in tests.
 var DefaultUser = &scorebridge.User{ID: "local-admin", Name: "admin", Role: scorebridge.RoleAdmin}
 
 func (c *Config) validate() error {
@@ -58,6 +66,16 @@ func (c *Config) validate() error {
 	}
 	if c.Logger == nil {
 		return errors.New("web: Config.Logger is required")
+	}
+	switch {
+	case c.Auth == nil && c.User == nil:
+		return errors.New("web: Config needs Auth (sign-in) or User (a trusted single user, for tests)")
+	case c.Auth != nil && c.User != nil:
+		return errors.New("web: Config.Auth and Config.User exclude each other")
+	case c.Auth != nil && c.Audit == nil:
+		return errors.New("web: Config.Audit is required with Auth: sign-in throttling and the audit log need it")
+	case c.Auth != nil:
+		return c.Auth.validate()
 	}
 	return nil
 }
@@ -71,6 +89,9 @@ type Server struct {
 	connections     scorebridge.ConnectionService
 	logger          *slog.Logger
 	user            *scorebridge.User
+	auth            *Auth
+	audit           scorebridge.AuditService
+	oidc            *oidcClient
 
 	templates *templateSet
 	assets    *assetSet
@@ -90,9 +111,14 @@ func NewServer(cfg Config) (*Server, error) {
 		connections:     cfg.Connections,
 		logger:          cfg.Logger,
 		user:            cfg.User,
+		auth:            cfg.Auth,
+		audit:           cfg.Audit,
 	}
-	if s.user == nil {
-		s.user = DefaultUser
+	if s.auth != nil && s.auth.OIDC != nil {
+		s.oidc = &oidcClient{cfg: s.auth.OIDC}
+	}
+	if err := checkRouteRules(s.allRoutes()); err != nil {
+		return nil, err
 	}
 	var err error
 	if s.assets, err = loadAssets(); err != nil {

@@ -75,6 +75,7 @@ func TestInternalErrorsAreLoggedNotShown(t *testing.T) {
 			Recommendations: &failingRecommendations{RecommendationService: b.recs, err: secret, panic: panics},
 			Scores:          b.scores,
 			Logger:          slog.New(slog.NewTextHandler(logs, nil)),
+			User:            DefaultUser,
 		})
 		if err != nil {
 			t.Fatal(err)

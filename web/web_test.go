@@ -92,7 +92,7 @@ func setup(t testing.TB, opts setupOptions) *testBundle {
 		Recommendations: b.recs,
 		Scores:          b.scores,
 		Logger:          slog.New(slog.NewTextHandler(b.logs, nil)),
-		User:            opts.user,
+		User:            cmpOr(opts.user, DefaultUser),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -243,4 +243,13 @@ func readAll(t testing.TB, resp *http.Response) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// cmpOr returns u, or def when u is nil: tests act as a trusted user unless
+// they sign in.
+func cmpOr(u, def *scorebridge.User) *scorebridge.User {
+	if u != nil {
+		return u
+	}
+	return def
 }

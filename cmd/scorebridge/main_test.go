@@ -22,6 +22,7 @@ func startCenter(t *testing.T, dbPath string) *center {
 		cancel()
 		t.Fatal(err)
 	}
+	registerTestToken(t, c)
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
 	t.Cleanup(func() {
@@ -35,7 +36,7 @@ func startCenter(t *testing.T, dbPath string) *center {
 
 func getJSON(t *testing.T, url string, v any) int {
 	t.Helper()
-	resp, err := http.Get(url)
+	resp, err := testGet(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func TestServeShowsCatalogAndScore(t *testing.T) {
 	if len(list.Items) != 5 || list.Next == "" {
 		t.Fatalf("catalog list = %+v", list)
 	}
-	resp, err := http.Get(c.URL() + "/")
+	resp, err := testGet(c.URL() + "/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,6 +94,7 @@ func TestServeRestartKeepsStates(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		registerTestToken(t, c)
 		done := make(chan error, 1)
 		go func() { done <- c.Run(ctx) }()
 		if code := getJSON(t, c.URL()+"/api/v1/recommendations?limit=200", &before); code != http.StatusOK || len(before.Items) == 0 {
@@ -101,6 +103,7 @@ func TestServeRestartKeepsStates(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodPatch, c.URL()+"/api/v1/recommendations/"+before.Items[0].ID, strings.NewReader(`{"state":"risk_accepted"}`))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Origin", c.URL())
+		authorizeTestRequest(req)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

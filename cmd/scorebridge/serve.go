@@ -29,6 +29,8 @@ type centerConfig struct {
 	LogFormat string
 	// Tickets configures sending tickets to ServiceNow.
 	Tickets ticketConfig
+	// Auth configures sign-in.
+	Auth authConfig
 }
 
 func envOr(getenv func(string) string, name, def string) string {
@@ -43,6 +45,7 @@ func (c *centerConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.DB, "db", envOr(getenv, "SCOREBRIDGE_DB", "scorebridge.db"), "SQLite file or postgres:// URL (env SCOREBRIDGE_DB)")
 	fs.StringVar(&c.LogFormat, "log-format", envOr(getenv, "SCOREBRIDGE_LOG_FORMAT", "text"), "log format: text or json (env SCOREBRIDGE_LOG_FORMAT)")
 	c.Tickets.register(fs, getenv)
+	c.Auth.register(fs, getenv)
 }
 
 func (c *centerConfig) validate() error {
@@ -57,6 +60,9 @@ func (c *centerConfig) validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return usagef("--log-format must be text or json, not %q", c.LogFormat)
+	}
+	if err := c.Auth.validate(); err != nil {
+		return err
 	}
 	return nil
 }
@@ -88,6 +94,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	fmt.Fprintf(stdout, "scorebridge is running at %s\n", center.URL())
+	if center.firstAdmin != nil {
+		printFirstAdmin(stdout, center.URL(), center.firstAdmin.Password)
+	}
 	return center.Run(ctx)
 }
 
@@ -99,8 +108,11 @@ type center struct {
 	recs   scorebridge.RecommendationService
 	scores scorebridge.ScoreService
 	jobs   *jobs.Runner
-	ln     net.Listener
-	srv    *http.Server
+	auth   *authServices
+	// firstAdmin is set when this start created the first admin.
+	firstAdmin *firstAdmin
+	ln         net.Listener
+	srv        *http.Server
 }
 
 // openCenter opens the database (applying migrations), loads the built-in
@@ -124,11 +136,18 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 		db.Close()
 		return nil, err
 	}
+	webAuth, err := c.openAuth(ctx, cfg.Auth)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	webServer, err := web.NewServer(web.Config{
 		Recommendations: c.recs,
 		Scores:          c.scores,
 		Tickets:         c.jobs.Tickets(),
 		Logger:          logger,
+		Auth:            webAuth,
+		Audit:           c.auth.audit,
 	})
 	if err != nil {
 		db.Close()

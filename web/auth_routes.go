@@ -1,0 +1,23 @@
+package web
+
+import "github.com/scorebridge/scorebridge"
+
+// authRoutes are the sign-in pages and the audit log; allRoutes adds them
+// to the route table.
+func (s *Server) authRoutes() []route {
+	const (
+		reader = scorebridge.RoleReader
+		admin  = scorebridge.RoleAdmin
+	)
+	return []route{
+		{"GET /login", rolePublic, s.handleLoginPage},
+		{"POST /login", rolePublic, s.handleLogin},
+		{"POST /logout", reader, s.handleLogout},
+		{"GET /auth/oidc/start", rolePublic, s.handleOIDCStart},
+		{"GET " + oidcCallbackPath, rolePublic, s.handleOIDCCallback},
+		{"GET /account/password", reader, s.handlePasswordPage},
+		{"POST /account/password", reader, s.handlePasswordChange},
+		{"GET /audit", admin, s.handleAuditPage},
+		{"GET /api/v1/audit", admin, s.handleAPIAudit},
+	}
+}
