@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // user time zones must resolve on hosts without zoneinfo
 )
@@ -96,7 +97,7 @@ func (in *Instance) sessionLocked(u Record) *Session {
 	s := &Session{UserID: u["sys_id"], UserName: u["user_name"], Roles: in.rolesLocked(u["sys_id"])}
 	s.Location = in.systemLocationLocked()
 	if tz := u["time_zone"]; tz != "" {
-		if loc, err := time.LoadLocation(tz); err == nil {
+		if loc, err := loadLocation(tz); err == nil {
 			s.Location = loc
 		}
 	}
@@ -128,11 +129,27 @@ func (in *Instance) systemLocation() *time.Location {
 // (glide.sys.default.tz), UTC when unset or unknown.
 func (in *Instance) systemLocationLocked() *time.Location {
 	if tz := in.propertyLocked("glide.sys.default.tz"); tz != "" {
-		if loc, err := time.LoadLocation(tz); err == nil {
+		if loc, err := loadLocation(tz); err == nil {
 			return loc
 		}
 	}
 	return time.UTC
+}
+
+// locations caches time zones: loading one parses tzdata, and every request
+// needs its user's.
+var locations sync.Map // name -> *time.Location
+
+func loadLocation(name string) (*time.Location, error) {
+	if loc, ok := locations.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	locations.Store(name, loc)
+	return loc, nil
 }
 
 // hashPassword returns a salted SHA-256 digest of a user password, the

@@ -44,8 +44,7 @@ func (in *Instance) load(path string) (bool, error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	for name, rows := range st.Tables {
-		t, ok := in.tables[name]
-		if !ok {
+		if _, ok := in.tables[name]; !ok {
 			continue // a table this version no longer models
 		}
 		for _, rec := range rows {
@@ -53,14 +52,9 @@ func (in *Instance) load(path string) (bool, error) {
 			if !isSysID(id) || in.byID[id] != nil {
 				return false, fmt.Errorf("snowsim: state file %s: table %s has a record with a bad or duplicate sys_id %q", path, name, id)
 			}
-			for f := range t.Fields {
-				if _, ok := rec[f]; !ok {
-					rec[f] = ""
-				}
-			}
 			rec["sys_class_name"] = name
 			in.byID[id] = rec
-			in.data[name].order = append(in.data[name].order, id)
+			in.data[name].add(rec)
 		}
 	}
 	for k, v := range st.Counters {
@@ -75,11 +69,7 @@ func (in *Instance) snapshot() ([]byte, uint64, error) {
 	defer in.mu.RUnlock()
 	st := stateFile{Format: stateFormat, Counters: in.counters, Tables: map[string][]Record{}}
 	for name, d := range in.data {
-		rows := make([]Record, 0, len(d.order))
-		for _, id := range d.order {
-			rows = append(rows, in.byID[id])
-		}
-		st.Tables[name] = rows
+		st.Tables[name] = d.rows
 	}
 	b, err := json.Marshal(st)
 	return b, in.version, err

@@ -19,10 +19,17 @@ type Record map[string]string
 // Clone returns a copy that the caller may keep or change.
 func (r Record) Clone() Record { return maps.Clone(r) }
 
-// tableData holds the sys_ids of one table's own records in insertion order,
-// which is the order lists come back in without ORDERBY.
+// tableData holds one table's own records in insertion order, which is the
+// order lists come back in without ORDERBY. order and rows are parallel:
+// rows saves a map lookup per record when a query scans a large table.
 type tableData struct {
 	order []string
+	rows  []Record
+}
+
+func (d *tableData) add(rec Record) {
+	d.order = append(d.order, rec["sys_id"])
+	d.rows = append(d.rows, rec)
 }
 
 // timeFormat is the platform's date-time format; stored values are UTC.
@@ -85,8 +92,8 @@ func (in *Instance) getLocked(t *Table, sysID string) (Record, bool) {
 // table by table in insertion order, until f returns false.
 func (in *Instance) scanLocked(t *Table, f func(Record) bool) {
 	for _, name := range append([]string{t.Name}, t.children...) {
-		for _, id := range in.data[name].order {
-			if !f(in.byID[id]) {
+		for _, r := range in.data[name].rows {
+			if !f(r) {
 				return
 			}
 		}
@@ -121,7 +128,7 @@ func (in *Instance) Delete(table, sysID string) error {
 }
 
 // Get returns a copy of the record with sysID in table (or a table extending
-// it), with raw values.
+// it), with raw values. Empty fields may be absent from the map.
 func (in *Instance) Get(table, sysID string) (Record, bool) {
 	in.mu.RLock()
 	defer in.mu.RUnlock()
@@ -209,6 +216,7 @@ func (in *Instance) deleteLocked(rec Record) {
 	d := in.data[rec["sys_class_name"]]
 	if i := slices.Index(d.order, id); i >= 0 {
 		d.order = slices.Delete(d.order, i, i+1)
+		d.rows = slices.Delete(d.rows, i, i+1)
 	}
 	delete(in.byID, id)
 	in.version++
@@ -222,10 +230,9 @@ func (in *Instance) insertLocked(s *Session, table string, values map[string]str
 		return nil, nil, aerr
 	}
 	now := in.clock().Format(timeFormat)
+	// Empty fields are not stored: a missing key reads as "", and smaller
+	// maps keep scans of large tables in cache.
 	rec := Record{}
-	for name := range t.Fields {
-		rec[name] = ""
-	}
 	id := values["sys_id"]
 	if !isSysID(id) || in.byID[id] != nil {
 		id = newSysID()
@@ -245,7 +252,7 @@ func (in *Instance) insertLocked(s *Session, table string, values map[string]str
 		return nil, nil, err
 	}
 	in.byID[id] = rec
-	in.data[t.Name].order = append(in.data[t.Name].order, id)
+	in.data[t.Name].add(rec)
 	in.version++
 	return rec, in.writeJournalLocked(s, t, rec, journal, now), nil
 }
@@ -322,7 +329,11 @@ func (in *Instance) assignLocked(s *Session, t *Table, rec Record, values map[st
 		if f.MaxLen > 0 && utf8.RuneCountInString(v) > f.MaxLen {
 			v = string([]rune(v)[:f.MaxLen])
 		}
-		rec[name] = v
+		if v == "" {
+			delete(rec, name)
+		} else {
+			rec[name] = v
+		}
 	}
 	return journal
 }
@@ -402,11 +413,7 @@ func (in *Instance) nextNumberLocked(t *Table) string {
 func (in *Instance) writeJournalLocked(s *Session, t *Table, rec Record, journal map[string]string, now string) []WriteEvent {
 	var events []WriteEvent
 	for _, element := range slices.Sorted(maps.Keys(journal)) {
-		jt := in.tables["sys_journal_field"]
 		j := Record{}
-		for name := range jt.Fields {
-			j[name] = ""
-		}
 		id := newSysID()
 		j["sys_id"] = id
 		j["sys_class_name"] = "sys_journal_field"
@@ -418,7 +425,7 @@ func (in *Instance) writeJournalLocked(s *Session, t *Table, rec Record, journal
 		j["name"] = t.Name
 		j["value"] = journal[element]
 		in.byID[id] = j
-		in.data["sys_journal_field"].order = append(in.data["sys_journal_field"].order, id)
+		in.data["sys_journal_field"].add(j)
 		events = append(events, WriteEvent{Table: "sys_journal_field", Operation: "insert", Record: j.Clone()})
 	}
 	if len(events) > 0 {
