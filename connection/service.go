@@ -268,7 +268,7 @@ func (s *Service) CompleteAuthorization(ctx context.Context, state, code, oauthE
 	}
 	s.forget()
 	s.session(c.ID).reset(tok.AccessToken, s.accessExpiry(tok))
-	s.log.Info("connection authorized", "connection", c.ID, "instance", c.InstanceURL, "integration_user", user)
+	s.log.Info("connection authorized", "connection", c.ID, "instance", c.InstanceURL, "integration_user", c.IntegrationUser)
 	s.publishStatus(ctx, c)
 	return c, nil
 }

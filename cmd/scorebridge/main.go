@@ -2,6 +2,8 @@
 // companion tools.
 //
 //	scorebridge serve     start the center
+//	scorebridge demo      start the center connected to an embedded ServiceNow simulator
+//	scorebridge doctor    check the ServiceNow connection and say how to fix it
 //	scorebridge snowsim   start the ServiceNow simulator
 //	scorebridge version   print the version
 package main
@@ -33,6 +35,8 @@ Usage:
 
 Commands:
   serve     start the center (SQLite in the working directory by default)
+  demo      start the center connected to an embedded ServiceNow simulator
+  doctor    check the ServiceNow connection and say how to fix what fails
   snowsim   start the built-in ServiceNow simulator
   version   print the version
 
@@ -50,6 +54,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "serve":
 		err = runServe(ctx, rest, getenv, stdout, stderr)
+	case "demo":
+		err = runDemo(ctx, rest, getenv, stdout, stderr)
+	case "doctor":
+		err = runDoctor(ctx, rest, getenv, stdout, stderr)
 	case "snowsim":
 		err = runSnowsim(ctx, rest, getenv, stdout, stderr)
 	case "version":

@@ -13,6 +13,7 @@ import (
 
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/catalog"
+	"github.com/scorebridge/scorebridge/connection"
 	"github.com/scorebridge/scorebridge/jobs"
 	"github.com/scorebridge/scorebridge/sqlstore"
 	"github.com/scorebridge/scorebridge/web"
@@ -29,8 +30,8 @@ type centerConfig struct {
 	LogFormat string
 	// Tickets configures sending tickets to ServiceNow.
 	Tickets ticketConfig
-	// Auth configures sign-in.
-	Auth authConfig
+	// Connections configures connecting to ServiceNow instances.
+	Connections connectionConfig
 }
 
 func envOr(getenv func(string) string, name, def string) string {
@@ -45,7 +46,7 @@ func (c *centerConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.DB, "db", envOr(getenv, "SCOREBRIDGE_DB", "scorebridge.db"), "SQLite file or postgres:// URL (env SCOREBRIDGE_DB)")
 	fs.StringVar(&c.LogFormat, "log-format", envOr(getenv, "SCOREBRIDGE_LOG_FORMAT", "text"), "log format: text or json (env SCOREBRIDGE_LOG_FORMAT)")
 	c.Tickets.register(fs, getenv)
-	c.Auth.register(fs, getenv)
+	c.Connections.register(fs, getenv)
 }
 
 func (c *centerConfig) validate() error {
@@ -61,10 +62,7 @@ func (c *centerConfig) validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return usagef("--log-format must be text or json, not %q", c.LogFormat)
 	}
-	if err := c.Auth.validate(); err != nil {
-		return err
-	}
-	return nil
+	return c.Connections.validate()
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {
@@ -94,9 +92,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	fmt.Fprintf(stdout, "scorebridge is running at %s\n", center.URL())
-	if center.firstAdmin != nil {
-		printFirstAdmin(stdout, center.URL(), center.firstAdmin.Password)
-	}
 	return center.Run(ctx)
 }
 
@@ -108,11 +103,9 @@ type center struct {
 	recs   scorebridge.RecommendationService
 	scores scorebridge.ScoreService
 	jobs   *jobs.Runner
-	auth   *authServices
-	// firstAdmin is set when this start created the first admin.
-	firstAdmin *firstAdmin
-	ln         net.Listener
-	srv        *http.Server
+	conns  *connection.Service
+	ln     net.Listener
+	srv    *http.Server
 }
 
 // openCenter opens the database (applying migrations), loads the built-in
@@ -132,12 +125,18 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 		db.Close()
 		return nil, err
 	}
-	if err := c.openTickets(ctx, cfg, noConnection{}); err != nil {
+	// Listen first: the OAuth redirect URL names the address actually bound.
+	if c.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	if c.conns, err = openConnections(cfg, db, c.ln.Addr().String(), logger); err != nil {
+		c.ln.Close()
 		db.Close()
 		return nil, err
 	}
-	webAuth, err := c.openAuth(ctx, cfg.Auth)
-	if err != nil {
+	if err := c.openTickets(ctx, cfg, c.conns); err != nil {
+		c.ln.Close()
 		db.Close()
 		return nil, err
 	}
@@ -145,11 +144,11 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 		Recommendations: c.recs,
 		Scores:          c.scores,
 		Tickets:         c.jobs.Tickets(),
+		Connections:     c.conns,
 		Logger:          logger,
-		Auth:            webAuth,
-		Audit:           c.auth.audit,
 	})
 	if err != nil {
+		c.ln.Close()
 		db.Close()
 		return nil, err
 	}
@@ -160,10 +159,6 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	if c.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	return c, nil
 }

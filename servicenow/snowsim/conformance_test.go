@@ -210,6 +210,16 @@ func TestConformance(t *testing.T) {
 		{name: "empty list", cite: "SERVICENOW.md: a list query with no rows gives 200 {\"result\":[]}",
 			req: asAdmin("GET", "/api/now/table/incident", ""), status: 200, body: `{"result":[]}`,
 			header: map[string]string{"X-Total-Count": "0"}},
+		{name: "empty list v1", cite: "SERVICENOW.md: only v2 and unversioned give 200 for no rows; v1 answers 404",
+			req: asAdmin("GET", "/api/now/v1/table/incident", ""), status: 404,
+			body: `{"error":{"message":"No Record found","detail":"Records matching query not found. Check query parameter or offset parameter"},"status":"failure"}`},
+		{name: "change priority is its own field", cite: "def-prio-lookup-rules.md: the priority lookup is an incident rule; change_request keeps the priority sent",
+			req: asAdmin("POST", "/api/now/table/change_request", `{"short_description":"x","priority":"2","impact":"3","urgency":"3"}`), status: 201,
+			check: func(t *testing.T, r response, _ map[string]string) {
+				if p := result(t, r)["priority"]; p != "2" {
+					t.Fatalf("priority %v", p)
+				}
+			}},
 		{name: "invalid table", cite: "SERVICENOW.md: 400 Invalid table <name>",
 			req: asAdmin("GET", "/api/now/table/no_such_table", ""), status: 400,
 			body: `{"error":{"message":"Invalid table no_such_table","detail":null},"status":"failure"}`},

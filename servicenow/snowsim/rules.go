@@ -67,7 +67,9 @@ var priorityMatrix = map[[2]string]string{
 func (in *Instance) applyRules(s *Session, t *Table, rec, prev Record, now string) {
 	if t.Name == "incident" {
 		// Priority is a data lookup on incident and read-only: whatever the
-		// client sent is replaced.
+		// client sent is replaced (def-prio-lookup-rules.md). The base
+		// system has no such lookup for change_request, whose priority is
+		// an ordinary field defaulting to 4 - Low.
 		if p, ok := priorityMatrix[[2]string{rec["impact"], rec["urgency"]}]; ok {
 			rec["priority"] = p
 		} else if prev != nil {

@@ -230,6 +230,13 @@ func (in *Instance) tableList(w http.ResponseWriter, r *http.Request, s *Session
 		result = append(result, in.renderLocked(t, rec, ro))
 	}
 	in.mu.RUnlock()
+	if len(result) == 0 && strings.HasPrefix(r.URL.Path, "/api/now/v1/") {
+		// Version 1 of the Table API answers an empty list with a 404; v2
+		// and the unversioned path answer 200 with an empty result.
+		writeError(w, &APIError{Status: http.StatusNotFound, Message: "No Record found",
+			Detail: "Records matching query not found. Check query parameter or offset parameter"})
+		return
+	}
 	if !p.noCount {
 		w.Header().Set("X-Total-Count", strconv.Itoa(total))
 	}
