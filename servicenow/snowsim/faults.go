@@ -99,6 +99,12 @@ func (fi *faultInjector) plan(path string) faultPlan {
 // middleware wraps the whole instance with the fault injection.
 func (fi *faultInjector) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if sessionFrom(r.Context()) != nil {
+			// An item of a Batch API request: the faults of a network or a
+			// load balancer hit the batch as a whole, not its items.
+			next.ServeHTTP(w, r)
+			return
+		}
 		p := fi.plan(r.URL.Path)
 		if p.delay > 0 {
 			bufferBody(r)

@@ -133,3 +133,23 @@ func TestLatencyDelaysWithoutChangingTheAnswer(t *testing.T) {
 		t.Fatalf("Faults() = %+v after clearing", got)
 	}
 }
+
+func TestFaultsHitABatchAsAWhole(t *testing.T) {
+	t.Parallel()
+	e := newSimEnv(t, snowsim.Knobs{Faults: snowsim.Faults{DropRate: 1}, FaultSeed: 3})
+	body := `{"batch_request_id":"b1","rest_requests":[{"id":"1","method":"POST","url":"/api/now/table/incident",` +
+		`"headers":[{"name":"Content-Type","value":"application/json"},{"name":"Accept","value":"application/json"}],` +
+		`"body":"eyJzaG9ydF9kZXNjcmlwdGlvbiI6ImJhdGNoZWQifQ=="}]}`
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/api/now/v1/batch", strings.NewReader(body))
+	req.SetBasicAuth("admin", "admin")
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	if res, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req); err == nil {
+		res.Body.Close()
+		t.Fatalf("dropped batch answered %d", res.StatusCode)
+	}
+	// The batch ran once, its item once: one incident, no abort midway.
+	if rows, _ := e.in.Query("incident", "short_description=batched"); len(rows) != 1 {
+		t.Fatalf("batched inserts: %d, want 1", len(rows))
+	}
+}

@@ -55,7 +55,7 @@ type simEnv struct {
 // Record is a record as the Go API returns it.
 type Record = snowsim.Record
 
-func newSimEnv(t *testing.T, knobs snowsim.Knobs) *simEnv {
+func newSimEnv(t testing.TB, knobs snowsim.Knobs) *simEnv {
 	t.Helper()
 	clock := &movableClock{now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
 	in, err := snowsim.New(snowsim.Options{Clock: clock.Now, Knobs: knobs})
@@ -75,7 +75,7 @@ func newSimEnv(t *testing.T, knobs snowsim.Knobs) *simEnv {
 
 // browser returns an HTTP client with a cookie jar that does not follow
 // redirects, so tests see every hop.
-func (e *simEnv) browser(t *testing.T) *http.Client {
+func (e *simEnv) browser(t testing.TB) *http.Client {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -90,7 +90,7 @@ type page struct {
 	body   string
 }
 
-func (p page) location(t *testing.T) *url.URL {
+func (p page) location(t testing.TB) *url.URL {
 	t.Helper()
 	loc := p.header.Get("Location")
 	if loc == "" {
@@ -103,7 +103,7 @@ func (p page) location(t *testing.T) *url.URL {
 	return u
 }
 
-func fetch(t *testing.T, c *http.Client, method, target string, form url.Values) page {
+func fetch(t testing.TB, c *http.Client, method, target string, form url.Values) page {
 	t.Helper()
 	var body io.Reader
 	if form != nil {
@@ -144,7 +144,7 @@ func htmlUnescape(s string) string {
 }
 
 // login logs a browser in through the login form.
-func (e *simEnv) login(t *testing.T, c *http.Client, user, password string) page {
+func (e *simEnv) login(t testing.TB, c *http.Client, user, password string) page {
 	t.Helper()
 	return fetch(t, c, http.MethodPost, e.srv.URL+"/login.do", url.Values{
 		"user_name": {user}, "user_password": {password}, "sysparm_goto_url": {"/incident_list.do"},
@@ -152,7 +152,7 @@ func (e *simEnv) login(t *testing.T, c *http.Client, user, password string) page
 }
 
 // token posts a token request.
-func (e *simEnv) token(t *testing.T, form url.Values) (int, map[string]any) {
+func (e *simEnv) token(t testing.TB, form url.Values) (int, map[string]any) {
 	t.Helper()
 	p := fetch(t, http.DefaultClient, http.MethodPost, e.srv.URL+"/oauth_token.do", form)
 	var body map[string]any
@@ -162,7 +162,7 @@ func (e *simEnv) token(t *testing.T, form url.Values) (int, map[string]any) {
 	return p.status, body
 }
 
-func (e *simEnv) passwordGrant(t *testing.T, user, password string) map[string]any {
+func (e *simEnv) passwordGrant(t testing.TB, user, password string) map[string]any {
 	t.Helper()
 	status, body := e.token(t, url.Values{"grant_type": {"password"}, "client_id": {testClientID},
 		"client_secret": {testClientSecret}, "username": {user}, "password": {password}})
@@ -173,7 +173,7 @@ func (e *simEnv) passwordGrant(t *testing.T, user, password string) map[string]a
 }
 
 // api calls a REST API with a Bearer token (or none when token is "").
-func (e *simEnv) api(t *testing.T, method, path, token, body string) page {
+func (e *simEnv) api(t testing.TB, method, path, token, body string) page {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -200,7 +200,7 @@ func (e *simEnv) api(t *testing.T, method, path, token, body string) page {
 }
 
 // basic calls a REST API as admin with Basic authentication.
-func (e *simEnv) basic(t *testing.T, method, path, body string) page {
+func (e *simEnv) basic(t testing.TB, method, path, body string) page {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {

@@ -58,6 +58,7 @@ type oauthServer struct {
 
 	mu    sync.Mutex
 	codes map[string]*authCode // by digest of the code
+	index map[string]string    // token digest -> oauth_credential sys_id
 }
 
 // authCode is an issued, not yet exchanged authorization code. Codes live in
@@ -72,7 +73,7 @@ type authCode struct {
 }
 
 func newOAuthServer(in *Instance) *oauthServer {
-	return &oauthServer{in: in, codes: map[string]*authCode{}}
+	return &oauthServer{in: in, codes: map[string]*authCode{}, index: map[string]string{}}
 }
 
 func (o *oauthServer) routes() {
@@ -249,7 +250,7 @@ func (o *oauthServer) issueAccess(client Record, userID, parent string, resp *to
 
 // store writes a token row; the token field keeps only the digest.
 func (o *oauthServer) store(client Record, userID, kind, token string, expires time.Time, parent string) (Record, error) {
-	return o.in.Insert("oauth_credential", map[string]string{
+	rec, err := o.in.Insert("oauth_credential", map[string]string{
 		"name":    client["name"],
 		"type":    kind,
 		"token":   token, // hashed by the field type (HashSecret)
@@ -259,10 +260,18 @@ func (o *oauthServer) store(client Record, userID, kind, token string, expires t
 		"scopes":  "useraccount",
 		"parent":  parent,
 	})
+	if err == nil {
+		o.mu.Lock()
+		o.index[rec["token"]] = rec["sys_id"]
+		o.mu.Unlock()
+	}
+	return rec, err
 }
 
 // credential finds the oauth_credential row of a token of the given type
-// that has not expired.
+// that has not expired. The row is the truth (deleting it revokes the
+// token); an index from digest to sys_id only spares the scan, and is
+// checked against the row on every use.
 func (o *oauthServer) credential(token, kind string) (Record, bool) {
 	if token == "" {
 		return nil, false
@@ -270,18 +279,35 @@ func (o *oauthServer) credential(token, kind string) (Record, bool) {
 	digest := HashSecret(token)
 	now := o.in.clock().Format(timeFormat)
 	in := o.in
+	matches := func(rec Record) bool {
+		return rec != nil && rec["sys_class_name"] == "oauth_credential" && rec["type"] == kind &&
+			subtle.ConstantTimeCompare([]byte(rec["token"]), []byte(digest)) == 1
+	}
+	o.mu.Lock()
+	id := o.index[digest]
+	o.mu.Unlock()
 	in.mu.RLock()
-	defer in.mu.RUnlock()
 	var found Record
-	in.scanLocked(in.tables["oauth_credential"], func(rec Record) bool {
-		if rec["type"] == kind && subtle.ConstantTimeCompare([]byte(rec["token"]), []byte(digest)) == 1 {
-			found = rec.Clone()
-			return false
-		}
-		return true
-	})
+	if rec := in.byID[id]; id != "" && matches(rec) {
+		found = rec.Clone()
+	} else {
+		in.scanLocked(in.tables["oauth_credential"], func(rec Record) bool {
+			if matches(rec) {
+				found = rec.Clone()
+				return false
+			}
+			return true
+		})
+	}
+	in.mu.RUnlock()
+	if found == nil {
+		return nil, false
+	}
+	o.mu.Lock()
+	o.index[digest] = found["sys_id"]
+	o.mu.Unlock()
 	// Stored times are UTC in a fixed layout, so they compare as strings.
-	if found == nil || found["expires"] <= now {
+	if found["expires"] <= now {
 		return nil, false
 	}
 	return found, true
