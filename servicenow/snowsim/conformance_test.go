@@ -533,6 +533,18 @@ func TestConformance(t *testing.T) {
 			setup: fiveIncidents, req: asAdmin("GET", "/api/now/stats/incident?sysparm_count=true&sysparm_group_by=state&sysparm_display_value=true", ""), status: 200,
 			body: `{"result":[{"stats":{"count":"5"},"groupby_fields":[{"field":"state","value":"New"}]}]}`},
 
+		{name: "stats avg and order by count", cite: "c_AggregateAPI.md sysparm_avg_fields (four decimals), sysparm_order_by=COUNT^DESC",
+			setup: fiveIncidents, req: asAdmin("GET", "/api/now/stats/incident?sysparm_count=true&sysparm_avg_fields=priority&sysparm_max_fields=urgency&sysparm_group_by=impact&sysparm_order_by=COUNT%5EDESC", ""), status: 200,
+			body: `{"result":[
+				{"stats":{"count":"2","avg":{"priority":"1.5000"},"max":{"urgency":"2"}},"groupby_fields":[{"field":"impact","value":"1"}]},
+				{"stats":{"count":"2","avg":{"priority":"4.5000"},"max":{"urgency":"3"}},"groupby_fields":[{"field":"impact","value":"3"}]},
+				{"stats":{"count":"1","avg":{"priority":"3.0000"},"max":{"urgency":"2"}},"groupby_fields":[{"field":"impact","value":"2"}]}]}`},
+		{name: "stats name-value filter", cite: "c_AggregateAPI.md: name-value pairs as an alternative to sysparm_query",
+			setup: fiveIncidents, req: asAdmin("GET", "/api/now/stats/incident?sysparm_count=true&priority=1", ""), status: 200,
+			body: `{"result":{"stats":{"count":"1"}}}`},
+		{name: "stats ACL", cite: "c_AggregateAPI.md: only honors read-only queries if read access is defined for the table; 403",
+			req: as(snowsim.UserNoRoles, "GET", "/api/now/stats/incident?sysparm_count=true", ""), status: 403},
+
 		// --- Payload size ---
 		{name: "large payload", cite: "SERVICENOW.md Payload size (KB0747638)",
 			req: asAdmin("POST", "/api/now/table/incident", `{"short_description":"`+strings.Repeat("a", snowsim.MaxPayloadBytes)+`"}`), status: 413,

@@ -2,7 +2,9 @@ package snowsim
 
 import (
 	"cmp"
+	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,11 +38,20 @@ func (in *Instance) aggregate(w http.ResponseWriter, r *http.Request, s *Session
 		writeError(w, aerr)
 		return
 	}
-	rows, _ := in.selectLocked(t, q.Get("sysparm_query"), s, 0, -1)
-	stats := func(n int) map[string]any {
+	rows, _ := in.selectLocked(t, statsQuery(t, q), s, 0, -1)
+	aggs := aggregateFields(in, t, q)
+	stats := func(group []Record) map[string]any {
 		st := map[string]any{}
 		if count {
-			st["count"] = strconv.Itoa(n)
+			st["count"] = strconv.Itoa(len(group))
+		}
+		for _, a := range aggs {
+			m, ok := st[a.fn].(map[string]string)
+			if !ok {
+				m = map[string]string{}
+				st[a.fn] = m
+			}
+			m[a.name] = in.aggregateValue(a, group)
 		}
 		return st
 	}
@@ -54,13 +65,13 @@ func (in *Instance) aggregate(w http.ResponseWriter, r *http.Request, s *Session
 		}
 	}
 	if len(groupBy) == 0 {
-		writeJSON(w, http.StatusOK, map[string]any{"result": map[string]any{"stats": stats(len(rows))}})
+		writeJSON(w, http.StatusOK, map[string]any{"result": map[string]any{"stats": stats(rows)}})
 		return
 	}
 	type bucket struct {
 		values []string
 		rec    Record
-		n      int
+		rows   []Record
 	}
 	buckets := map[string]*bucket{}
 	var keys []string
@@ -76,7 +87,7 @@ func (in *Instance) aggregate(w http.ResponseWriter, r *http.Request, s *Session
 			buckets[key] = b
 			keys = append(keys, key)
 		}
-		b.n++
+		b.rows = append(b.rows, rec)
 	}
 	slices.SortFunc(keys, func(a, b string) int {
 		va, vb := buckets[a].values, buckets[b].values
@@ -87,6 +98,27 @@ func (in *Instance) aggregate(w http.ResponseWriter, r *http.Request, s *Session
 		}
 		return 0
 	})
+	// sysparm_order_by=COUNT or a group-by field, ascending unless ^DESC.
+	if ob := q.Get("sysparm_order_by"); ob != "" {
+		key, dir, _ := strings.Cut(ob, "^")
+		desc := strings.EqualFold(dir, "DESC")
+		slices.SortStableFunc(keys, func(a, b string) int {
+			c := 0
+			if strings.EqualFold(key, "COUNT") {
+				c = cmp.Compare(len(buckets[a].rows), len(buckets[b].rows))
+			} else {
+				for i, g := range groupBy {
+					if g.name == key {
+						c = compareFieldValues(g.path[len(g.path)-1], buckets[a].values[i], buckets[b].values[i])
+					}
+				}
+			}
+			if desc {
+				c = -c
+			}
+			return c
+		})
+	}
 	result := make([]map[string]any, 0, len(keys))
 	for _, key := range keys {
 		b := buckets[key]
@@ -115,7 +147,7 @@ func (in *Instance) aggregate(w http.ResponseWriter, r *http.Request, s *Session
 				fields[i] = map[string]string{"field": g.name, "value": b.values[i]}
 			}
 		}
-		result = append(result, map[string]any{"stats": stats(b.n), "groupby_fields": fields})
+		result = append(result, map[string]any{"stats": stats(b.rows), "groupby_fields": fields})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"result": result})
 }
@@ -136,4 +168,90 @@ func compareFieldValues(f *Field, a, b string) int {
 		}
 	}
 	return strings.Compare(a, b)
+}
+
+// statsQuery is sysparm_query plus the name-value pair filters the Aggregate
+// API accepts instead (&active=true), ANDed.
+func statsQuery(t *Table, q url.Values) string {
+	query := q.Get("sysparm_query")
+	names := slices.Sorted(maps.Keys(q))
+	for _, k := range names {
+		if strings.HasPrefix(k, "sysparm_") || t.Fields[k] == nil {
+			continue
+		}
+		term := k + "=" + escapeQuery(q.Get(k))
+		if query == "" {
+			query = term
+		} else {
+			query = term + "^" + query
+		}
+	}
+	return query
+}
+
+type aggregateField struct {
+	fn   string // avg, min, max, sum
+	name string
+	path fieldPath
+}
+
+// aggregateFields reads sysparm_avg_fields, sysparm_min_fields,
+// sysparm_max_fields and sysparm_sum_fields; unknown fields are ignored.
+func aggregateFields(in *Instance, t *Table, q url.Values) []aggregateField {
+	var out []aggregateField
+	for _, fn := range []string{"avg", "max", "min", "sum"} {
+		for _, name := range strings.Split(q.Get("sysparm_"+fn+"_fields"), ",") {
+			if name = strings.TrimSpace(name); name == "" {
+				continue
+			}
+			if p := in.resolvePath(t, name); p != nil {
+				out = append(out, aggregateField{fn: fn, name: name, path: p})
+			}
+		}
+	}
+	return out
+}
+
+// aggregateValue computes one aggregate over a group, as text: averages
+// with four decimals as in the documentation's example, sums without
+// trailing zeros, min and max as the field's own value.
+func (in *Instance) aggregateValue(a aggregateField, rows []Record) string {
+	f := a.path[len(a.path)-1]
+	var nums []float64
+	var vals []string
+	for _, r := range rows {
+		v := in.valueAt(r, a.path)
+		if v == "" {
+			continue
+		}
+		vals = append(vals, v)
+		if n, err := strconv.ParseFloat(v, 64); err == nil {
+			nums = append(nums, n)
+		}
+	}
+	switch a.fn {
+	case "avg", "sum":
+		if len(nums) == 0 {
+			return ""
+		}
+		total := 0.0
+		for _, n := range nums {
+			total += n
+		}
+		if a.fn == "avg" {
+			return strconv.FormatFloat(total/float64(len(nums)), 'f', 4, 64)
+		}
+		return strconv.FormatFloat(total, 'f', -1, 64)
+	}
+	if len(vals) == 0 {
+		return ""
+	}
+	best := vals[0]
+	for _, v := range vals[1:] {
+		c := compareFieldValues(f, v, best)
+		if (a.fn == "min" && c < 0) || (a.fn == "max" && c > 0) {
+			best = v
+		}
+	}
+	return best
 }
