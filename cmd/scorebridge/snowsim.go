@@ -34,6 +34,11 @@ type snowsimConfig struct {
 	// CrossScopeBlocked, DataPolicy: instance customisations from the
 	// troubleshooting guide.
 	CrossScopeBlocked, DataPolicy bool
+	// OAuthClientID, OAuthClientSecret, OAuthRedirectURL and OAuthClientName
+	// register an Application Registry entry on start when none has that
+	// client ID yet, so a demo can connect without a manual step. The
+	// secret can come from SCOREBRIDGE_SNOWSIM_OAUTH_CLIENT_SECRET[_FILE].
+	OAuthClientID, OAuthClientSecret, OAuthRedirectURL, OAuthClientName string
 	// Knobs are the OAuth, SSO, rate limit, fault and notification knobs.
 	Knobs snowsim.Knobs
 }
@@ -46,6 +51,10 @@ func (c *snowsimConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.AdminPassword, "admin-password", "", "password of the seeded admin user on a fresh instance (env SCOREBRIDGE_SNOWSIM_ADMIN_PASSWORD[_FILE]; default admin)")
 	fs.BoolVar(&c.CrossScopeBlocked, "cross-scope-blocked", false, "make oauth_entity unreadable across application scopes")
 	fs.BoolVar(&c.DataPolicy, "data-policy", false, "require close_code and close_notes to resolve or close")
+	fs.StringVar(&c.OAuthClientID, "oauth-client-id", "", "register an OAuth application (oauth_entity) with this client ID on start")
+	fs.StringVar(&c.OAuthClientSecret, "oauth-client-secret", "", "its client secret (env SCOREBRIDGE_SNOWSIM_OAUTH_CLIENT_SECRET[_FILE])")
+	fs.StringVar(&c.OAuthRedirectURL, "oauth-redirect-url", "", "its redirect URL(s), comma-separated")
+	fs.StringVar(&c.OAuthClientName, "oauth-client-name", "scorebridge", "its name, shown on the consent page")
 	k := &c.Knobs
 	fs.BoolVar(&k.SSO, "sso", false, "show the single sign-on notice on the login pages (side_door.do still logs in locally)")
 	fs.BoolVar(&k.ClientCredentials, "client-credentials", false, "enable the OAuth client_credentials grant")
@@ -61,24 +70,31 @@ func (c *snowsimConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.DurationVar(&k.NotifyMaxDelay, "notify-delay", 0, "hold each notification back by a random delay up to this, to shuffle their order")
 }
 
-// resolveSecrets fills the admin password from the environment when no flag
-// gave it; the *_FILE variant keeps it out of the process environment.
+// resolveSecrets fills the admin password and the OAuth client secret from
+// the environment when no flag gave them; the *_FILE variants keep them out
+// of the process environment.
 func (c *snowsimConfig) resolveSecrets(getenv func(string) string) error {
-	if c.AdminPassword != "" {
-		return nil
-	}
-	if v := getenv("SCOREBRIDGE_SNOWSIM_ADMIN_PASSWORD"); v != "" {
-		c.AdminPassword = v
-		return nil
-	}
-	if path := getenv("SCOREBRIDGE_SNOWSIM_ADMIN_PASSWORD_FILE"); path != "" {
+	for _, s := range []struct {
+		dst *string
+		env string
+	}{{&c.AdminPassword, "SCOREBRIDGE_SNOWSIM_ADMIN_PASSWORD"}, {&c.OAuthClientSecret, "SCOREBRIDGE_SNOWSIM_OAUTH_CLIENT_SECRET"}} {
+		if *s.dst != "" {
+			continue
+		}
+		if v := getenv(s.env); v != "" {
+			*s.dst = v
+			continue
+		}
+		path := getenv(s.env + "_FILE")
+		if path == "" {
+			continue
+		}
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return usagef("SCOREBRIDGE_SNOWSIM_ADMIN_PASSWORD_FILE: %v", err)
+			return usagef("%s_FILE: %v", s.env, err)
 		}
-		c.AdminPassword = strings.TrimRight(string(b), "\r\n")
-		if c.AdminPassword == "" {
-			return usagef("SCOREBRIDGE_SNOWSIM_ADMIN_PASSWORD_FILE %s is empty", path)
+		if *s.dst = strings.TrimRight(string(b), "\r\n"); *s.dst == "" {
+			return usagef("%s_FILE %s is empty", s.env, path)
 		}
 	}
 	return nil
@@ -105,6 +121,12 @@ func (c *snowsimConfig) validate() error {
 		return usagef("--rate-limit-per-hour must not be negative")
 	case k.RateLimitPerSecond < 0:
 		return usagef("--rate-limit-per-second must not be negative")
+	}
+	if c.OAuthClientID != "" && c.OAuthClientSecret == "" {
+		return usagef("--oauth-client-id needs --oauth-client-secret (or SCOREBRIDGE_SNOWSIM_OAUTH_CLIENT_SECRET)")
+	}
+	if c.OAuthClientID == "" && (c.OAuthClientSecret != "" || c.OAuthRedirectURL != "") {
+		return usagef("--oauth-client-secret and --oauth-redirect-url need --oauth-client-id")
 	}
 	if k.NotifyURL != "" {
 		if !strings.HasPrefix(k.NotifyURL, "http://") && !strings.HasPrefix(k.NotifyURL, "https://") {
@@ -144,6 +166,11 @@ func runSnowsim(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	in.SetCrossScopeBlocked(cfg.CrossScopeBlocked)
 	in.SetDataPolicy(cfg.DataPolicy)
+	registered, err := registerSnowsimClient(in, cfg)
+	if err != nil {
+		_ = in.Close()
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -160,6 +187,9 @@ func runSnowsim(ctx context.Context, args []string, getenv func(string) string, 
 		}
 		scheme = "https"
 		fmt.Fprintf(stdout, "snowsim: TLS certificate written to %s (trust it in clients)\n", certPath)
+	}
+	if registered {
+		fmt.Fprintf(stdout, "snowsim: OAuth application %q registered with client ID %s\n", cfg.OAuthClientName, cfg.OAuthClientID)
 	}
 	url := scheme + "://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "snowsim: ServiceNow simulator running at %s\n", url)
@@ -221,4 +251,31 @@ func writeSnowsimCert(path string, ln *net.Listener) (string, error) {
 	}
 	*ln = tls.NewListener(*ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 	return abs, nil
+}
+
+// registerSnowsimClient adds the Application Registry entry the flags ask
+// for, unless one with that client ID exists (say, from the state file). It
+// reports whether it added one.
+func registerSnowsimClient(in *snowsim.Instance, cfg snowsimConfig) (bool, error) {
+	if cfg.OAuthClientID == "" {
+		return false, nil
+	}
+	if strings.ContainsAny(cfg.OAuthClientID, "^=") {
+		return false, usagef("--oauth-client-id must not contain ^ or =")
+	}
+	rows, err := in.Query("oauth_entity", "client_id="+cfg.OAuthClientID)
+	if err != nil {
+		return false, err
+	}
+	if len(rows) > 0 {
+		return false, nil
+	}
+	_, err = in.Insert("oauth_entity", map[string]string{
+		"name": cfg.OAuthClientName, "client_id": cfg.OAuthClientID, "client_secret": cfg.OAuthClientSecret,
+		"redirect_url": cfg.OAuthRedirectURL,
+	})
+	if err != nil {
+		return false, fmt.Errorf("register OAuth application: %w", err)
+	}
+	return true, nil
 }

@@ -172,11 +172,87 @@ func TestSnowsimRefusesBadFlags(t *testing.T) {
 		{"--notify", "ftp://x"},
 		{"--addr", "nope"},
 		{"extra"},
+		{"--oauth-client-id", "x"},
+		{"--oauth-redirect-url", "http://127.0.0.1/cb"},
 	} {
 		var stderr strings.Builder
 		code := run(context.Background(), append([]string{"snowsim"}, args...), func(string) string { return "" }, io.Discard, &stderr)
 		if code != 2 {
 			t.Errorf("%v: exit code %d, want 2 (%s)", args, code, stderr.String())
 		}
+	}
+}
+
+func TestSnowsimRegistersAnOAuthClient(t *testing.T) {
+	t.Parallel()
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secretFile, []byte("client-s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	outR, outW := io.Pipe()
+	code := make(chan int, 1)
+	getenv := func(k string) string {
+		if k == "SCOREBRIDGE_SNOWSIM_OAUTH_CLIENT_SECRET_FILE" {
+			return secretFile
+		}
+		return ""
+	}
+	go func() {
+		code <- run(ctx, []string{"snowsim", "--addr", "127.0.0.1:0", "--oauth-client-id", "demo-client",
+			"--oauth-redirect-url", "http://127.0.0.1:8080/callback", "--sso"}, getenv, outW, io.Discard)
+		outW.Close()
+	}()
+	sc := bufio.NewScanner(outR)
+	var url string
+	var out []string
+	for url == "" && sc.Scan() {
+		out = append(out, sc.Text())
+		if _, u, ok := strings.Cut(sc.Text(), "running at "); ok {
+			url = u
+		}
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	if url == "" || !strings.Contains(strings.Join(out, "\n"), `OAuth application "scorebridge" registered with client ID demo-client`) {
+		t.Fatalf("start output: %v", out)
+	}
+	form := "grant_type=password&client_id=demo-client&client_secret=client-s3cret&username=admin&password=admin"
+	res, err := http.Post(url+"/oauth_token.do", "application/x-www-form-urlencoded", strings.NewReader(form))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&tok)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || tok["access_token"] == nil {
+		t.Fatalf("token from the registered client: %d %v", res.StatusCode, tok)
+	}
+	req, _ := http.NewRequest(http.MethodGet, url+"/api/now/table/incident", nil)
+	req.Header.Set("Authorization", "Bearer "+tok["access_token"].(string))
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("Bearer on the Table API: %d", res.StatusCode)
+	}
+	// --sso: the login page is the SSO notice.
+	res, err = http.Get(url + "/login.do")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(body), "single sign-on") {
+		t.Fatalf("--sso login page: %s", body)
+	}
+	cancel()
+	if c := <-code; c != 0 {
+		t.Fatalf("exit code %d", c)
 	}
 }
