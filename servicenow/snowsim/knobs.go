@@ -2,6 +2,7 @@ package snowsim
 
 import (
 	"fmt"
+	"math"
 	"sync/atomic"
 	"time"
 )
@@ -48,7 +49,7 @@ func (k Knobs) validate() error {
 	if k.RateLimitPerHour < 0 {
 		return fmt.Errorf("snowsim: rate limit per hour must not be negative")
 	}
-	if k.RateLimitPerSecond < 0 {
+	if k.RateLimitPerSecond < 0 || math.IsNaN(k.RateLimitPerSecond) || math.IsInf(k.RateLimitPerSecond, 0) {
 		return fmt.Errorf("snowsim: rate limit per second must not be negative")
 	}
 	if k.NotifyWorkers < 0 || k.NotifyAttempts < 0 || k.NotifyMaxDelay < 0 {

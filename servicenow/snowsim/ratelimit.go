@@ -12,6 +12,11 @@ import (
 
 // RateLimitRule is one inbound REST API rate limit rule, as in the Rate
 // Limit Rules [sys_rate_limit_rules] table (inbound-REST-API-rate-limiting.md).
+// The simulator keeps rules through the Go API (AddRateLimitRule,
+// SetRateLimitPerHour) and the --rate-limit-per-hour flag, not as Table API
+// rows; unlike a real node, which commits its counts every 30 seconds, it
+// enforces a new rule from the next request. Counts reset at the top of each
+// hour of the instance clock.
 // A rule applies to a single user (User), to users with a role (Role), or to
 // all users (neither). Rules for a single user override rules for users with
 // a role, which override rules for all users; among several rules at the same
