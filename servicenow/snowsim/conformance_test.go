@@ -468,6 +468,32 @@ func TestConformance(t *testing.T) {
 			// 12:00 UTC is 07:00 in New York: created >= 06:30 local matches, >= 07:30 local does not.
 			setup: oneIncident, req: as(snowsim.UserITIL, "GET", "/api/now/table/incident?sysparm_query=sys_created_on%3E%3Djavascript:gs.dateGenerate('2026-11-25','07:30:00')", ""), status: 200,
 			body: `{"result":[]}`},
+		{name: "name-value pair filters", cite: "c_TableAPI.md GET: name-value pairs instead of sysparm_query; display values for choice and reference fields",
+			setup: callerIncident, req: asAdmin("GET", "/api/now/table/incident?active=true&state=New&caller_id=beth.anglin&sysparm_fields=number", ""), status: 200,
+			body: `{"result":[{"number":"INC0010001"}]}`},
+		{name: "name-value pair filters exclude", cite: "c_TableAPI.md GET: name-value pairs filter the result set",
+			setup: callerIncident, req: asAdmin("GET", "/api/now/table/incident?state=Closed&sysparm_fields=number", ""), status: 200,
+			body: `{"result":[]}`},
+		{name: "X-no-response-body", cite: "c_TableAPI.md PATCH/POST headers: X-no-response-body suppresses the body", setup: oneIncident,
+			req: request{method: "PATCH", path: "/api/now/table/incident/{inc}", user: "admin", pass: "admin", body: `{"state":"2"}`,
+				header: map[string]string{"X-no-response-body": "true"}}, status: 200,
+			check: func(t *testing.T, r response, _ map[string]string) {
+				if len(r.body) != 0 {
+					t.Fatalf("body %s", r.body)
+				}
+			}},
+		{name: "sys_domain is a reference", cite: "c_TableAPI.md POST example: sys_domain {link .../sys_user_group/global, value global}",
+			req: asAdmin("POST", "/api/now/table/incident?sysparm_fields=sys_domain,category,reopen_count", `{"short_description":"x"}`), status: 201,
+			check: func(t *testing.T, r response, _ map[string]string) {
+				rec := result(t, r)
+				d, _ := rec["sys_domain"].(map[string]any)
+				if d["value"] != "global" || !strings.HasSuffix(d["link"].(string), "/api/now/table/sys_user_group/global") {
+					t.Fatalf("sys_domain %v", rec["sys_domain"])
+				}
+				if rec["category"] != "inquiry" || rec["reopen_count"] != "0" {
+					t.Fatalf("defaults %v", rec)
+				}
+			}},
 		{name: "task shows extended tables", cite: "issue 3: incident and change_request are visible through task",
 			setup: mixedTasks, req: asAdmin("GET", "/api/now/table/task?sysparm_fields=number,sys_class_name&sysparm_query=ORDERBYnumber", ""), status: 200,
 			body: `{"result":[{"number":"CHG0030001","sys_class_name":"change_request"},{"number":"INC0010001","sys_class_name":"incident"}]}`},

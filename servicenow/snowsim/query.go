@@ -425,7 +425,7 @@ func (in *Instance) matchTerm(ct *cterm, rec Record) bool {
 				if n, err := strconv.ParseFloat(v, 64); err == nil && n == ct.nums[i] {
 					found = true
 				}
-			} else if strings.EqualFold(v, want) {
+			} else if v == want {
 				found = true
 			}
 			if found {
@@ -471,7 +471,8 @@ func (in *Instance) matchTerm(ct *cterm, rec Record) bool {
 }
 
 // compare orders v against want: numerically for numeric fields, otherwise
-// as case-insensitive strings. idx selects a pre-parsed number (-1: ct.num).
+// as strings, case-sensitively ("Column names, operators, and values are
+// case-sensitive", c_TableAPI.md sysparm_query). idx selects a pre-parsed number (-1: ct.num).
 func (in *Instance) compare(ct *cterm, v, want string, idx int) int {
 	if ct.numeric {
 		if n, err := strconv.ParseFloat(v, 64); err == nil {
@@ -482,10 +483,7 @@ func (in *Instance) compare(ct *cterm, v, want string, idx int) int {
 			return cmp.Compare(n, w)
 		}
 	}
-	if strings.EqualFold(v, want) {
-		return 0
-	}
-	return strings.Compare(strings.ToLower(v), strings.ToLower(want))
+	return strings.Compare(v, want)
 }
 
 // containsFold reports whether s contains sub, ignoring case, without

@@ -44,7 +44,8 @@ func TestEncodedQueryOperators(t *testing.T) {
 		{"short_descriptionNOTLIKEvpn", []string{"INC0010002"}},
 		{"short_descriptionSTARTSWITHvpn", []string{"INC0010001", "INC0010003"}},
 		{"short_descriptionENDSWITHJAM", []string{"INC0010002"}},
-		{"short_description=printer jam", []string{"INC0010002"}},
+		{"short_description=Printer jam", []string{"INC0010002"}},
+		{"short_description=printer jam", nil}, // values are case-sensitive (c_TableAPI.md)
 		{"priorityIN1,5", []string{"INC0010001", "INC0010003"}},
 		{"priorityNOT IN1,5", []string{"INC0010002"}},
 		{"descriptionISEMPTY", []string{"INC0010001", "INC0010003"}},

@@ -22,7 +22,7 @@ func (in *Instance) applyDefaults(s *Session, t *Table, rec Record, now string) 
 	switch t.Name {
 	case "incident":
 		rec["state"], rec["impact"], rec["urgency"] = "1", "3", "3"
-		rec["severity"], rec["reopen_count"] = "3", "0"
+		rec["severity"], rec["reopen_count"], rec["category"] = "3", "0", "inquiry"
 	case "change_request":
 		rec["state"], rec["type"], rec["impact"], rec["urgency"] = "-5", "normal", "3", "3"
 		rec["priority"], rec["risk"] = "4", "3"

@@ -102,7 +102,7 @@ func taskFields() []*Field {
 		{Name: "company", Label: "Company"},
 		{Name: "knowledge", Label: "Knowledge", Type: TypeBoolean},
 		{Name: "order", Label: "Order", Type: TypeInteger},
-		{Name: "sys_domain", Label: "Domain"},
+		{Name: "sys_domain", Label: "Domain", Type: TypeReference, Ref: "sys_user_group"},
 	}
 }
 

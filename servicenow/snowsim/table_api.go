@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -223,7 +225,11 @@ func (in *Instance) tableList(w http.ResponseWriter, r *http.Request, s *Session
 		writeError(w, aerr)
 		return
 	}
-	rows, total := in.selectLocked(t, p.query, s, p.offset, p.limit)
+	query := p.query
+	if query == "" {
+		query = in.nameValueQueryLocked(t, r.URL.Query())
+	}
+	rows, total := in.selectLocked(t, query, s, p.offset, p.limit)
 	ro := in.renderOpts(r, p, s)
 	result := make([]map[string]any, 0, len(rows))
 	for _, rec := range rows {
@@ -339,6 +345,10 @@ func (in *Instance) tableInsert(w http.ResponseWriter, r *http.Request, s *Sessi
 		return
 	}
 	w.Header().Set("Location", in.baseURL(r)+strings.TrimSuffix(r.URL.Path, "/")+"/"+rec["sys_id"])
+	if isTrue(r.Header.Get("X-no-response-body")) {
+		w.WriteHeader(http.StatusCreated)
+		return
+	}
 	in.writeRecord(w, r, s, name, rec["sys_id"], p, http.StatusCreated)
 }
 
@@ -356,6 +366,11 @@ func (in *Instance) tableUpdate(w http.ResponseWriter, r *http.Request, s *Sessi
 	}
 	if _, err := in.update(s, name, id, values, writeOptions{inputDisplayValue: p.inputDisplayValue}); err != nil {
 		writeError(w, asAPIError(err))
+		return
+	}
+	if isTrue(r.Header.Get("X-no-response-body")) {
+		// The documented header suppresses the body of a successful write.
+		w.WriteHeader(http.StatusOK)
 		return
 	}
 	in.writeRecord(w, r, s, name, id, p, http.StatusOK)
@@ -399,4 +414,38 @@ func (in *Instance) writeRecord(w http.ResponseWriter, r *http.Request, s *Sessi
 		return
 	}
 	writeJSON(w, status, map[string]any{"result": body})
+}
+
+// nameValueQueryLocked turns the name-value pair filters of a list request
+// (&active=true&state=Closed&assigned_to=beth.anglin), the documented
+// alternative to sysparm_query, into an encoded query. Choice and reference
+// fields accept display values; references also accept a user name.
+func (in *Instance) nameValueQueryLocked(t *Table, q url.Values) string {
+	var terms []string
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		if strings.HasPrefix(k, "sysparm_") {
+			continue
+		}
+		path := in.resolvePath(t, k)
+		if path == nil {
+			continue // not a field: ignored like any unknown name
+		}
+		f, v := path[len(path)-1], q.Get(k)
+		owner := t.Name
+		if len(path) > 1 {
+			owner = path[len(path)-2].Ref
+		}
+		switch f.Type {
+		case TypeChoice, TypeIntChoice:
+			v = in.choiceValueLocked(owner, f.Name, v)
+		case TypeReference:
+			if id := in.referenceByDisplayLocked(f.Ref, v); id != "" {
+				v = id
+			} else if u := in.userByNameLocked(v); u != nil && f.Ref == "sys_user" {
+				v = u["sys_id"]
+			}
+		}
+		terms = append(terms, k+"="+escapeQuery(v))
+	}
+	return strings.Join(terms, "^")
 }
