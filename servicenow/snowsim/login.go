@@ -111,15 +111,15 @@ func (in *Instance) browserSession(r *http.Request) (*Session, *loginSession, bo
 
 // localPath returns goto when it is a path on this instance, else def, so a
 // login can never redirect a browser to another site.
-func localPath(goto_, def string) string {
-	if goto_ == "" || !strings.HasPrefix(goto_, "/") || strings.HasPrefix(goto_, "//") || strings.HasPrefix(goto_, "/\\") {
+func localPath(target, def string) string {
+	if target == "" || !strings.HasPrefix(target, "/") || strings.HasPrefix(target, "//") || strings.HasPrefix(target, "/\\") {
 		return def
 	}
-	u, err := url.Parse(goto_)
+	u, err := url.Parse(target)
 	if err != nil || u.Scheme != "" || u.Host != "" {
 		return def
 	}
-	return goto_
+	return target
 }
 
 // loginPage is the data of login.html.
@@ -132,9 +132,9 @@ type loginPage struct {
 
 // showLogin renders the login page; local forces the local form even when
 // SSO is on (side_door.do, "Not you?").
-func (in *Instance) showLogin(w http.ResponseWriter, goto_ string, local bool, status int, msg string) {
+func (in *Instance) showLogin(w http.ResponseWriter, target string, local bool, status int, msg string) {
 	in.ext.ui.render(w, status, "login.html", "Log in", loginPage{
-		SSO: in.SSO() && !local, Goto: localPath(goto_, "/incident_list.do"), Message: msg,
+		SSO: in.SSO() && !local, Goto: localPath(target, "/incident_list.do"), Message: msg,
 	})
 }
 
@@ -168,7 +168,7 @@ func (in *Instance) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		in.showLogin(w, "", true, http.StatusBadRequest, "The login form could not be read.")
 		return
 	}
-	name, pw, goto_ := r.PostForm.Get("user_name"), r.PostForm.Get("user_password"), r.PostForm.Get("sysparm_goto_url")
+	name, pw, target := r.PostForm.Get("user_name"), r.PostForm.Get("user_password"), r.PostForm.Get("sysparm_goto_url")
 	in.mu.RLock()
 	u := in.userByNameLocked(name)
 	var userID, msg string
@@ -185,11 +185,11 @@ func (in *Instance) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	in.mu.RUnlock()
 	if msg != "" {
 		// The local form again: whoever posted it was past the SSO notice.
-		in.showLogin(w, goto_, true, http.StatusOK, msg)
+		in.showLogin(w, target, true, http.StatusOK, msg)
 		return
 	}
 	in.ext.logins.start(w, r, userID)
-	http.Redirect(w, r, localPath(goto_, "/incident_list.do"), http.StatusSeeOther)
+	http.Redirect(w, r, localPath(target, "/incident_list.do"), http.StatusSeeOther)
 }
 
 // requireLogin returns the browser's session, or redirects to the login page

@@ -34,7 +34,7 @@ func TestLoginRefusesInactiveAndLockedOutUsers(t *testing.T) {
 func TestLoginRedirectsOnlyWithinTheInstance(t *testing.T) {
 	t.Parallel()
 	e := newSimEnv(t, snowsim.Knobs{})
-	for goto_, want := range map[string]string{
+	for target, want := range map[string]string{
 		"/change_request_list.do":    "/change_request_list.do",
 		"https://evil.example/":      "/incident_list.do",
 		"//evil.example/x":           "/incident_list.do",
@@ -43,9 +43,9 @@ func TestLoginRedirectsOnlyWithinTheInstance(t *testing.T) {
 		"/incident.do?sys_id=abc&x=": "/incident.do?sys_id=abc&x=",
 	} {
 		p := fetch(t, e.browser(t), http.MethodPost, e.srv.URL+"/login.do", url.Values{
-			"user_name": {"admin"}, "user_password": {"admin"}, "sysparm_goto_url": {goto_}})
+			"user_name": {"admin"}, "user_password": {"admin"}, "sysparm_goto_url": {target}})
 		if p.status != http.StatusSeeOther || p.header.Get("Location") != want {
-			t.Errorf("goto %q: %d Location %q, want %q", goto_, p.status, p.header.Get("Location"), want)
+			t.Errorf("goto %q: %d Location %q, want %q", target, p.status, p.header.Get("Location"), want)
 		}
 	}
 }

@@ -24,6 +24,13 @@ import (
 // Redirect URL shows an error page and never redirects, since the
 // redirect_uri cannot be trusted. A code is good for one exchange within
 // authCodeLifespan.
+//
+// Browser tests and scripted sign-ins find the pages by these element ids,
+// which stay stable: login_form (fields user_name, user_password; button
+// sysverb_login; message login_error), sso_notice and its link local_login,
+// consent_form (buttons allow and deny, named alike), not_you, and
+// error_message on error pages. The record forms of the agent UI are in
+// ui.go.
 
 // authRequest is a validated authorization request.
 type authRequest struct {
