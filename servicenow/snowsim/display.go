@@ -121,6 +121,9 @@ func (in *Instance) renderReferenceLocked(f *Field, v string, ro renderOptions) 
 func (in *Instance) referenceDisplayLocked(f *Field, v string) string {
 	target := in.byID[v]
 	if target == nil {
+		if v == "global" {
+			return "global" // the global domain has no record but displays by name
+		}
 		return ""
 	}
 	t := in.classTable(target)

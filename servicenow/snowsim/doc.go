@@ -15,6 +15,22 @@
 // who may do what; seed.go the data of a fresh instance; persist.go the
 // optional state file.
 //
+// Faithful details worth knowing: Table API v1 answers an empty list with
+// 404 while v2 and the unversioned path answer 200 {"result":[]}; values in
+// encoded queries are case-sensitive except for LIKE, NOT LIKE, STARTSWITH
+// and ENDSWITH; incident priority is the impact x urgency lookup and
+// ignores a sent priority, while change_request priority is an ordinary
+// field (default 4) because the base system's priority lookup is an incident
+// rule; password fields are stored as digests and render as "".
+//
+// Known differences from a real instance: request and response bodies are
+// JSON only (application/xml gets 415 or 406); state model transitions are
+// not enforced (any state may follow any other); sysparm_view,
+// sysparm_query_category, sysparm_query_no_domain and the Aggregate API's
+// sysparm_having are accepted and ignored; a body over 10,485,760 bytes gets
+// 413 with the documented message (the status is not confirmed by the
+// documentation).
+//
 // Time zone: a fresh instance's system time zone (sys_properties
 // glide.sys.default.tz) is America/Los_Angeles, and seeded users leave
 // sys_user.time_zone empty so they inherit it. Display values and
