@@ -62,7 +62,12 @@ type NotificationStats struct {
 type notifier struct {
 	client *http.Client
 	sem    chan struct{} // one slot per worker
-	wg     sync.WaitGroup
+
+	// inflight counts deliveries not finished; idle is signalled when it
+	// drops to zero. (A WaitGroup may not be added to while waited on.)
+	flightMu sync.Mutex
+	inflight int
+	idle     *sync.Cond
 
 	mu       sync.Mutex
 	url      string
@@ -83,7 +88,7 @@ func newNotifier(k Knobs) *notifier {
 	if attempts <= 0 {
 		attempts = 3
 	}
-	return &notifier{
+	n := &notifier{
 		client:   &http.Client{Timeout: 10 * time.Second},
 		sem:      make(chan struct{}, workers),
 		url:      k.NotifyURL,
@@ -91,6 +96,23 @@ func newNotifier(k Knobs) *notifier {
 		attempts: attempts,
 		rng:      rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 	}
+	n.idle = sync.NewCond(&n.flightMu)
+	return n
+}
+
+func (n *notifier) begin() {
+	n.flightMu.Lock()
+	n.inflight++
+	n.flightMu.Unlock()
+}
+
+func (n *notifier) end() {
+	n.flightMu.Lock()
+	n.inflight--
+	if n.inflight == 0 {
+		n.idle.Broadcast()
+	}
+	n.flightMu.Unlock()
 }
 
 // checkNotifyURL accepts an absolute http or https URL, or "" for none.
@@ -142,9 +164,9 @@ func (n *notifier) onWrite(in *Instance, ev WriteEvent) {
 		return
 	}
 	n.queued.Add(1)
-	n.wg.Add(1)
+	n.begin()
 	go func() {
-		defer n.wg.Done()
+		defer n.end()
 		defer n.pending.Add(-1)
 		n.sem <- struct{}{}
 		defer func() { <-n.sem }()
@@ -229,11 +251,16 @@ func (in *Instance) NotificationStats() NotificationStats {
 
 // WaitNotifications waits until every queued notification has been
 // delivered or given up, or ctx ends. Shut down the HTTP server first so no
-// new writes queue more.
+// new writes keep it waiting.
 func (in *Instance) WaitNotifications(ctx context.Context) error {
+	n := in.ext.outbound
 	done := make(chan struct{})
 	go func() {
-		in.ext.outbound.wg.Wait()
+		n.flightMu.Lock()
+		for n.inflight > 0 {
+			n.idle.Wait()
+		}
+		n.flightMu.Unlock()
 		close(done)
 	}()
 	select {
