@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"maps"
 	"net/http"
 	"net/url"
@@ -114,17 +113,9 @@ func (in *Instance) batch(w http.ResponseWriter, r *http.Request, s *Session) {
 		writeError(w, &APIError{Status: http.StatusUnsupportedMediaType, Message: "Unsupported Media Type", Detail: "The Batch API only accepts application/json"})
 		return
 	}
-	if r.ContentLength > MaxPayloadBytes {
-		writeError(w, errLargePayload(r.ContentLength))
-		return
-	}
-	raw, err := io.ReadAll(io.LimitReader(r.Body, MaxPayloadBytes+1))
-	if err != nil {
-		writeError(w, errBadJSON("Unable to read the request body"))
-		return
-	}
-	if len(raw) > MaxPayloadBytes {
-		writeError(w, errLargePayload(int64(len(raw))))
+	raw, aerr := in.readPayload(r)
+	if aerr != nil {
+		writeError(w, aerr)
 		return
 	}
 	br, aerr := decodeBatch(raw)

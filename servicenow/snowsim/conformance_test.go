@@ -572,8 +572,17 @@ func TestConformance(t *testing.T) {
 			req: as(snowsim.UserNoRoles, "GET", "/api/now/stats/incident?sysparm_count=true", ""), status: 403},
 
 		// --- Payload size ---
-		{name: "large payload", cite: "SERVICENOW.md Payload size (KB0747638)",
-			req: asAdmin("POST", "/api/now/table/incident", `{"short_description":"`+strings.Repeat("a", snowsim.MaxPayloadBytes)+`"}`), status: 413,
+		{name: "max content length property", cite: "KB0747638: glide.rest.max_content_length in MB sets the limit",
+			setup: func(t *testing.T, in *snowsim.Instance) map[string]string {
+				if _, err := in.Insert("sys_properties", map[string]string{"name": "glide.rest.max_content_length", "value": "1"}); err != nil {
+					t.Fatal(err)
+				}
+				return nil
+			},
+			req: asAdmin("POST", "/api/now/table/incident", `{"short_description":"`+strings.Repeat("a", 1<<20)+`"}`), status: 400,
+			body: `{"error":{"message":"Exception while reading request","detail":"Rejected large REST payload with content-length = 1048600 bytes. Max allowed: 1048576 bytes."},"status":"failure"}`},
+		{name: "large payload", cite: "SERVICENOW.md Payload size (KB0747638: a UserException while reading the request)",
+			req: asAdmin("POST", "/api/now/table/incident", `{"short_description":"`+strings.Repeat("a", snowsim.MaxPayloadBytes)+`"}`), status: 400,
 			body: `{"error":{"message":"Exception while reading request","detail":"Rejected large REST payload with content-length = 10485784 bytes. Max allowed: 10485760 bytes."},"status":"failure"}`},
 	}
 	for _, tc := range cases {

@@ -27,9 +27,10 @@
 // JSON only (application/xml gets 415 or 406); state model transitions are
 // not enforced (any state may follow any other); sysparm_view,
 // sysparm_query_category, sysparm_query_no_domain and the Aggregate API's
-// sysparm_having are accepted and ignored; a body over 10,485,760 bytes gets
-// 413 with the documented message (the status is not confirmed by the
-// documentation).
+// sysparm_having are accepted and ignored; a body over
+// glide.rest.max_content_length (10 MB) gets 400 with the message of
+// KB0747638, the status ServiceNow gives other unreadable requests (the KB
+// does not state it).
 //
 // Time zone: a fresh instance's system time zone (sys_properties
 // glide.sys.default.tz) is America/Los_Angeles, and seeded users leave

@@ -16,8 +16,8 @@ import (
 
 // The Table API (c_TableAPI.md): /api/now/[v1|v2/]table/{table}[/{sys_id}].
 
-// MaxPayloadBytes is the largest REST request body an instance accepts
-// (KB0747638).
+// MaxPayloadBytes is the largest REST request body a fresh instance
+// accepts: glide.rest.max_content_length defaults to 10 MB (KB0747638).
 const MaxPayloadBytes = 10485760
 
 // defaultLimit is sysparm_limit when the client gives none.
@@ -105,9 +105,9 @@ func errNotAcceptable() *APIError {
 }
 
 // readBody reads a JSON object body as field values. It refuses what
-// ServiceNow refuses: bodies over MaxPayloadBytes, media types other than
-// JSON, and anything that is not a JSON object.
-func readBody(r *http.Request) (map[string]string, *APIError) {
+// ServiceNow refuses: bodies over the instance's maximum, media types other
+// than JSON, and anything that is not a JSON object.
+func (in *Instance) readBody(r *http.Request) (map[string]string, *APIError) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
@@ -115,22 +115,45 @@ func readBody(r *http.Request) (map[string]string, *APIError) {
 				Detail: fmt.Sprintf("Content-Type %q is not supported; send application/json", ct)}
 		}
 	}
-	if r.ContentLength > MaxPayloadBytes {
-		return nil, errLargePayload(r.ContentLength)
-	}
-	raw, err := io.ReadAll(io.LimitReader(r.Body, MaxPayloadBytes+1))
-	if err != nil {
-		return nil, errBadJSON("Unable to read the request body")
-	}
-	if len(raw) > MaxPayloadBytes {
-		return nil, errLargePayload(int64(len(raw)))
+	raw, aerr := in.readPayload(r)
+	if aerr != nil {
+		return nil, aerr
 	}
 	return decodeFields(raw)
 }
 
-func errLargePayload(n int64) *APIError {
-	return &APIError{Status: http.StatusRequestEntityTooLarge, Message: "Exception while reading request",
-		Detail: fmt.Sprintf("Rejected large REST payload with content-length = %d bytes. Max allowed: %d bytes.", n, MaxPayloadBytes)}
+// maxPayload is glide.rest.max_content_length in bytes: the property is in
+// MB, 1 to 25, default 10 (KB0747638).
+func (in *Instance) maxPayload() int64 {
+	mb, err := strconv.Atoi(in.Property("glide.rest.max_content_length"))
+	if err != nil || mb < 1 || mb > 25 {
+		return MaxPayloadBytes
+	}
+	return int64(mb) << 20
+}
+
+// readPayload reads a request body up to the instance's maximum.
+func (in *Instance) readPayload(r *http.Request) ([]byte, *APIError) {
+	limit := in.maxPayload()
+	if r.ContentLength > limit {
+		return nil, errLargePayload(r.ContentLength, limit)
+	}
+	raw, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, errBadJSON("Unable to read the request body")
+	}
+	if int64(len(raw)) > limit {
+		return nil, errLargePayload(int64(len(raw)), limit)
+	}
+	return raw, nil
+}
+
+// errLargePayload is the refusal of KB0747638. The platform raises it as a
+// UserException while reading the request, which the REST framework answers
+// with 400 like any other unreadable request.
+func errLargePayload(n, limit int64) *APIError {
+	return &APIError{Status: http.StatusBadRequest, Message: "Exception while reading request",
+		Detail: fmt.Sprintf("Rejected large REST payload with content-length = %d bytes. Max allowed: %d bytes.", n, limit)}
 }
 
 // decodeFields turns a JSON object into field values the way the platform
@@ -334,7 +357,7 @@ func (in *Instance) tableInsert(w http.ResponseWriter, r *http.Request, s *Sessi
 		writeError(w, aerr)
 		return
 	}
-	values, aerr := readBody(r)
+	values, aerr := in.readBody(r)
 	if aerr != nil {
 		writeError(w, aerr)
 		return
@@ -359,7 +382,7 @@ func (in *Instance) tableUpdate(w http.ResponseWriter, r *http.Request, s *Sessi
 		writeError(w, aerr)
 		return
 	}
-	values, aerr := readBody(r)
+	values, aerr := in.readBody(r)
 	if aerr != nil {
 		writeError(w, aerr)
 		return
