@@ -12,7 +12,9 @@ import (
 // Options configure an Instance. The zero value is a fresh in-memory
 // instance whose admin password is "admin".
 type Options struct {
-	// AdminPassword is the password of the seeded user "admin". Default "admin".
+	// AdminPassword is the password of the seeded user "admin". Default
+	// "admin". It seeds a new instance only: a state file keeps the password
+	// stored in it, as a real instance keeps a changed password.
 	AdminPassword string
 	// StateFile, when set, is loaded by New (if it exists) and written back
 	// atomically after writes (at most every SaveInterval) and on Close.
