@@ -122,7 +122,9 @@ func (r *checklistRun) run(ctx context.Context) {
 // admin checks the instance answers and takes the admin credentials.
 func (r *checklistRun) admin(ctx context.Context) bool {
 	const name = "Instance reachable, admin credentials accepted"
-	_, _, err := r.sn.List(ctx, "sys_user_role", servicenow.ListOptions{Query: "name=admin", Fields: []string{"sys_id"}, Limit: 1, NoCount: true})
+	// Reading role grants needs an administrator: a user who may not is
+	// refused here, before anything is created.
+	_, _, err := r.sn.List(ctx, "sys_user_has_role", servicenow.ListOptions{Fields: []string{"sys_id"}, Limit: 1, NoCount: true})
 	switch {
 	case err == nil:
 		return r.check(name, true, r.base+" answered and accepted the admin credentials.", "")
@@ -130,7 +132,7 @@ func (r *checklistRun) admin(ctx context.Context) bool {
 		return r.check(name, false, "The instance refused the admin user name or password.",
 			"Check them; an admin who signs in with single sign-on needs a local password for this (set one on the sys_user record), or create the integration user and the Application Registry entry by hand and connect with the client id and secret.")
 	case isForbidden(err):
-		return r.check(name, false, "The user is not an admin on this instance: "+describe(err), "Run the checklist with a user that holds the admin role.")
+		return r.check(name, false, "The user is not an admin on this instance: "+describe(err), "Run the checklist with a user that holds the admin role (or user_admin and oauth_admin).")
 	}
 	_, msg := classify(err)
 	return r.check(name, false, r.base+" could not be reached: "+msg, "Check the instance name or URL, and that this machine can reach it over HTTPS.")
