@@ -106,6 +106,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		case r.Header.Get("Authorization") != "":
 			tok, err := s.authenticateToken(r)
 			if err != nil {
+				if scorebridge.ErrorCode(err) == scorebridge.EUNAUTHORIZED {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="scorebridge", error="invalid_token"`)
+				}
 				s.error(w, r.WithContext(ctx), err)
 				return
 			}
