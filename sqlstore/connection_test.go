@@ -156,6 +156,32 @@ func TestConnection_TokensAndStatus(t *testing.T) {
 		if err := s.SaveRefresh(ctx, "nope", tok); scorebridge.ErrorCode(err) != scorebridge.ENOTFOUND {
 			t.Fatalf("SaveRefresh(unknown): %v", err)
 		}
+
+		// The checklist's second run finds the connection by client and
+		// rotates its secret.
+		found, err := s.FindConnectionByClient(ctx, "https://a.service-now.com", "client-a")
+		if err != nil || found.ID != "a" {
+			t.Fatalf("FindConnectionByClient = %v, %v", found, err)
+		}
+		if _, err := s.FindConnectionByClient(ctx, "https://a.service-now.com", "other"); scorebridge.ErrorCode(err) != scorebridge.ENOTFOUND {
+			t.Fatalf("FindConnectionByClient(other) = %v", err)
+		}
+		if err := s.UpdateClientSecret(ctx, "a", "rotated-secret", 24*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		c, sec, _ = s.FindConnectionSecrets(ctx, "a")
+		if sec.ClientSecret != "rotated-secret" || c.RefreshTokenLifespan != 24*time.Hour {
+			t.Fatalf("after UpdateClientSecret: secret %q, lifespan %v", sec.ClientSecret, c.RefreshTokenLifespan)
+		}
+		if err := s.UpdateClientSecret(ctx, "a", "again", 0); err != nil {
+			t.Fatal(err)
+		}
+		if c, _ = s.FindConnectionByID(ctx, "a"); c.RefreshTokenLifespan != 24*time.Hour {
+			t.Fatalf("lifespan 0 changed the lifespan to %v", c.RefreshTokenLifespan)
+		}
+		if err := s.UpdateClientSecret(ctx, "nope", "x", 0); scorebridge.ErrorCode(err) != scorebridge.ENOTFOUND {
+			t.Fatalf("UpdateClientSecret(unknown): %v", err)
+		}
 	})
 }
 
