@@ -7,6 +7,7 @@ import (
 
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/connection"
+	"github.com/scorebridge/scorebridge/servicenow"
 )
 
 // TestCreateRefusesBadInput: each refusal says why, and nothing is stored.
@@ -130,4 +131,25 @@ func mustState(t *testing.T, b *bundle, id string) string {
 		t.Fatalf("authorize URL %s lacks a PKCE S256 challenge", u)
 	}
 	return s
+}
+
+// TestAuthorizeWithSingleSignOn: on an instance with SSO, the integration
+// user reaches the local login through "Not you?" and authorizes.
+func TestAuthorizeWithSingleSignOn(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c, pw := b.checklist(t)
+	b.sim.SetSSO(true)
+	if got := b.authorize(t, c.ID, connection.DefaultIntegrationUser, pw); got.Status != scorebridge.ConnectionConnected {
+		t.Fatalf("after authorizing past the SSO notice: %+v", got)
+	}
+	// A person's own account is refused by the integration user's password.
+	u, err := b.svc.AuthorizeURL(context.Background(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = connection.AllowAs(context.Background(), servicenow.NewHTTPClient(b.httpOpt), u, connection.DefaultIntegrationUser, "not-the-password")
+	if err == nil || !strings.Contains(err.Error(), "refused the login") {
+		t.Fatalf("wrong password: %v", err)
+	}
 }
