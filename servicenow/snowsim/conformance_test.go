@@ -548,6 +548,28 @@ func TestConformance(t *testing.T) {
 			req: as(snowsim.UserITIL, "GET", "/api/now/table/sys_choice?sysparm_query=name=change_request%5Eelement=close_code%5EORDERBYsequence&sysparm_fields=value,label", ""), status: 200,
 			body: `{"result":[{"value":"successful","label":"Successful"},{"value":"successful_issues","label":"Successful with issues"},{"value":"unsuccessful","label":"Unsuccessful"}]}`},
 
+		{name: "password set as actual value", cite: "c_TableAPI.md sysparm_input_display_value: hashed fields are only set properly as display values",
+			setup: func(t *testing.T, in *snowsim.Instance) map[string]string {
+				srv := httptest.NewServer(in)
+				defer srv.Close()
+				for name, q := range map[string]string{"raw.user": "", "shown.user": "?sysparm_input_display_value=true"} {
+					req, _ := http.NewRequest("POST", srv.URL+"/api/now/table/sys_user"+q, strings.NewReader(`{"user_name":"`+name+`","user_password":"Pa55-word!"}`))
+					req.SetBasicAuth("admin", "admin")
+					req.Header.Set("Content-Type", "application/json")
+					res, err := http.DefaultClient.Do(req)
+					if err != nil || res.StatusCode != 201 {
+						t.Fatalf("create %s: %v %v", name, err, res)
+					}
+					res.Body.Close()
+				}
+				if _, err := in.BasicLogin("raw.user", "Pa55-word!"); err == nil {
+					t.Fatal("a password written as an actual value must not log in")
+				}
+				return nil
+			},
+			// The user has no roles, so the list is refused, but the login worked.
+			req: request{method: "GET", path: "/api/now/table/incident", user: "shown.user", pass: "Pa55-word!"}, status: 403},
+
 		// --- Aggregate API ---
 		{name: "stats count", cite: "SERVICENOW.md Aggregate: without group_by, result is one object; counts are strings",
 			setup: fiveIncidents, req: asAdmin("GET", "/api/now/stats/incident?sysparm_count=true&sysparm_query=active=true", ""), status: 200,

@@ -57,6 +57,9 @@ func isSysID(s string) bool {
 // writeOptions carry how a client's values are to be read.
 type writeOptions struct {
 	inputDisplayValue bool // sysparm_input_display_value=true
+	// script marks server-side writers (Go methods, seed data), which set
+	// passwords the way a script's setDisplayValue does.
+	script bool
 }
 
 // table returns the table definition or the documented "Invalid table".
@@ -103,7 +106,7 @@ func (in *Instance) scanLocked(t *Table, f func(Record) bool) {
 // Insert creates a record as the system user, applying the same business
 // rules as the Table API. It returns a copy of the stored record.
 func (in *Instance) Insert(table string, values map[string]string) (Record, error) {
-	rec, err := in.insert(in.systemSession(), table, values, writeOptions{})
+	rec, err := in.insert(in.systemSession(), table, values, writeOptions{script: true})
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +115,7 @@ func (in *Instance) Insert(table string, values map[string]string) (Record, erro
 
 // Update changes a record as the system user and returns a copy of it.
 func (in *Instance) Update(table, sysID string, values map[string]string) (Record, error) {
-	rec, err := in.update(in.systemSession(), table, sysID, values, writeOptions{})
+	rec, err := in.update(in.systemSession(), table, sysID, values, writeOptions{script: true})
 	if err != nil {
 		return nil, err
 	}
@@ -322,7 +325,15 @@ func (in *Instance) assignLocked(s *Session, t *Table, rec Record, values map[st
 				v = in.referenceByDisplayLocked(f.Ref, v)
 			}
 		case TypePassword:
-			v = hashPassword(v)
+			// A one-way password is hashed only when set as a display value
+			// (sysparm_input_display_value=true); otherwise the platform
+			// stores the text as the hash itself and the user cannot log in.
+			// That text is kept as a digest here, never in clear.
+			if wo.inputDisplayValue || wo.script {
+				v = hashPassword(v)
+			} else if v != "" {
+				v = "unhashed$" + HashSecret(v)
+			}
 		case TypePassword2:
 			v = HashSecret(v)
 		}

@@ -102,7 +102,7 @@ func (in *Instance) seed() {
 	defer in.mu.Unlock()
 	sys := &Session{UserName: "system", Roles: map[string]bool{"admin": true}, Method: "system"}
 	must := func(table string, v map[string]string) Record {
-		rec, _, err := in.insertLocked(sys, table, v, writeOptions{})
+		rec, _, err := in.insertLocked(sys, table, v, writeOptions{script: true})
 		if err != nil {
 			panic("snowsim: seed " + table + ": " + err.Error()) // a bug in the seed data
 		}
