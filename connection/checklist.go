@@ -151,7 +151,7 @@ func (r *checklistRun) integrationUser(ctx context.Context) bool {
 		return r.check(name, false, "Could not look up the user "+r.user+": "+describe(err), "Check that the admin may read sys_user.")
 	}
 	fields := map[string]string{
-		"user_password": password, "active": "true", "locked_out": "false",
+		"active": "true", "locked_out": "false",
 		// The user must reach the consent page in a browser to authorize,
 		// so it cannot be limited to web services.
 		"web_service_access_only": "false",
@@ -172,6 +172,9 @@ func (r *checklistRun) integrationUser(ctx context.Context) bool {
 		if _, err := r.sn.Update(ctx, "sys_user", r.userSysID, fields); err != nil {
 			return r.check(name, false, "Could not update the user "+r.user+": "+describe(err), "Check that the admin may update users (user_admin or admin).")
 		}
+	}
+	if err := r.sn.SetPassword(ctx, r.userSysID, password); err != nil {
+		return r.check(name, false, "Could not set the password of "+r.user+": "+describe(err), "Check that the admin may update users (user_admin or admin).")
 	}
 	if generated {
 		r.result.IntegrationPassword = password

@@ -161,7 +161,7 @@ func TestConnectionPages(t *testing.T) {
 	var list struct {
 		Items []struct {
 			ID, InstanceURL, Status, IntegrationUser, LastError string
-			RefreshTokenExpiresAt                             *time.Time
+			RefreshTokenExpiresAt                               *time.Time
 		} `json:"items"`
 	}
 	r := b.keep(b.get(t, "/api/v1/connections").wantStatus(t, http.StatusOK))
