@@ -1,6 +1,7 @@
 package snowsim_test
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"testing"
@@ -33,6 +34,7 @@ func BenchmarkBearerTableGet(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		_, _ = io.Copy(io.Discard, res.Body) // read to the end so the connection is reused
 		res.Body.Close()
 		if res.StatusCode != http.StatusOK {
 			b.Fatalf("status %d", res.StatusCode)
