@@ -197,8 +197,12 @@ func (s *sender) classify(ctx context.Context, pace *pacer, ticketID string, err
 		if wait <= 0 {
 			wait = 5 * time.Second
 		}
-		// Everyone on this connection waits, not just this job.
-		pace.PauseUntil(time.Now().Add(wait))
+		if e.StatusCode == http.StatusTooManyRequests {
+			// A rate limit counts every request of the integration user:
+			// everyone on this connection waits, not just this job. A 503
+			// may come from one busy node, so only its job waits.
+			pace.PauseUntil(time.Now().Add(wait))
+		}
 		return river.JobSnooze(wait)
 	case e.Temporary():
 		return err
