@@ -54,7 +54,7 @@ func TestUIListAndFormShowRecords(t *testing.T) {
 		t.Error("incident list shows a change request")
 	}
 	p = fetch(t, c, http.MethodGet, e.srv.URL+"/change_request_list.do?sysparm_query="+url.QueryEscape("short_description=Rotate keys"), nil)
-	if !strings.Contains(p.body, chg["number"]) || !strings.Contains(p.body, "1 records") {
+	if !strings.Contains(p.body, chg["number"]) || !strings.Contains(p.body, "1 record matching") {
 		t.Errorf("change list with a query: %s", p.body)
 	}
 
