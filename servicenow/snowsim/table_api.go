@@ -46,12 +46,10 @@ func parseTableParams(r *http.Request) tableParams {
 		noCount:           isTrue(q.Get("sysparm_no_count")),
 		suppressPaging:    isTrue(q.Get("sysparm_suppress_pagination_header")),
 	}
-	if f := q.Get("sysparm_fields"); f != "" {
-		p.fields = []string{}
-		for _, name := range strings.Split(f, ",") {
-			if name = strings.TrimSpace(name); name != "" {
-				p.fields = append(p.fields, name)
-			}
+	// A list with no names at all (sysparm_fields=,) means every field.
+	for _, name := range strings.Split(q.Get("sysparm_fields"), ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			p.fields = append(p.fields, name)
 		}
 	}
 	if n, err := strconv.Atoi(q.Get("sysparm_limit")); err == nil && n > 0 {
