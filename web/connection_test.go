@@ -51,6 +51,12 @@ func (b *connectionBundle) advance(d time.Duration) {
 
 func connectionSetup(t *testing.T) *connectionBundle {
 	t.Helper()
+	return connectionSetupAs(t, DefaultUser)
+}
+
+// connectionSetupAs is connectionSetup with another acting user.
+func connectionSetupAs(t *testing.T, user *scorebridge.User) *connectionBundle {
+	t.Helper()
 	ctx := context.Background()
 	b := &connectionBundle{testBundle: &testBundle{logs: &syncBuffer{}}, now: time.Now().UTC().Truncate(time.Second)}
 	sim, err := snowsim.New(snowsim.Options{Clock: b.clock})
@@ -82,7 +88,7 @@ func connectionSetup(t *testing.T) *connectionBundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.server, err = NewServer(Config{Recommendations: b.recs, Scores: b.scores, Connections: b.svc, Logger: logger, User: DefaultUser}); err != nil {
+	if b.server, err = NewServer(Config{Recommendations: b.recs, Scores: b.scores, Connections: b.svc, Logger: logger, User: user}); err != nil {
 		t.Fatal(err)
 	}
 	b.ts.Config.Handler = b.server.Handler()
@@ -292,4 +298,52 @@ func TestConnectionPagesBadInput(t *testing.T) {
 	r.wantContains(t, `"status":"pending"`, `"instanceUrl":"https://acme.service-now.com"`)
 	r.wantNotContains(t, typedSecret)
 	b.sendJSON(t, http.MethodPost, "/api/v1/connections", `{"instance":"acme","clientId":"cid","clientSecret":"other"}`).wantStatus(t, http.StatusConflict)
+}
+
+// TestConnectionAPIChecklist: the checklist over the API answers every
+// step, 422 when one failed, and never echoes the admin password.
+func TestConnectionAPIChecklist(t *testing.T) {
+	t.Parallel()
+	b := connectionSetup(t)
+	r := b.sendJSON(t, http.MethodPost, "/api/v1/connections/checklist",
+		`{"instance":"`+b.simURL+`","adminUser":"admin","adminPassword":"not-the-admin-password"}`).wantStatus(t, http.StatusUnprocessableEntity)
+	var res struct {
+		Checks     []scorebridge.Check  `json:"checks"`
+		Connection *struct{ ID string } `json:"connection"`
+	}
+	r.decode(t, &res)
+	if len(res.Checks) != 1 || res.Checks[0].OK || res.Checks[0].Fix == "" || res.Connection != nil {
+		t.Fatalf("checklist with a wrong admin password: %s", r.body)
+	}
+	r.wantNotContains(t, "not-the-admin-password")
+	if strings.Contains(b.logs.String(), "not-the-admin-password") {
+		t.Fatal("the admin password reached the logs")
+	}
+
+	r = b.sendJSON(t, http.MethodPost, "/api/v1/connections/checklist", `{"instance":"`+b.simURL+`","adminUser":"admin","adminPassword":"admin"}`).wantStatus(t, http.StatusOK)
+	r.decode(t, &res)
+	if res.Connection == nil || len(res.Checks) < 5 {
+		t.Fatalf("checklist: %s", r.body)
+	}
+	r.wantContains(t, `"integrationPassword":"`)
+	r = b.keep(b.sendJSON(t, http.MethodPost, "/api/v1/connections/"+res.Connection.ID+"/authorize", `{}`).wantStatus(t, http.StatusOK))
+	r.wantContains(t, `"authorizeUrl":"`+b.simURL+`/oauth_auth.do?`)
+	b.sendJSON(t, http.MethodPost, "/api/v1/connections/"+res.Connection.ID+"/default", `{}`).wantStatus(t, http.StatusOK).wantContains(t, `"isDefault":true`)
+	b.do(t, http.MethodDelete, "/api/v1/connections/"+res.Connection.ID, "", "").wantStatus(t, http.StatusNoContent)
+	b.do(t, http.MethodDelete, "/api/v1/connections/"+res.Connection.ID, "", "").wantStatus(t, http.StatusNotFound)
+}
+
+// TestConnectionRoutesNeedAdmin: a reader sees the status but cannot
+// connect, authorize, remove or run the doctor.
+func TestConnectionRoutesNeedAdmin(t *testing.T) {
+	t.Parallel()
+	b := connectionSetupAs(t, &scorebridge.User{ID: "r", Name: "reader", Role: scorebridge.RoleReader})
+	b.get(t, "/connections").wantStatus(t, http.StatusOK).wantNotContains(t, `href="/connections/new"`)
+	b.get(t, "/api/v1/connections").wantStatus(t, http.StatusOK)
+	b.get(t, "/connections/new").wantStatus(t, http.StatusForbidden)
+	b.postForm(t, "/connections", url.Values{"instance": {"acme"}, "clientId": {"x"}, "clientSecret": {"y"}}).wantStatus(t, http.StatusForbidden)
+	b.sendJSON(t, http.MethodPost, "/api/v1/connections", `{"instance":"acme","clientId":"x","clientSecret":"y"}`).wantStatus(t, http.StatusForbidden)
+	b.get(t, "/ticketProvisioning").wantStatus(t, http.StatusForbidden)
+	b.get(t, "/connections/callback?state=x&code=y").wantStatus(t, http.StatusForbidden)
+	b.get(t, "/api/v1/connections/x/doctor").wantStatus(t, http.StatusForbidden)
 }
