@@ -61,7 +61,10 @@ func authorize(t *testing.T, e *simEnv, c *http.Client, state, challenge, button
 
 func codeGrant(e *simEnv, code, redirect, verifier string) url.Values {
 	v := url.Values{"grant_type": {"authorization_code"}, "client_id": {testClientID}, "client_secret": {testClientSecret},
-		"code": {code}, "redirect_uri": {redirect}}
+		"code": {code}}
+	if redirect != "" {
+		v.Set("redirect_uri", redirect)
+	}
 	if verifier != "" {
 		v.Set("code_verifier", verifier)
 	}
@@ -347,5 +350,27 @@ func TestDeactivatedClientTokensStopWorking(t *testing.T) {
 	}
 	if p := e.api(t, http.MethodGet, "/api/now/table/incident", tok["access_token"].(string), ""); p.status != http.StatusUnauthorized {
 		t.Fatalf("token of an inactive application: %d", p.status)
+	}
+}
+
+func TestAuthorizationCodeWithTheRegisteredRedirectLeftOut(t *testing.T) {
+	t.Parallel()
+	e := newSimEnv(t, snowsim.Knobs{})
+	c := e.browser(t)
+	e.login(t, c, "admin", "admin")
+	q := url.Values{"response_type": {"code"}, "client_id": {testClientID}, "state": {"s"}}
+	p := fetch(t, c, http.MethodGet, e.srv.URL+"/oauth_auth.do?"+q.Encode(), nil)
+	form := hiddenFields(p.body)
+	if form.Get("redirect_uri") != testRedirect {
+		t.Fatalf("consent form redirect_uri %q, want the registered %q", form.Get("redirect_uri"), testRedirect)
+	}
+	form.Set("allow", "allow")
+	back := fetch(t, c, http.MethodPost, e.srv.URL+"/oauth_auth.do", form).location(t)
+	if !strings.HasPrefix(back.String(), testRedirect+"?") {
+		t.Fatalf("redirected to %s", back)
+	}
+	status, body := e.token(t, codeGrant(e, back.Query().Get("code"), "", ""))
+	if status != http.StatusOK {
+		t.Fatalf("exchange without redirect_uri: %d %v", status, body)
 	}
 }
