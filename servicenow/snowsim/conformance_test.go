@@ -494,6 +494,9 @@ func TestConformance(t *testing.T) {
 					t.Fatalf("defaults %v", rec)
 				}
 			}},
+		{name: "gs.getUserID", cite: "c_TableAPI.md sysparm_query example: caller_id=javascript:gs.getUserID()^active=true",
+			setup: callerIncident, req: as(snowsim.UserITIL, "GET", "/api/now/table/incident?sysparm_query=caller_id=javascript:gs.getUserID()%5Eactive=true&sysparm_fields=number", ""), status: 200,
+			body: `{"result":[{"number":"INC0010001"}]}`},
 		{name: "task shows extended tables", cite: "issue 3: incident and change_request are visible through task",
 			setup: mixedTasks, req: asAdmin("GET", "/api/now/table/task?sysparm_fields=number,sys_class_name&sysparm_query=ORDERBYnumber", ""), status: 200,
 			body: `{"result":[{"number":"CHG0030001","sys_class_name":"change_request"},{"number":"INC0010001","sys_class_name":"incident"}]}`},

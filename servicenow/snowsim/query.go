@@ -256,12 +256,16 @@ func (in *Instance) valueAt(rec Record, path fieldPath) string {
 
 var dateGenerate = regexp.MustCompile(`^javascript:\s*gs\.dateGenerate\(\s*['"](\d{4}-\d{2}-\d{2})['"]\s*,\s*['"]([^'"]*)['"]\s*\)\s*;?$`)
 
-// scriptValue evaluates the few javascript: values clients send. Dates are
-// read in the session user's time zone, as the platform does.
-func (in *Instance) scriptValue(v string, loc *time.Location) string {
+// scriptValue evaluates the few javascript: values clients send: dates from
+// gs.dateGenerate, read in the session user's time zone as the platform
+// does; gs.nowDateTime(), gs.beginningOfToday(), gs.endOfToday(); and the
+// session user from gs.getUserID() and gs.getUserName(). Anything else is
+// compared as the literal text.
+func (in *Instance) scriptValue(v string, s *Session) string {
 	if !strings.HasPrefix(v, "javascript:") {
 		return v
 	}
+	loc := s.Location
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -279,9 +283,20 @@ func (in *Instance) scriptValue(v string, loc *time.Location) string {
 		}
 		return t.UTC().Format(timeFormat)
 	}
-	compact := strings.ReplaceAll(v, " ", "")
-	if compact == "javascript:gs.nowDateTime()" || compact == "javascript:gs.nowDateTime();" {
-		return in.clock().Format(timeFormat)
+	now := in.clock()
+	y, mo, d := now.In(loc).Date()
+	midnight := time.Date(y, mo, d, 0, 0, 0, 0, loc)
+	switch strings.TrimSuffix(strings.ReplaceAll(v, " ", ""), ";") {
+	case "javascript:gs.nowDateTime()":
+		return now.Format(timeFormat)
+	case "javascript:gs.beginningOfToday()":
+		return midnight.UTC().Format(timeFormat)
+	case "javascript:gs.endOfToday()":
+		return midnight.AddDate(0, 0, 1).Add(-time.Second).UTC().Format(timeFormat)
+	case "javascript:gs.getUserID()":
+		return s.UserID
+	case "javascript:gs.getUserName()":
+		return s.UserName
 	}
 	return v
 }
@@ -326,7 +341,7 @@ func (in *Instance) compileTerm(t *Table, term Term, s *Session) (cterm, bool) {
 		return cterm{}, false
 	}
 	f := path[len(path)-1]
-	ct := cterm{path: path, op: term.Op, value: in.scriptValue(term.Value, s.Location), numeric: f.numeric()}
+	ct := cterm{path: path, op: term.Op, value: in.scriptValue(term.Value, s), numeric: f.numeric()}
 	if f.Type == TypeBoolean && (ct.op == "=" || ct.op == "!=") {
 		switch strings.ToLower(ct.value) {
 		case "1", "true":
@@ -338,14 +353,14 @@ func (in *Instance) compileTerm(t *Table, term Term, s *Session) (cterm, bool) {
 	switch ct.op {
 	case "IN", "NOT IN":
 		for _, v := range strings.Split(ct.value, ",") {
-			ct.values = append(ct.values, in.scriptValue(strings.TrimSpace(v), s.Location))
+			ct.values = append(ct.values, in.scriptValue(strings.TrimSpace(v), s))
 		}
 	case "BETWEEN":
 		a, b, ok := strings.Cut(ct.value, "@")
 		if !ok {
 			return cterm{}, false
 		}
-		ct.values = []string{in.scriptValue(a, s.Location), in.scriptValue(b, s.Location)}
+		ct.values = []string{in.scriptValue(a, s), in.scriptValue(b, s)}
 	case "SAMEAS", "NSAMEAS":
 		if ct.other = in.resolvePath(t, ct.value); ct.other == nil {
 			return cterm{}, false

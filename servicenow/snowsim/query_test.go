@@ -65,6 +65,10 @@ func TestEncodedQueryOperators(t *testing.T) {
 		{"priority=1^ORu_nope=1", []string{"INC0010001"}},
 		{"sys_created_on>=javascript:gs.dateGenerate('2026-11-25','04:00:00')", []string{"INC0010001", "INC0010002", "INC0010003"}},
 		{"sys_created_on>javascript:gs.dateGenerate('2026-11-25','04:00:00')", nil},
+		// The system zone is America/Los_Angeles: 12:00 UTC is 04:00 on the 25th there.
+		{"sys_created_onBETWEENjavascript:gs.beginningOfToday()@javascript:gs.endOfToday()", []string{"INC0010001", "INC0010002", "INC0010003"}},
+		{"sys_created_on<javascript:gs.beginningOfToday()", nil},
+		{"sys_created_on<=javascript:gs.nowDateTime()", []string{"INC0010001", "INC0010002", "INC0010003"}},
 		{"active=true^state=1^EQ", []string{"INC0010001", "INC0010002", "INC0010003"}},
 		{"sys_class_nameINSTANCEOFtask", []string{"INC0010001", "INC0010002", "INC0010003"}},
 	}
