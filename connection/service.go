@@ -262,6 +262,11 @@ func (s *Service) CompleteAuthorization(ctx context.Context, state, code, oauthE
 		return nil, unavailable(c.InstanceURL, err)
 	}
 	user := s.integrationUser(ctx, c.InstanceURL, tok.AccessToken)
+	if user != "" && c.IntegrationUser != "" && !strings.EqualFold(user, c.IntegrationUser) {
+		// The page shows who the tokens now act as; the log says it plainly.
+		s.log.Warn("authorized as another user than the integration user: authorize again as the integration user (\"Not you?\" on the instance's page)",
+			"connection", c.ID, "authorized_as", user, "integration_user", c.IntegrationUser)
+	}
 	c, err = s.store.SaveAuthorization(ctx, c.ID, user, s.tokens(c, tok, true))
 	if err != nil {
 		return nil, err
@@ -299,8 +304,9 @@ func (s *Service) tokens(c *scorebridge.Connection, tok *servicenow.Token, fresh
 	return out
 }
 
-// integrationUser asks the instance who the token acts as, so the page can
-// show it and warn when a person authorized with their own account. The
+// integrationUser asks the instance who the token acts as, so the page
+// shows it and the log warns when a person authorized with their own
+// account. The
 // Table API has no "me", but the session's user name is what
 // sys_user?user_name=javascript:gs.getUserName() resolves to; an instance
 // that does not evaluate it answers nothing, and the user stays unknown.
