@@ -5,6 +5,8 @@
 //	scorebridge demo      start the center connected to an embedded ServiceNow simulator
 //	scorebridge doctor    check the ServiceNow connection and say how to fix it
 //	scorebridge snowsim   start the ServiceNow simulator
+//	scorebridge token     create, list and revoke API tokens
+//	scorebridge secrets   rotate the encryption key of stored secrets
 //	scorebridge version   print the version
 package main
 
@@ -38,6 +40,8 @@ Commands:
   demo      start the center connected to an embedded ServiceNow simulator
   doctor    check the ServiceNow connection and say how to fix what fails
   snowsim   start the built-in ServiceNow simulator
+  token     create, list and revoke API tokens (token create --name ci --role operator)
+  secrets   rotate the encryption key of stored secrets (secrets rotate)
   version   print the version
 
 Run "scorebridge <command> -h" for the flags of a command.
@@ -58,6 +62,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runDemo(ctx, rest, getenv, stdout, stderr)
 	case "doctor":
 		err = runDoctor(ctx, rest, getenv, stdout, stderr)
+	case "token":
+		err = runToken(ctx, rest, getenv, stdout, stderr)
+	case "secrets":
+		err = runSecrets(ctx, rest, getenv, stdout, stderr)
 	case "snowsim":
 		err = runSnowsim(ctx, rest, getenv, stdout, stderr)
 	case "version":

@@ -32,6 +32,8 @@ type centerConfig struct {
 	Tickets ticketConfig
 	// Connections configures connecting to ServiceNow instances.
 	Connections connectionConfig
+	// Auth configures sign-in.
+	Auth authConfig
 }
 
 func envOr(getenv func(string) string, name, def string) string {
@@ -47,6 +49,7 @@ func (c *centerConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.LogFormat, "log-format", envOr(getenv, "SCOREBRIDGE_LOG_FORMAT", "text"), "log format: text or json (env SCOREBRIDGE_LOG_FORMAT)")
 	c.Tickets.register(fs, getenv)
 	c.Connections.register(fs, getenv)
+	c.Auth.register(fs, getenv)
 }
 
 func (c *centerConfig) validate() error {
@@ -62,7 +65,13 @@ func (c *centerConfig) validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return usagef("--log-format must be text or json, not %q", c.LogFormat)
 	}
-	return c.Connections.validate()
+	if err := c.Connections.validate(); err != nil {
+		return err
+	}
+	if err := c.Auth.validate(); err != nil {
+		return err
+	}
+	return nil
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {
@@ -92,6 +101,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	fmt.Fprintf(stdout, "scorebridge is running at %s\n", center.URL())
+	if center.firstAdmin != nil {
+		printFirstAdmin(stdout, center.URL(), center.firstAdmin.Password)
+	}
 	return center.Run(ctx)
 }
 
@@ -104,8 +116,11 @@ type center struct {
 	scores scorebridge.ScoreService
 	jobs   *jobs.Runner
 	conns  *connection.Service
-	ln     net.Listener
-	srv    *http.Server
+	auth   *authServices
+	// firstAdmin is set when this start created the first admin.
+	firstAdmin *firstAdmin
+	ln         net.Listener
+	srv        *http.Server
 }
 
 // openCenter opens the database (applying migrations), loads the built-in
@@ -140,12 +155,20 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 		db.Close()
 		return nil, err
 	}
+	webAuth, err := c.openAuth(ctx, cfg.Auth)
+	if err != nil {
+		c.ln.Close()
+		db.Close()
+		return nil, err
+	}
 	webServer, err := web.NewServer(web.Config{
 		Recommendations: c.recs,
 		Scores:          c.scores,
 		Tickets:         c.jobs.Tickets(),
 		Connections:     c.conns,
 		Logger:          logger,
+		Auth:            webAuth,
+		Audit:           c.auth.audit,
 	})
 	if err != nil {
 		c.ln.Close()
