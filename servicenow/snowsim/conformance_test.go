@@ -363,6 +363,40 @@ func TestConformance(t *testing.T) {
 				}
 			}},
 
+		// --- XML, the Table API's other format ---
+		{name: "XML list", cite: "c_TableAPI.md GET headers: Accept application/json or application/xml; batch-api.md example <response><result>",
+			setup: callerIncident, req: request{method: "GET", path: "/api/now/table/incident?sysparm_fields=number,caller_id,description", user: "admin", pass: "admin",
+				header: map[string]string{"Accept": "application/xml"}}, status: 200,
+			header: map[string]string{"Content-Type": "application/xml;charset=UTF-8"},
+			check: func(t *testing.T, r response, v map[string]string) {
+				want := `<?xml version="1.0" encoding="UTF-8"?><response><result><caller_id><link>http://`
+				if !strings.HasPrefix(string(r.body), want) || !strings.Contains(string(r.body), `<value>`+v["beth"]+`</value></caller_id><description/><number>INC0010001</number></result></response>`) {
+					t.Fatalf("body %s", r.body)
+				}
+			}},
+		{name: "XML insert", cite: "c_TableAPI.md POST headers: Content-Type application/json or application/xml",
+			req: request{method: "POST", path: "/api/now/table/incident?sysparm_fields=short_description,priority", user: "admin", pass: "admin",
+				body:   `<request><entry><short_description>Unable to connect to office wifi &amp; VPN</short_description><urgency>2</urgency><impact>2</impact></entry></request>`,
+				header: map[string]string{"Content-Type": "application/xml", "Accept": "application/xml"}}, status: 201,
+			check: func(t *testing.T, r response, _ map[string]string) {
+				want := `<?xml version="1.0" encoding="UTF-8"?><response><result><priority>3</priority><short_description>Unable to connect to office wifi &amp; VPN</short_description></result></response>`
+				if string(r.body) != want {
+					t.Fatalf("body %s", r.body)
+				}
+			}},
+		{name: "XML error", cite: "SERVICENOW.md Table API errors, in the XML form of the envelope",
+			req: request{method: "GET", path: "/api/now/table/incident", header: map[string]string{"Accept": "application/xml"}}, status: 401,
+			check: func(t *testing.T, r response, _ map[string]string) {
+				want := `<?xml version="1.0" encoding="UTF-8"?><response><error><detail>Required to provide Auth information</detail><message>User Not Authenticated</message></error><status>failure</status></response>`
+				if string(r.body) != want {
+					t.Fatalf("body %s", r.body)
+				}
+			}},
+		{name: "malformed XML", cite: "SERVICENOW.md: a body that cannot be parsed gets Exception while reading request",
+			req: request{method: "POST", path: "/api/now/table/incident", user: "admin", pass: "admin", body: `<request><entry>`,
+				header: map[string]string{"Content-Type": "application/xml"}}, status: 400,
+			body: `{"error":{"message":"Exception while reading request","detail":"The payload is not valid XML."},"status":"failure"}`},
+
 		// --- Display values and references ---
 		{name: "reference display false", cite: "SERVICENOW.md Reference fields: display_value=false -> {link, value}",
 			setup: callerIncident, req: asAdmin("GET", "/api/now/table/incident/{inc}?sysparm_fields=caller_id,assignment_group", ""), status: 200,

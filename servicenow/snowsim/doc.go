@@ -11,9 +11,9 @@
 // (authenticate, then hooks such as rate limits, then authorize, then the
 // handler); schema.go the tables and fields; records.go the record store and
 // business rules; query.go encoded queries; display.go how values render;
-// table_api.go, stats.go and batch.go the REST APIs; auth_basic.go and acl.go
-// who may do what; seed.go the data of a fresh instance; persist.go the
-// optional state file.
+// table_api.go, stats.go and batch.go the REST APIs, xml.go their XML form;
+// auth_basic.go and acl.go who may do what; rules.go the business rules;
+// seed.go the data of a fresh instance; persist.go the optional state file.
 //
 // Faithful details worth knowing: Table API v1 answers an empty list with
 // 404 while v2 and the unversioned path answer 200 {"result":[]}; values in
@@ -23,9 +23,9 @@
 // field (default 4) because the base system's priority lookup is an incident
 // rule; password fields are stored as digests and render as "".
 //
-// Known differences from a real instance: request and response bodies are
-// JSON only (application/xml gets 415 or 406); state model transitions are
-// not enforced (any state may follow any other); sysparm_view,
+// Known differences from a real instance: XML (xml.go) mirrors the JSON
+// shapes, which the documentation shows only in part; state model
+// transitions are not enforced (any state may follow any other); sysparm_view,
 // sysparm_query_category, sysparm_query_no_domain and the Aggregate API's
 // sysparm_having are accepted and ignored; a body over
 // glide.rest.max_content_length (10 MB) gets 400 with the message of

@@ -221,6 +221,12 @@ type apiHandler func(w http.ResponseWriter, r *http.Request, s *Session)
 // acl.go because what is allowed depends on the table and the operation.
 func (in *Instance) api(h apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if wantsXML(r) && !strings.HasSuffix(r.URL.Path, "/batch") {
+			// The answer is built as JSON and sent as XML (xml.go).
+			xw := newXMLWriter(w)
+			defer xw.finish()
+			w = xw
+		}
 		if s := sessionFrom(r.Context()); s != nil {
 			// A batch item runs as the batch's caller.
 			in.serveSession(w, r, s, h)

@@ -20,7 +20,7 @@ func (in *Instance) aggregate(w http.ResponseWriter, r *http.Request, s *Session
 		writeError(w, errMethod())
 		return
 	}
-	if !acceptsJSON(r) {
+	if !acceptable(r) {
 		writeError(w, errNotAcceptable())
 		return
 	}

@@ -80,6 +80,10 @@ func (in *Instance) renderOpts(r *http.Request, p tableParams, s *Session) rende
 	return renderOptions{display: p.display, excludeRefLink: p.excludeRefLink, fields: p.fields, baseURL: in.baseURL(r), loc: s.Location}
 }
 
+// acceptable reports whether the Accept header allows JSON or XML, the two
+// formats of the Table and Aggregate APIs.
+func acceptable(r *http.Request) bool { return acceptsJSON(r) || wantsXML(r) }
+
 // acceptsJSON reports whether the Accept header allows a JSON answer.
 func acceptsJSON(r *http.Request) bool {
 	a := r.Header.Get("Accept")
@@ -102,20 +106,25 @@ func errNotAcceptable() *APIError {
 	return &APIError{Status: http.StatusNotAcceptable, Message: "Not Acceptable", Detail: "The endpoint does not support the response format specified in the request Accept header"}
 }
 
-// readBody reads a JSON object body as field values. It refuses what
-// ServiceNow refuses: bodies over the instance's maximum, media types other
-// than JSON, and anything that is not a JSON object.
+// readBody reads a JSON object (or XML request) body as field values. It
+// refuses what ServiceNow refuses: bodies over the instance's maximum, media
+// types other than JSON and XML, and anything that cannot be parsed.
 func (in *Instance) readBody(r *http.Request) (map[string]string, *APIError) {
+	asXML := false
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		asXML = err == nil && isXMLType(mt)
+		if err != nil || (!isJSONType(mt) && !asXML) {
 			return nil, &APIError{Status: http.StatusUnsupportedMediaType, Message: "Unsupported Media Type",
-				Detail: fmt.Sprintf("Content-Type %q is not supported; send application/json", ct)}
+				Detail: fmt.Sprintf("Content-Type %q is not supported; send application/json or application/xml", ct)}
 		}
 	}
 	raw, aerr := in.readPayload(r)
 	if aerr != nil {
 		return nil, aerr
+	}
+	if asXML {
+		return decodeXMLFields(raw)
 	}
 	return decodeFields(raw)
 }
@@ -201,7 +210,7 @@ func fieldText(v any) string {
 
 // tableCollection serves GET (list) and POST on /table/{table}.
 func (in *Instance) tableCollection(w http.ResponseWriter, r *http.Request, s *Session) {
-	if !acceptsJSON(r) {
+	if !acceptable(r) {
 		writeError(w, errNotAcceptable())
 		return
 	}
@@ -217,7 +226,7 @@ func (in *Instance) tableCollection(w http.ResponseWriter, r *http.Request, s *S
 
 // tableRecord serves GET, PUT, PATCH and DELETE on /table/{table}/{sys_id}.
 func (in *Instance) tableRecord(w http.ResponseWriter, r *http.Request, s *Session) {
-	if !acceptsJSON(r) {
+	if !acceptable(r) {
 		writeError(w, errNotAcceptable())
 		return
 	}
