@@ -264,11 +264,12 @@ func (in *Instance) routes() {
 		in.mux.Handle(prefix+"{table}", in.api(in.tableCollection))
 		in.mux.Handle(prefix+"{table}/{sys_id}", in.api(in.tableRecord))
 	}
-	for _, prefix := range []string{"/api/now/stats/", "/api/now/v1/stats/"} {
+	for _, prefix := range []string{"/api/now/stats/", "/api/now/v1/stats/", "/api/now/v2/stats/"} {
 		in.mux.Handle(prefix+"{table}", in.api(in.aggregate))
 	}
-	in.mux.Handle("/api/now/batch", in.api(in.batch))
-	in.mux.Handle("/api/now/v1/batch", in.api(in.batch))
+	for _, path := range []string{"/api/now/batch", "/api/now/v1/batch", "/api/now/v2/batch"} {
+		in.mux.Handle(path, in.api(in.batch))
+	}
 	// Anything else under /api answers as ServiceNow does for an unknown URI,
 	// after authentication like every API.
 	in.mux.Handle("/api/", in.api(func(w http.ResponseWriter, r *http.Request, s *Session) {
