@@ -205,9 +205,23 @@ func printFirstAdmin(w io.Writer, url, password string) {
 	fmt.Fprintln(w, "You will choose a new password at first sign-in.")
 }
 
-// CreateDemoToken makes an admin API token for the demo and returns the
-// lines to print: a new user can call the API at once.
-func (c *center) CreateDemoToken(ctx context.Context, w io.Writer) error {
+// printDemoSignIn tells the demo's user how to sign in (the first admin's
+// one-time password on the first run) and makes an admin API token, so
+// the API can be tried at once.
+func (c *center) printDemoSignIn(ctx context.Context, w io.Writer) error {
+	switch {
+	case c.firstAdmin != nil && c.firstAdmin.Password != "":
+		fmt.Fprintf(w, "  Sign in:               %s/login as %s, one-time password %s (you choose a new one at first sign-in)\n", c.URL(), firstAdminName, c.firstAdmin.Password)
+	case c.firstAdmin != nil:
+		fmt.Fprintf(w, "  Sign in:               %s/login as %s, password from SCOREBRIDGE_ADMIN_PASSWORD\n", c.URL(), firstAdminName)
+	default:
+		fmt.Fprintf(w, "  Sign in:               %s/login with your account (the first run printed the admin's one-time password)\n", c.URL())
+	}
+	return c.createDemoToken(ctx, w)
+}
+
+// createDemoToken makes an admin API token for the demo and prints it.
+func (c *center) createDemoToken(ctx context.Context, w io.Writer) error {
 	ctx = scorebridge.NewContextWithUser(ctx, &scorebridge.User{ID: "system", Name: "demo"})
 	expires := time.Now().Add(30 * 24 * time.Hour)
 	tok := &scorebridge.APIToken{Name: "demo", Role: scorebridge.RoleAdmin, ExpiresAt: &expires}
@@ -219,8 +233,8 @@ func (c *center) CreateDemoToken(ctx context.Context, w io.Writer) error {
 		Detail: map[string]any{"name": tok.Name, "role": tok.Role}}); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "Admin API token for the demo (valid 30 days, shown only now):\n\n    %s\n\n", secret)
-	fmt.Fprintf(w, "Try it:  curl -H 'Authorization: Bearer %s' %s/api/v1/score\n", secret, c.URL())
+	fmt.Fprintf(w, "  Admin API token:       %s (valid 30 days, shown only now)\n", secret)
+	fmt.Fprintf(w, "  Try the API:           curl -H 'Authorization: Bearer %s' %s/api/v1/score\n\n", secret, c.URL())
 	return nil
 }
 

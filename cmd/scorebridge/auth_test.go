@@ -155,3 +155,31 @@ func TestServeAdminPasswordFromEnvironment(t *testing.T) {
 		t.Errorf("message: %s", out.String())
 	}
 }
+
+// TestDemoPrintsSignInAndToken: the demo shows the first sign-in and an
+// admin API token that works on the API at once.
+func TestDemoPrintsSignInAndToken(t *testing.T) {
+	t.Parallel()
+	c := startCenter(t, filepath.Join(t.TempDir(), "demo.db"))
+	var out bytes.Buffer
+	if err := c.printDemoSignIn(context.Background(), &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), c.firstAdmin.Password) || !strings.Contains(out.String(), c.URL()+"/login") {
+		t.Fatalf("demo output lacks the sign-in:\n%s", out.String())
+	}
+	token := regexp.MustCompile(`sbt_[A-Za-z0-9_-]{43}`).FindString(out.String())
+	if token == "" {
+		t.Fatalf("demo output lacks the API token:\n%s", out.String())
+	}
+	req, _ := http.NewRequest(http.MethodDelete, c.URL()+"/api/v1/recommendations/no-such-action", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("an admin-only call with the demo token = %d, want 404 (allowed, nothing to delete)", resp.StatusCode)
+	}
+}

@@ -62,7 +62,10 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	fmt.Fprintf(stdout, "  Center:               %s\n", d.center.URL())
 	fmt.Fprintf(stdout, "  ServiceNow simulator:  %s\n", d.simURL)
 	fmt.Fprintf(stdout, "  Simulator admin:       user admin, password %s\n", demoAdminPassword)
-	fmt.Fprintf(stdout, "  Integration user:      %s, password %s (to authorize again)\n\n", connection.DefaultIntegrationUser, demoIntegrationPassword)
+	fmt.Fprintf(stdout, "  Integration user:      %s, password %s (to authorize again)\n", connection.DefaultIntegrationUser, demoIntegrationPassword)
+	if err := d.center.printDemoSignIn(ctx, stdout); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "The center is connected to the simulator. Stop with Ctrl-C.\n")
 	return d.Run(ctx)
 }
