@@ -354,6 +354,28 @@ func TestConformance(t *testing.T) {
 					t.Fatalf("body %q", r.body)
 				}
 			}},
+		{name: "GET after DELETE", cite: "c_TableAPI.md DELETE then GET /now/table/{tableName}/{sys_id}: 404 Not found",
+			setup: func(t *testing.T, in *snowsim.Instance) map[string]string {
+				v := oneIncident(t, in)
+				if err := in.Delete("incident", v["inc"]); err != nil {
+					t.Fatal(err)
+				}
+				return v
+			},
+			req: asAdmin("GET", "/api/now/table/incident/{inc}", ""), status: 404, body: noRec},
+		{name: "record through its parent table", cite: "issue 3: incident visible through task, with task's fields only", setup: callerIncident,
+			req: asAdmin("GET", "/api/now/table/task/{inc}", ""), status: 200,
+			check: func(t *testing.T, r response, v map[string]string) {
+				rec := result(t, r)
+				if rec["sys_class_name"] != "incident" || rec["number"] != "INC0010001" {
+					t.Fatalf("record %v", rec)
+				}
+				if _, ok := rec["caller_id"]; ok {
+					t.Fatal("task shows incident's own field caller_id")
+				}
+			}},
+		{name: "record through a sibling table", cite: "c_TableAPI.md: 404 when the record is not in the table", setup: oneIncident,
+			req: asAdmin("GET", "/api/now/table/change_request/{inc}", ""), status: 404, body: noRec},
 		{name: "resolve deactivates", cite: "SERVICENOW.md incident.state: 6 Resolved; closed tasks are inactive", setup: oneIncident,
 			req: asAdmin("PATCH", "/api/now/table/incident/{inc}", `{"state":"6","close_code":"Solution provided","close_notes":"fixed"}`), status: 200,
 			check: func(t *testing.T, r response, _ map[string]string) {
@@ -483,6 +505,17 @@ func TestConformance(t *testing.T) {
 					t.Fatalf("headers %v", r.header)
 				}
 			}},
+		{name: "Link without count", cite: "c_TableAPI.md sysparm_no_count: no count, so no X-Total-Count and no last page",
+			setup: fiveIncidents, req: asAdmin("GET", "/api/now/table/incident?sysparm_no_count=true&sysparm_limit=2", ""), status: 200,
+			check: func(t *testing.T, r response, _ map[string]string) {
+				link := r.header.Get("Link")
+				if r.header.Get("X-Total-Count") != "" || !strings.Contains(link, `sysparm_offset=2>;rel="next"`) || strings.Contains(link, `rel="last"`) {
+					t.Fatalf("X-Total-Count %q Link %q", r.header.Get("X-Total-Count"), link)
+				}
+			}},
+		{name: "passwords never rendered", cite: "SERVICENOW.md: secrets never in an answer (user_password is a one-way hash)",
+			req: asAdmin("GET", "/api/now/table/sys_user?sysparm_query=user_name=admin&sysparm_fields=user_name,user_password", ""), status: 200,
+			body: `{"result":[{"user_name":"admin","user_password":""}]}`},
 		{name: "encoded query OR and ORDERBYDESC", cite: "SERVICENOW.md Encoded queries: ^OR, ORDERBYDESC",
 			setup: fiveIncidents, req: asAdmin("GET", "/api/now/table/incident?sysparm_query=priority=1%5EORpriority=5%5EORDERBYDESCnumber&sysparm_fields=number,priority", ""), status: 200,
 			body: `{"result":[{"number":"INC0010005","priority":"5"},{"number":"INC0010001","priority":"1"}]}`},
