@@ -118,6 +118,8 @@ type persister struct {
 	done  chan struct{}
 	mu    sync.Mutex
 	saved uint64
+	// saves, when set (tests), receives each background save's version.
+	saves chan uint64
 }
 
 func startPersister(in *Instance) *persister {
@@ -157,6 +159,12 @@ func (p *persister) saveIfChanged() error {
 		return err
 	}
 	p.saved = saved
+	if p.saves != nil {
+		select {
+		case p.saves <- saved:
+		default:
+		}
+	}
 	return nil
 }
 
