@@ -320,3 +320,36 @@ func (s *AccountStore) SignInOIDC(ctx context.Context, subject, name, role strin
 	a.LastSignInAt = &now
 	return a, tx.Commit()
 }
+
+// ResetPassword gives a local account a new password that must be changed
+// at the next sign-in, for an admin who lost theirs. Returns ENOTFOUND and
+// EINVALID.
+func (s *AccountStore) ResetPassword(ctx context.Context, name, password string) (*scorebridge.Account, error) {
+	if err := ValidatePassword(password); err != nil {
+		return nil, err
+	}
+	hash, err := s.hash(password)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	a, err := scanAccount(tx.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE name = ? AND provider = ?`, name, scorebridge.ProviderLocal))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, scorebridge.Errorf(scorebridge.ENOTFOUND, "No local account named %q.", name)
+	} else if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE accounts SET password_hash = ?, must_change_password = ? WHERE id = ?`, hash, true, a.ID); err != nil {
+		return nil, fmt.Errorf("reset password: %w", err)
+	}
+	// Whoever held a session of the account is signed out.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE account_id = ?`, a.ID); err != nil {
+		return nil, fmt.Errorf("reset password: %w", err)
+	}
+	a.MustChangePassword = true
+	return a, tx.Commit()
+}

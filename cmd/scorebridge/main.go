@@ -6,6 +6,7 @@
 //	scorebridge doctor    check the ServiceNow connection and say how to fix it
 //	scorebridge snowsim   start the ServiceNow simulator
 //	scorebridge token     create, list and revoke API tokens
+//	scorebridge user      create, list and reset local accounts
 //	scorebridge secrets   rotate the encryption key of stored secrets
 //	scorebridge version   print the version
 package main
@@ -41,6 +42,7 @@ Commands:
   doctor    check the ServiceNow connection and say how to fix what fails
   snowsim   start the built-in ServiceNow simulator
   token     create, list and revoke API tokens (token create --name ci --role operator)
+  user      create, list and reset local accounts (user create --name ana --role reader)
   secrets   rotate the encryption key of stored secrets (secrets rotate)
   version   print the version
 
@@ -64,6 +66,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runDoctor(ctx, rest, getenv, stdout, stderr)
 	case "token":
 		err = runToken(ctx, rest, getenv, stdout, stderr)
+	case "user":
+		err = runUser(ctx, rest, getenv, stdout, stderr)
 	case "secrets":
 		err = runSecrets(ctx, rest, getenv, stdout, stderr)
 	case "snowsim":
