@@ -82,6 +82,7 @@ type bundle struct {
 type setupOpts struct {
 	dsn    string // default: a SQLite file in t.TempDir()
 	config func(*jobs.Config)
+	audit  scorebridge.AuditService // put in the runner's context, as serve does
 }
 
 func setup(t testing.TB, opts setupOpts) *bundle {
@@ -96,6 +97,9 @@ func setup(t testing.TB, opts setupOpts) *bundle {
 	t.Cleanup(func() { sim.Close() })
 
 	ctx := scorebridge.NewContextWithUser(context.Background(), &scorebridge.User{ID: "u-42", Name: "alice", Role: scorebridge.RoleAdmin})
+	if opts.audit != nil {
+		ctx = scorebridge.NewContextWithAudit(ctx, opts.audit)
+	}
 	dsn := opts.dsn
 	if dsn == "" {
 		dsn = filepath.Join(t.TempDir(), "scorebridge.db")

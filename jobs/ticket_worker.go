@@ -133,6 +133,13 @@ func (s *sender) send(ctx context.Context, id string) error {
 	if err != nil {
 		return s.classify(ctx, pace, t.ID, err)
 	}
+	// The center's audit log keeps every ticket sent with its payload.
+	if aerr := scorebridge.RecordAudit(ctx, &scorebridge.AuditEvent{Action: scorebridge.AuditTicketSend, Target: t.ID, Detail: map[string]any{
+		"requested_by": t.RequestedBy, "type": string(t.Type), "actions": t.RecommendationIDs, "table": table,
+		"number": rec["number"], "payload": fields,
+	}}); aerr != nil {
+		s.logger.Error("audit of a sent ticket not written", "ticket", t.ID, "error", aerr)
+	}
 	return s.markSent(ctx, t, inst.BaseURL, table, rec)
 }
 

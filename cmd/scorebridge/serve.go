@@ -212,6 +212,9 @@ func (c *center) URL() string { return "http://" + c.ln.Addr().String() }
 // get up to 15 seconds to finish.
 func (c *center) Run(ctx context.Context) error {
 	c.logger.Info("scorebridge started", "url", c.URL())
+	// Background work (the ticket jobs) records what it does in the audit
+	// log found in its context.
+	ctx = scorebridge.NewContextWithAudit(ctx, c.auth.audit)
 	if err := c.startTickets(ctx); err != nil {
 		c.srv.Close()
 		c.db.Close()
