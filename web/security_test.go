@@ -69,7 +69,7 @@ type secOptions struct {
 	ts *httptest.Server
 }
 
-func setupSecure(t *testing.T, opts secOptions) *secBundle {
+func setupSecure(t testing.TB, opts secOptions) *secBundle {
 	t.Helper()
 	ctx := context.Background()
 	dbPath := filepath.Join(t.TempDir(), "scorebridge.db")
