@@ -240,7 +240,20 @@ func (s *Server) auditRequest(pattern string, next http.Handler) http.Handler {
 		if rec.status >= 400 {
 			outcome = scorebridge.OutcomeFailure
 		}
-		s.recordAudit(r, &scorebridge.AuditEvent{Action: scorebridge.AuditRequest, Outcome: outcome, Target: pattern,
+		s.recordAudit(r, &scorebridge.AuditEvent{Action: auditActionFor(pattern), Outcome: outcome, Target: pattern,
 			Detail: map[string]any{"method": r.Method, "path": r.URL.Path, "status": rec.status, "role": u.Role}})
 	})
+}
+
+// auditActionFor names the audit action of a state-changing route, so the
+// audit log can be filtered by what changed.
+func auditActionFor(pattern string) string {
+	_, path, _ := strings.Cut(pattern, " ")
+	switch {
+	case strings.HasPrefix(path, "/connections") || strings.HasPrefix(path, "/api/v1/connections"):
+		return scorebridge.AuditConnection
+	case strings.HasSuffix(path, "/state"):
+		return scorebridge.AuditStateChange
+	}
+	return scorebridge.AuditRequest
 }

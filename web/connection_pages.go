@@ -274,9 +274,13 @@ func (s *Server) handleConnectionCallback(w http.ResponseWriter, r *http.Request
 	q := r.URL.Query()
 	c, err := s.connections.CompleteAuthorization(r.Context(), q.Get("state"), q.Get("code"), q.Get("error"))
 	if err != nil {
+		s.recordAudit(r, &scorebridge.AuditEvent{Action: scorebridge.AuditConnection, Outcome: scorebridge.OutcomeFailure,
+			Detail: map[string]any{"change": "authorize", "reason": scorebridge.ErrorMessage(err)}})
 		s.error(w, r, err)
 		return
 	}
+	s.recordAudit(r, &scorebridge.AuditEvent{Action: scorebridge.AuditConnection, Target: c.ID,
+		Detail: map[string]any{"change": "authorized", "instance": c.InstanceURL, "integration_user": c.IntegrationUser}})
 	http.Redirect(w, r, "/connections/"+c.ID+"?done=authorized", http.StatusSeeOther)
 }
 

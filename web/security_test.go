@@ -562,6 +562,27 @@ func TestCrossSiteRequestsRefused(t *testing.T) {
 		http.Header{"Sec-Fetch-Site": {"same-origin"}, "Origin": {b.ts.URL}}, c).wantStatus(t, http.StatusSeeOther)
 	// The session is still valid: cross-site sign-out was refused too.
 	b.send(t, http.MethodGet, "/", "", "", nil, c).wantStatus(t, http.StatusOK)
+	// Only the real change is in the audit log, under its person.
+	changes, _, _ := b.audit.FindAuditEvents(context.Background(), scorebridge.AuditFilter{Action: scorebridge.AuditStateChange})
+	if len(changes) != 1 || changes[0].Actor != "admin-person" || changes[0].Target != "POST /actions/{id}/state" || changes[0].Detail["path"] != "/actions/csrf-1/state" {
+		t.Errorf("state change audit = %+v", changes)
+	}
+}
+
+func TestAuditActionFor(t *testing.T) {
+	t.Parallel()
+	for pattern, want := range map[string]string{
+		"POST /connections":                       scorebridge.AuditConnection,
+		"DELETE /api/v1/connections/{id}":         scorebridge.AuditConnection,
+		"POST /actions/{id}/state":                scorebridge.AuditStateChange,
+		"PATCH /api/v1/recommendations/{id}":      scorebridge.AuditRequest,
+		"POST /tickets":                           scorebridge.AuditRequest,
+		"POST /api/v1/connections/{id}/authorize": scorebridge.AuditConnection,
+	} {
+		if got := auditActionFor(pattern); got != want {
+			t.Errorf("auditActionFor(%q) = %s, want %s", pattern, got, want)
+		}
+	}
 }
 
 func TestSecurityHeaders(t *testing.T) {
