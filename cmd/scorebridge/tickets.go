@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/jobs"
@@ -27,14 +28,6 @@ func (c *ticketConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.Float64Var(&c.RequestsPerSecond, "servicenow-rps", def, "requests per second sent to each ServiceNow instance (env SCOREBRIDGE_SERVICENOW_RPS)")
 }
 
-// noConnection is the instance source while no connection service is wired:
-// every ticket fails with a reason that says to connect an instance.
-type noConnection struct{}
-
-func (noConnection) ConnectedInstance(context.Context, string) (*scorebridge.ConnectedInstance, error) {
-	return nil, scorebridge.Errorf(scorebridge.ENOTFOUND, "No ServiceNow instance is connected.")
-}
-
 // openTickets prepares the job runner that sends tickets (River's tables
 // are migrated here); Run starts it.
 func (c *center) openTickets(ctx context.Context, cfg centerConfig, instances scorebridge.InstanceSource) error {
@@ -44,7 +37,7 @@ func (c *center) openTickets(ctx context.Context, cfg centerConfig, instances sc
 		Recommendations:   c.recs,
 		Logger:            c.logger,
 		RequestsPerSecond: cfg.Tickets.RequestsPerSecond,
-		CenterURL:         "http://" + cfg.Addr,
+		CenterURL:         c.publicURL(cfg),
 	})
 	if err != nil {
 		return fmt.Errorf("ticket jobs: %w", err)
@@ -65,4 +58,13 @@ func (c *center) startTickets(ctx context.Context) error {
 // are sent again on the next start.
 func (c *center) stopTickets(ctx context.Context) error {
 	return c.jobs.Stop(ctx)
+}
+
+// publicURL is where a ServiceNow user reaches the center from a ticket's
+// link: the configured public URL, else the address bound.
+func (c *center) publicURL(cfg centerConfig) string {
+	if u := strings.TrimRight(cfg.Connections.PublicURL, "/"); u != "" {
+		return u
+	}
+	return "http://" + c.ln.Addr().String()
 }
