@@ -1,0 +1,361 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/scorebridge/scorebridge/catalog"
+	"github.com/scorebridge/scorebridge/connection"
+	"github.com/scorebridge/scorebridge/servicenow"
+	"github.com/scorebridge/scorebridge/servicenow/snowsim"
+)
+
+// TestChaosTicketsExactlyOnce shares 300 actions while the simulator fails
+// 10% of calls with 5xx, drops 5% of answers after committing, and enforces
+// a rate limit below the center's pacing, and while the center process is
+// killed (SIGKILL) and restarted twice. Afterwards the instance must hold
+// exactly one record per request, each linked to its action.
+func TestChaosTicketsExactlyOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the chaos test builds and runs the binary; skipped with -short")
+	}
+	t.Parallel()
+	const total = 300
+
+	sim, err := snowsim.New(snowsim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	simSrv := httptest.NewServer(sim)
+	t.Cleanup(simSrv.Close)
+	t.Cleanup(func() { sim.Close() })
+
+	dir := t.TempDir()
+	c := &chaosCenter{t: t, bin: buildScorebridge(t, dir), db: filepath.Join(dir, "center.db"), addr: freeAddr(t), logPath: filepath.Join(dir, "center.log")}
+	c.token = c.createToken()
+	c.start()
+	t.Cleanup(c.kill)
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(c.logPath)
+			t.Logf("center log (last 8 KB):\n%s", tail(b, 8<<10))
+		}
+	})
+
+	c.connect(simSrv.URL)
+
+	// The faults start once connected: the checklist and the OAuth flow are
+	// not what this test is about.
+	if err := sim.SetFaults(snowsim.Faults{ErrorRate: 0.10, DropRate: 0.05}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.SetRateLimitPerSecond(15); err != nil {
+		t.Fatal(err)
+	}
+
+	recs, err := catalog.Recommendations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	actionOf := map[string]string{} // ticket id -> action id
+	for i := range total {
+		action := recs[i%len(recs)].ID
+		typ := "incident"
+		if i%3 == 0 {
+			typ = "change"
+		}
+		var tk struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		}
+		c.api(http.MethodPost, "/api/v1/tickets", map[string]any{
+			"recommendationId": action, "type": typ, "name": fmt.Sprintf("Chaos %d: %s", i, recs[i%len(recs)].Title),
+			"priority": 1 + i%4,
+		}, http.StatusAccepted, &tk)
+		if tk.Status != "queued" {
+			t.Fatalf("new ticket status %q", tk.Status)
+		}
+		actionOf[tk.ID] = action
+	}
+
+	// Kill the center twice while tickets are being sent.
+	made := func() int {
+		inc, _ := sim.Query("incident", "correlation_display=scorebridge")
+		chg, _ := sim.Query("change_request", "correlation_display=scorebridge")
+		return len(inc) + len(chg)
+	}
+	for _, at := range []int{total / 3, 2 * total / 3} {
+		waitFor(t, 90*time.Second, fmt.Sprintf("%d records on the instance", at), func() bool { return made() >= at })
+		c.kill()
+		c.start()
+	}
+
+	// Every ticket ends sent.
+	waitFor(t, 150*time.Second, "every ticket sent", func() bool {
+		var list struct{ Items []json.RawMessage }
+		c.api(http.MethodGet, "/api/v1/tickets?status=queued&limit=1", nil, http.StatusOK, &list)
+		return len(list.Items) == 0
+	})
+	var list struct {
+		Items []struct {
+			ID                string   `json:"id"`
+			RecommendationIDs []string `json:"recommendationIds"`
+			Status            string   `json:"status"`
+			Number            string   `json:"number"`
+			SysID             string   `json:"sysId"`
+			Error             string   `json:"error"`
+		}
+	}
+	c.api(http.MethodGet, "/api/v1/tickets?limit=1000", nil, http.StatusOK, &list)
+	if len(list.Items) != total {
+		t.Fatalf("the center lists %d tickets, want %d", len(list.Items), total)
+	}
+
+	records := map[string]snowsim.Record{} // by correlation_id
+	for _, table := range []string{"incident", "change_request"} {
+		rs, err := sim.Query(table, "correlation_display=scorebridge")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rs {
+			if prev, dup := records[r["correlation_id"]]; dup {
+				t.Errorf("duplicate tickets for request %s: %s and %s", r["correlation_id"], prev["number"], r["number"])
+			}
+			records[r["correlation_id"]] = r
+		}
+	}
+	if len(records) != total {
+		t.Errorf("the instance holds %d distinct tickets, want %d", len(records), total)
+	}
+	for _, tk := range list.Items {
+		rec, ok := records[tk.ID]
+		switch {
+		case tk.Status != "sent":
+			t.Errorf("ticket %s is %s (%s)", tk.ID, tk.Status, tk.Error)
+		case !ok:
+			t.Errorf("ticket %s (%s) is not on the instance", tk.ID, tk.Number)
+		case rec["number"] != tk.Number || rec["sys_id"] != tk.SysID:
+			t.Errorf("ticket %s says %s/%s, the instance %s/%s", tk.ID, tk.Number, tk.SysID, rec["number"], rec["sys_id"])
+		case len(tk.RecommendationIDs) != 1 || tk.RecommendationIDs[0] != actionOf[tk.ID]:
+			t.Errorf("ticket %s is linked to %v, want %s", tk.ID, tk.RecommendationIDs, actionOf[tk.ID])
+		case !strings.Contains(rec["description"], "/actions/"+actionOf[tk.ID]+"\n"):
+			t.Errorf("ticket %s does not link back to action %s:\n%s", tk.Number, actionOf[tk.ID], rec["description"])
+		}
+	}
+}
+
+// chaosCenter is a scorebridge process the test starts and kills.
+type chaosCenter struct {
+	t       *testing.T
+	bin     string
+	db      string
+	addr    string
+	logPath string
+	token   string // an admin API token
+
+	mu  sync.Mutex
+	cmd *exec.Cmd
+}
+
+func (c *chaosCenter) url() string { return "http://" + c.addr }
+
+func (c *chaosCenter) start() {
+	c.t.Helper()
+	logf, err := os.OpenFile(c.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	cmd := exec.Command(c.bin, "serve", "--db", c.db, "--addr", c.addr)
+	cmd.Env = append(os.Environ(), chaosEnv()...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		c.t.Fatal(err)
+	}
+	go func() { cmd.Wait(); logf.Close() }()
+	c.mu.Lock()
+	c.cmd = cmd
+	c.mu.Unlock()
+	waitFor(c.t, 60*time.Second, "the center to answer /healthz", func() bool {
+		resp, err := http.Get(c.url() + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+}
+
+// kill ends the process with SIGKILL: no shutdown, jobs cut mid-flight.
+func (c *chaosCenter) kill() {
+	c.mu.Lock()
+	cmd := c.cmd
+	c.cmd = nil
+	c.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	for range 100 {
+		if cmd.ProcessState != nil {
+			break
+		}
+		if err := cmd.Process.Signal(syscall.Signal(0)); err != nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// api sends a JSON request to the center and decodes the answer.
+func (c *chaosCenter) api(method, path string, body any, want int, out any) {
+	c.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, c.url()+path, rd)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		c.t.Fatalf("%s %s = %d, want %d: %s", method, path, resp.StatusCode, want, data)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			c.t.Fatalf("%s %s: %v: %s", method, path, err, data)
+		}
+	}
+}
+
+// buildScorebridge builds this command into dir.
+func buildScorebridge(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "scorebridge")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// freeAddr returns a loopback address nothing listens on. The center keeps
+// it across restarts: the OAuth redirect URL names it.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// waitFor polls cond until it holds or the timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}
+
+// connect connects the center to the simulator the way an admin does:
+// the installation checklist with the instance admin's credentials, then
+// the OAuth authorization as the integration user through the simulator's
+// login and consent pages, ending at the center's callback.
+func (c *chaosCenter) connect(instance string) {
+	c.t.Helper()
+	var res struct {
+		Connection struct {
+			ID string `json:"id"`
+		} `json:"connection"`
+		IntegrationPassword string `json:"integrationPassword"`
+	}
+	c.api(http.MethodPost, "/api/v1/connections/checklist", map[string]string{"instance": instance, "adminUser": "admin", "adminPassword": "admin"}, http.StatusOK, &res)
+	var auth struct {
+		AuthorizeURL string `json:"authorizeUrl"`
+	}
+	c.api(http.MethodPost, "/api/v1/connections/"+res.Connection.ID+"/authorize", nil, http.StatusOK, &auth)
+	cb, err := connection.AllowAs(context.Background(), servicenow.NewHTTPClient(servicenow.HTTPOptions{AllowPrivate: true}), auth.AuthorizeURL, connection.DefaultIntegrationUser, res.IntegrationPassword)
+	if err != nil {
+		c.t.Fatalf("authorize as the integration user: %v", err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, cb.String(), nil)
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		c.t.Fatalf("callback %s = %d", cb, resp.StatusCode)
+	}
+	var conn struct {
+		Status string `json:"status"`
+	}
+	c.api(http.MethodGet, "/api/v1/connections/"+res.Connection.ID, nil, http.StatusOK, &conn)
+	if conn.Status != "connected" {
+		c.t.Fatalf("connection status %q after authorization", conn.Status)
+	}
+}
+
+// chaosEnv is the environment the center runs with: loopback instances
+// allowed (the simulator listens on 127.0.0.1), and calls paced above the
+// simulator's limit so 429 answers do happen.
+func chaosEnv() []string {
+	return []string{"SCOREBRIDGE_ALLOW_PRIVATE_INSTANCES=true", "SCOREBRIDGE_SERVICENOW_RPS=30"}
+}
+
+// createToken makes an admin API token with the token command, before the
+// first start, as an operator would.
+func (c *chaosCenter) createToken() string {
+	c.t.Helper()
+	cmd := exec.Command(c.bin, "token", "create", "--db", c.db, "--name", "chaos", "--role", "admin")
+	cmd.Env = append(os.Environ(), chaosEnv()...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		c.t.Fatalf("token create: %v\n%s", err, stderr.String())
+	}
+	return strings.TrimSpace(string(out))
+}
