@@ -119,8 +119,10 @@ func TestTicket_IncidentPriorities(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, tk := range ts {
+	for _, tk := range ts {
 		b.waitTicket(t, tk.ID, nil)
+	}
+	for i, tk := range ts {
 		if got := b.records(t, "incident", tk.ID)[0]["priority"]; got != string(rune('1'+i)) {
 			t.Errorf("asked for P%d, the instance computed P%s", i+1, got)
 		}
@@ -140,14 +142,19 @@ func TestTicket_GroupedAndBulk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Everything is sent before the instance is read: no write runs while
+	// the test queries it.
 	b.waitTicket(t, grouped.ID, nil)
+	for _, tk := range bulk {
+		b.waitTicket(t, tk.ID, nil)
+	}
 	rec := b.records(t, "change_request", grouped.ID)
 	if len(rec) != 1 || !strings.Contains(rec[0]["description"], "Require MFA") || !strings.Contains(rec[0]["description"], "Encrypt device disks") ||
 		!strings.Contains(rec[0]["description"], "Category: Devices") {
 		t.Errorf("grouped ticket: %v", rec)
 	}
 	for i, tk := range bulk {
-		got := b.waitTicket(t, tk.ID, nil)
+		got, _ := b.tickets.FindTicketByID(b.ctx, tk.ID)
 		if got.Status != scorebridge.TicketSent || len(b.records(t, "incident", tk.ID)) != 1 {
 			t.Errorf("bulk ticket %d: %+v", i, got)
 		}
@@ -349,7 +356,10 @@ func TestTicket_PerSecondLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tk := range ts {
-		if got := b.waitTicket(t, tk.ID, nil); got.Status != scorebridge.TicketSent || len(b.records(t, "incident", tk.ID)) != 1 {
+		b.waitTicket(t, tk.ID, nil)
+	}
+	for _, tk := range ts {
+		if got, _ := b.tickets.FindTicketByID(b.ctx, tk.ID); got.Status != scorebridge.TicketSent || len(b.records(t, "incident", tk.ID)) != 1 {
 			t.Errorf("ticket %+v", got)
 		}
 	}
