@@ -80,3 +80,36 @@ func TestConcurrentWrites(t *testing.T) {
 		t.Fatalf("%d insert events, want %d", n, workers*each)
 	}
 }
+
+// TestQueryDuringInserts runs the Go query API against a stream of inserts.
+// Query once took the instance's read lock twice; with a writer queued
+// between the two it deadlocked, so this test hangs on that bug.
+func TestQueryDuringInserts(t *testing.T) {
+	t.Parallel()
+	in, err := snowsim.New(snowsim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close() })
+	const n = 300
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < n; i++ {
+			if _, err := in.Insert("incident", map[string]string{"short_description": fmt.Sprintf("q%d", i)}); err != nil {
+				t.Errorf("insert: %v", err)
+				return
+			}
+		}
+	}()
+	for i := 0; i < n; i++ {
+		if _, err := in.Query("incident", "short_descriptionSTARTSWITHq"); err != nil {
+			t.Fatalf("query: %v", err)
+		}
+	}
+	<-done
+	recs, err := in.Query("incident", "short_descriptionSTARTSWITHq")
+	if err != nil || len(recs) != n {
+		t.Fatalf("after the inserts: %d records, %v; want %d", len(recs), err, n)
+	}
+}

@@ -280,7 +280,14 @@ func (in *Instance) routes() {
 // systemSession is the session of Go method calls: an admin in the system
 // time zone.
 func (in *Instance) systemSession() *Session {
-	return &Session{UserName: "system", Roles: map[string]bool{"admin": true}, Location: in.systemLocation(), Method: "system"}
+	return in.systemSessionLocked(in.systemLocation())
+}
+
+// systemSessionLocked is systemSession for callers that already hold in.mu:
+// taking the read lock a second time would deadlock as soon as a writer is
+// waiting between the two.
+func (in *Instance) systemSessionLocked(loc *time.Location) *Session {
+	return &Session{UserName: "system", Roles: map[string]bool{"admin": true}, Location: loc, Method: "system"}
 }
 
 func (in *Instance) notify(events []WriteEvent) {

@@ -155,7 +155,7 @@ func (in *Instance) Query(table, encodedQuery string) ([]Record, error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	rows, _ := in.selectLocked(t, encodedQuery, in.systemSession(), 0, -1)
+	rows, _ := in.selectLocked(t, encodedQuery, in.systemSessionLocked(in.systemLocationLocked()), 0, -1)
 	out := make([]Record, len(rows))
 	for i, r := range rows {
 		out[i] = r.Clone()
