@@ -2,7 +2,7 @@ package web
 
 import "github.com/scorebridge/scorebridge"
 
-// authRoutes are the sign-in pages and the audit log; allRoutes adds them
+// authRoutes are the sign-in pages, API tokens and the audit log; allRoutes adds them
 // to the route table.
 func (s *Server) authRoutes() []route {
 	const (
@@ -19,5 +19,8 @@ func (s *Server) authRoutes() []route {
 		{"POST /account/password", reader, s.handlePasswordChange},
 		{"GET /audit", admin, s.handleAuditPage},
 		{"GET /api/v1/audit", admin, s.handleAPIAudit},
+		{"GET /api/v1/tokens", admin, s.handleAPITokenList},
+		{"POST /api/v1/tokens", admin, s.handleAPITokenCreate},
+		{"DELETE /api/v1/tokens/{id}", admin, s.handleAPITokenRevoke},
 	}
 }
