@@ -295,3 +295,18 @@ func truncate(s string, n int) string {
 	}
 	return s
 }
+
+// actionTickets returns the tickets of an action for its page, newest
+// first; none when sharing is not set up. A failure to read them is logged
+// and the page shows the action without them.
+func (s *Server) actionTickets(r *http.Request, id string) []*scorebridge.Ticket {
+	if s.tickets == nil {
+		return nil
+	}
+	ts, err := s.tickets.FindTickets(r.Context(), scorebridge.TicketFilter{RecommendationID: id, Limit: 20})
+	if err != nil {
+		s.logger.Error("tickets of an action not read", "action", id, "error", err)
+		return nil
+	}
+	return ts
+}
