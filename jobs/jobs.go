@@ -152,6 +152,10 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		// A job holds at most a few paced calls; the margin covers the
 		// wait in the pacer behind other workers.
 		JobTimeout: 3*cfg.RequestTimeout + time.Minute,
+		// A job left running by a replica that died is worked again soon
+		// after it could no longer be running anywhere, not after River's
+		// default hour: it is safe to repeat (the correlation lookup).
+		RescueStuckJobsAfter: 3*cfg.RequestTimeout + 2*time.Minute,
 	}
 	var err error
 	switch cfg.DB.Dialect {
