@@ -82,6 +82,8 @@ type bundle struct {
 type setupOpts struct {
 	dsn    string // default: a SQLite file in t.TempDir()
 	config func(*jobs.Config)
+	// noStart leaves the runner stopped; the test starts it.
+	noStart bool
 	audit  scorebridge.AuditService // put in the runner's context, as serve does
 }
 
@@ -134,8 +136,10 @@ func setup(t testing.TB, opts setupOpts) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := runner.Start(ctx); err != nil {
-		t.Fatal(err)
+	if !opts.noStart {
+		if err := runner.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Cleanup(func() {
 		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
