@@ -84,7 +84,7 @@ type setupOpts struct {
 	config func(*jobs.Config)
 	// noStart leaves the runner stopped; the test starts it.
 	noStart bool
-	audit  scorebridge.AuditService // put in the runner's context, as serve does
+	audit   scorebridge.AuditService // put in the runner's context, as serve does
 }
 
 func setup(t testing.TB, opts setupOpts) *bundle {
