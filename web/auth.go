@@ -219,8 +219,9 @@ func (s *Server) recordAudit(r *http.Request, e *scorebridge.AuditEvent) {
 }
 
 // auditRequest records every state-changing request a signed-in user or
-// token makes: who, which route and the status it got. Bodies are not kept:
-// they may hold secrets (a client secret, a password).
+// token makes, refused ones included: who, which route and the status it
+// got. Bodies are not kept: they may hold secrets (a client secret, a
+// password).
 func (s *Server) auditRequest(pattern string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {

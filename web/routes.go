@@ -58,7 +58,7 @@ func (s *Server) routeTable() []route {
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range s.allRoutes() {
-		mux.Handle(rt.pattern, s.requireRole(rt.role, s.auditRequest(rt.pattern, rt.handler)))
+		mux.Handle(rt.pattern, s.auditRequest(rt.pattern, s.requireRole(rt.role, rt.handler)))
 	}
 	return chain(s.fallback(mux),
 		s.logRequests,

@@ -520,11 +520,10 @@ func TestAPITokens(t *testing.T) {
 	if len(reqs) != 1 || reqs[0].Target != "PATCH /api/v1/recommendations/{id}" || reqs[0].Outcome != scorebridge.OutcomeSuccess {
 		t.Errorf("state change audit = %+v", reqs)
 	}
+	// An attempt the role refused is kept too, as a failure.
 	refused, _, _ := b.audit.FindAuditEvents(ctx, scorebridge.AuditFilter{Action: scorebridge.AuditRequest, Actor: "token:reader-token"})
-	if len(refused) != 0 {
-		// A refused request never reached the handler: the role check
-		// answered first, so there is nothing done to audit.
-		t.Errorf("refused request audited as done: %+v", refused)
+	if len(refused) != 1 || refused[0].Outcome != scorebridge.OutcomeFailure || refused[0].Detail["status"] != float64(http.StatusForbidden) {
+		t.Errorf("refused request audit = %+v", refused)
 	}
 }
 
