@@ -126,6 +126,35 @@ func TestChaosTicketsExactlyOnce(t *testing.T) {
 		t.Fatalf("the center lists %d tickets, want %d", len(list.Items), total)
 	}
 
+	// The chaos was real: the audit records show refused, failed and lost
+	// creates, and records adopted by their correlation id.
+	var limited, failed, lost, adopted int
+	for _, tk := range list.Items {
+		var audit struct {
+			Items []struct {
+				Kind, Method, Body string
+				StatusCode         int
+			}
+		}
+		c.api(http.MethodGet, "/api/v1/tickets/"+tk.ID+"/audit", nil, http.StatusOK, &audit)
+		for _, e := range audit.Items {
+			switch {
+			case e.StatusCode == http.StatusTooManyRequests:
+				limited++
+			case e.StatusCode >= 500:
+				failed++
+			case e.Kind == "error" && e.StatusCode == 0:
+				lost++
+			case e.Kind == "response" && e.Method == http.MethodGet && !strings.Contains(e.Body, `"result":[]`):
+				adopted++
+			}
+		}
+	}
+	t.Logf("answers: %d rate-limited, %d 5xx, %d lost; %d records adopted by correlation id", limited, failed, lost, adopted)
+	if limited == 0 || failed == 0 || lost == 0 || adopted == 0 {
+		t.Errorf("the run saw %d rate-limited, %d 5xx and %d lost answers and adopted %d records; each should have happened", limited, failed, lost, adopted)
+	}
+
 	records := map[string]snowsim.Record{} // by correlation_id
 	for _, table := range []string{"incident", "change_request"} {
 		rs, err := sim.Query(table, "correlation_display=scorebridge")
