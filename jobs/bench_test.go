@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -15,6 +16,13 @@ import (
 // reports the time against the bound the limit sets (1,000 / 50 = 20 s).
 // Run it with: go test -run '^$' -bench Tickets1000 -benchtime 1x ./jobs/
 func BenchmarkTickets1000(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) { benchTickets(b, "") })
+	if dsn := os.Getenv("SCOREBRIDGE_TEST_POSTGRES"); dsn != "" {
+		b.Run("postgres", func(b *testing.B) { benchTickets(b, postgresSchema(b, dsn)) })
+	}
+}
+
+func benchTickets(b *testing.B, dsn string) {
 	const (
 		tickets = 1000
 		limit   = 50.0
@@ -23,7 +31,7 @@ func BenchmarkTickets1000(b *testing.B) {
 	bound := time.Duration(float64(tickets) / limit * float64(time.Second))
 	for range b.N {
 		b.StopTimer()
-		bd := setup(b, setupOpts{config: func(c *jobs.Config) {
+		bd := setup(b, setupOpts{dsn: dsn, config: func(c *jobs.Config) {
 			c.RequestsPerSecond = limit
 			c.Workers = 20
 		}})
