@@ -37,9 +37,11 @@ type Config struct {
 	// for the link back to the action in each ticket. Default
 	// http://127.0.0.1:8080.
 	CenterURL string
-	// RequestsPerSecond paces the requests to each instance, so a rate
-	// limit the instance is known to enforce is not overrun. 0 means the
-	// default, 20; a negative value turns pacing off.
+	// RequestsPerSecond paces this process's requests to each instance, so
+	// a rate limit the instance is known to enforce is not overrun; with
+	// several replicas, give each its share of the limit. 0 means the
+	// default, 20; a negative value turns pacing off. A 429 holds every
+	// job of the connection back for its Retry-After in any case.
 	RequestsPerSecond float64
 	// Workers is how many ticket jobs run at once in this process.
 	// Default 20.
