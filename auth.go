@@ -53,6 +53,9 @@ type AccountService interface {
 	// FindAccountByID returns ENOTFOUND.
 	FindAccountByID(ctx context.Context, id string) (*Account, error)
 
+	// FindAccountByName returns ENOTFOUND.
+	FindAccountByName(ctx context.Context, name string) (*Account, error)
+
 	// FindAccounts returns every account by name.
 	FindAccounts(ctx context.Context) ([]*Account, error)
 

@@ -177,6 +177,15 @@ func (s *AccountStore) FindAccountByID(ctx context.Context, id string) (*scorebr
 	return a, err
 }
 
+// FindAccountByName returns ENOTFOUND.
+func (s *AccountStore) FindAccountByName(ctx context.Context, name string) (*scorebridge.Account, error) {
+	a, err := scanAccount(s.db.SQL.QueryRowContext(ctx, s.db.rebind(`SELECT `+accountColumns+` FROM accounts WHERE name = ?`), name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, scorebridge.Errorf(scorebridge.ENOTFOUND, "No account named %q.", name)
+	}
+	return a, err
+}
+
 // FindAccounts returns every account by name.
 func (s *AccountStore) FindAccounts(ctx context.Context) ([]*scorebridge.Account, error) {
 	rows, err := s.db.SQL.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts ORDER BY name`)

@@ -52,6 +52,15 @@ func TestAccount_CreateAuthenticateChange(t *testing.T) {
 		if n, _ := s.CountAccounts(ctx); n != 1 {
 			t.Fatalf("refused accounts were stored: %d", n)
 		}
+		if got, err := s.FindAccountByName(ctx, "alice"); err != nil || got.ID != a.ID || got.Role != scorebridge.RoleAdmin {
+			t.Errorf("FindAccountByName = %+v, %v", got, err)
+		}
+		if _, err := s.FindAccountByName(ctx, "Alice"); scorebridge.ErrorCode(err) != scorebridge.ENOTFOUND {
+			t.Errorf("FindAccountByName(other case) = %v, want ENOTFOUND", err)
+		}
+		if got, err := s.FindAccountByID(ctx, a.ID); err != nil || got.Name != "alice" {
+			t.Errorf("FindAccountByID = %+v, %v", got, err)
+		}
 
 		got, err := s.Authenticate(ctx, "alice", testPassword)
 		if err != nil || got.ID != a.ID || !got.MustChangePassword || got.LastSignInAt == nil {

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"strings"
 
@@ -72,12 +74,22 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusBadRequest, "login", page)
 		return
 	}
-	if err := s.checkThrottle(r, name); err != nil {
+	// The name is recorded (and throttled) as typed only when an account
+	// has it: people type their password into the name field, and the
+	// audit log must not keep it. Other names are kept as a digest.
+	actor := name
+	if _, err := s.auth.Accounts.FindAccountByName(r.Context(), name); scorebridge.ErrorCode(err) == scorebridge.ENOTFOUND {
+		actor = unknownNameActor(name)
+	} else if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if err := s.checkThrottle(r, actor); err != nil {
 		if scorebridge.ErrorCode(err) != scorebridge.ETOOMANYREQUEST {
 			s.error(w, r, err)
 			return
 		}
-		s.recordAudit(r, &scorebridge.AuditEvent{Actor: name, Action: scorebridge.AuditSignIn, Outcome: outcomeThrottled,
+		s.recordAudit(r, &scorebridge.AuditEvent{Actor: actor, Action: scorebridge.AuditSignIn, Outcome: outcomeThrottled,
 			Detail: map[string]any{"provider": scorebridge.ProviderLocal}})
 		page.Error = scorebridge.ErrorMessage(err)
 		w.Header().Set("Retry-After", "900")
@@ -90,7 +102,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 			s.error(w, r, err)
 			return
 		}
-		s.recordAudit(r, &scorebridge.AuditEvent{Actor: name, Action: scorebridge.AuditSignIn, Outcome: scorebridge.OutcomeFailure,
+		s.recordAudit(r, &scorebridge.AuditEvent{Actor: actor, Action: scorebridge.AuditSignIn, Outcome: scorebridge.OutcomeFailure,
 			Detail: map[string]any{"provider": scorebridge.ProviderLocal}})
 		page.Error = scorebridge.ErrorMessage(err)
 		s.render(w, r, http.StatusUnauthorized, "login", page)
@@ -107,6 +119,14 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, page.Next, http.StatusSeeOther)
+}
+
+// unknownNameActor names a sign-in attempt under a name no account has: a
+// short digest, the same for the same name so throttling still counts it,
+// that does not reveal what was typed.
+func unknownNameActor(name string) string {
+	sum := sha256.Sum256([]byte("scorebridge unknown sign-in name\x00" + name))
+	return "unknown name " + hex.EncodeToString(sum[:6])
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {

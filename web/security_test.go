@@ -660,7 +660,10 @@ func TestStoredXSS(t *testing.T) {
 	created := b.send(t, http.MethodPost, "/api/v1/recommendations", "application/json", string(body), admin).wantStatus(t, http.StatusCreated)
 	var rec struct{ ID string }
 	created.decode(t, &rec)
-	b.login(t, payload, "not the password")
+	if err := b.accounts.CreateAccount(context.Background(), &scorebridge.Account{Name: "Eve " + payload, Role: scorebridge.RoleReader}, securityPassword); err != nil {
+		t.Fatal(err)
+	}
+	b.login(t, "Eve "+payload, "not the password")
 
 	pages := []string{"/", "/actions", "/actions/xss-import", "/actions/" + rec.ID, "/tickets", "/tickets/t-1", "/tickets/t-1/audit",
 		"/audit", "/login?next=" + url.QueryEscape(payload), "/actions?q=" + url.QueryEscape(payload)}
@@ -747,6 +750,8 @@ func TestNoSecretInDatabaseLogsOrPages(t *testing.T) {
 	secrets = append(secrets, "carol first password", "carol second password", c.Value, r.Cookies()[0].Value)
 	b.login(t, "carol", "a wrong guess for carol")
 	secrets = append(secrets, "a wrong guess for carol")
+	// Someone types their password into the name field.
+	b.login(t, "carol second password", "carol second password")
 	for _, s := range b.bearer {
 		b.send(t, http.MethodGet, "/api/v1/score", "", "", bearerHeader(s)).wantStatus(t, http.StatusOK)
 	}
