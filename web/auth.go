@@ -76,6 +76,9 @@ type acting struct {
 	user         *scorebridge.User
 	account      *scorebridge.Account // nil for an API token or the trusted user
 	sessionToken string
+	// sessionEnded is set when the browser sent a session that has ended
+	// (timed out, signed out elsewhere), so the sign-in page can say so.
+	sessionEnded bool
 }
 
 type actingKey struct{}
@@ -121,6 +124,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 					s.error(w, r.WithContext(ctx), err)
 					return
 				} else {
+					act.sessionEnded = true
 					s.clearSessionCookie(w, r)
 				}
 			}
@@ -175,7 +179,11 @@ func (s *Server) signInRequired(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, scorebridge.Errorf(scorebridge.EUNAUTHORIZED, "Sign-in required: sign in at /login, or send an API token as \"Authorization: Bearer <token>\"."))
 		return
 	}
-	http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+	target := "/login?next=" + url.QueryEscape(r.URL.RequestURI())
+	if actingFrom(r).sessionEnded {
+		target += "&error=ended"
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
 // strictTransport tells browsers to use HTTPS only, when the center is
