@@ -152,31 +152,33 @@ func (a *authServices) webAuth(cfg authConfig) (*web.Auth, error) {
 const firstAdminName = "admin"
 
 // ensureFirstAdmin creates the first admin when there is no account at
-// all, with the configured password or a generated one. It returns the
-// password to show when one was generated, "" otherwise. Either way the
-// admin must choose a new password at first sign-in.
-func (a *authServices) ensureFirstAdmin(ctx context.Context, password string) (generated string, err error) {
+// all, with the configured password or a generated one, and returns what
+// the person who started the center must be told (nil when no admin was
+// created here: accounts exist, or another replica made it first). Either
+// way the admin must choose a new password at first sign-in.
+func (a *authServices) ensureFirstAdmin(ctx context.Context, password string) (*firstAdmin, error) {
 	n, err := a.accounts.CountAccounts(ctx)
 	if err != nil || n > 0 {
-		return "", err
+		return nil, err
 	}
+	created := &firstAdmin{}
 	if password == "" {
 		password = oneTimePassword()
-		generated = password
+		created.Password = password
 	}
 	acc := &scorebridge.Account{Name: firstAdminName, Role: scorebridge.RoleAdmin, MustChangePassword: true}
 	if err := a.accounts.CreateAccount(ctx, acc, password); err != nil {
 		if scorebridge.ErrorCode(err) == scorebridge.ECONFLICT {
-			return "", nil // another replica created it first
+			return nil, nil // another replica created it first
 		}
-		return "", fmt.Errorf("create the first admin: %w", err)
+		return nil, fmt.Errorf("create the first admin: %w", err)
 	}
 	ctx = scorebridge.NewContextWithUser(ctx, &scorebridge.User{ID: "system", Name: "system"})
 	if err := a.audit.RecordAuditEvent(ctx, &scorebridge.AuditEvent{Action: scorebridge.AuditAccountCreate, Target: acc.ID,
 		Detail: map[string]any{"name": acc.Name, "role": acc.Role, "reason": "first start"}}); err != nil {
-		return "", err
+		return nil, err
 	}
-	return generated, nil
+	return created, nil
 }
 
 // oneTimePassword returns 20 characters from an alphabet without look-alike
@@ -249,16 +251,9 @@ type firstAdmin struct {
 // start and returns the web server's sign-in configuration.
 func (c *center) openAuth(ctx context.Context, cfg authConfig) (*web.Auth, error) {
 	c.auth = newAuthServices(c.db)
-	n, err := c.auth.accounts.CountAccounts(ctx)
-	if err != nil {
+	var err error
+	if c.firstAdmin, err = c.auth.ensureFirstAdmin(ctx, cfg.AdminPassword); err != nil {
 		return nil, err
-	}
-	if n == 0 {
-		generated, err := c.auth.ensureFirstAdmin(ctx, cfg.AdminPassword)
-		if err != nil {
-			return nil, err
-		}
-		c.firstAdmin = &firstAdmin{Password: generated}
 	}
 	return c.auth.webAuth(cfg)
 }

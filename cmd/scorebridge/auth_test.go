@@ -111,8 +111,8 @@ func TestServeRequiresSignIn(t *testing.T) {
 	if n, _ := c.auth.accounts.CountAccounts(ctx); n != 1 {
 		t.Errorf("%d accounts after first start", n)
 	}
-	if again, err := c.auth.ensureFirstAdmin(ctx, ""); err != nil || again != "" {
-		t.Errorf("second ensureFirstAdmin = %q, %v", again, err)
+	if again, err := c.auth.ensureFirstAdmin(ctx, ""); err != nil || again != nil {
+		t.Errorf("second ensureFirstAdmin = %+v, %v", again, err)
 	}
 	if strings.Contains(logs.String(), c.firstAdmin.Password) {
 		t.Error("the one-time password reached the log")
