@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scorebridge/scorebridge"
 )
@@ -61,9 +62,27 @@ func TestRecordAuditFromContext(t *testing.T) {
 	}
 }
 
-func TestAPITokenActive(t *testing.T) {
+func TestAPIToken(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	later, earlier := now.Add(time.Hour), now.Add(-time.Hour)
 	tok := &scorebridge.APIToken{ID: "1", Name: "ci", Role: scorebridge.RoleOperator}
-	if u := tok.User(); u.Name != "token:ci" || u.Role != scorebridge.RoleOperator {
+	if u := tok.User(); u.Name != "token:ci" || u.ID != "token:1" || u.Role != scorebridge.RoleOperator {
 		t.Errorf("User() = %+v", u)
+	}
+	if !tok.Active(now) {
+		t.Error("a token without expiry or revocation is not active")
+	}
+	tok.ExpiresAt = &later
+	if !tok.Active(now) || tok.Active(later) {
+		t.Error("a token must be active until, and not at, its expiry")
+	}
+	tok.ExpiresAt, tok.RevokedAt = nil, &earlier
+	if tok.Active(now) {
+		t.Error("a revoked token is active")
+	}
+	for role, ok := range map[string]bool{"admin": true, "operator": true, "reader": true, "": false, "Admin": false, "root": false} {
+		if scorebridge.ValidRole(role) != ok {
+			t.Errorf("ValidRole(%q) = %v", role, !ok)
+		}
 	}
 }
