@@ -43,3 +43,32 @@ func TestAPITokenEndpoints(t *testing.T) {
 		t.Errorf("audited %d token creations and %d revocations, want 1 and 1", n, m)
 	}
 }
+
+// TestAccessPage: admins see the accounts and tokens (never a token
+// itself) and revoke a token from the page.
+func TestAccessPage(t *testing.T) {
+	t.Parallel()
+	b := setupSecure(t, secOptions{})
+	_, c := b.login(t, "admin-person", securityPassword)
+	page := b.send(t, http.MethodGet, "/access", "", "", nil, c).wantStatus(t, http.StatusOK)
+	page.wantContains(t, "reader-person", "operator-person", "admin-person", "operator-token", `href="/access"`)
+	for _, secret := range b.bearer {
+		page.wantNotContains(t, secret)
+	}
+	list, _ := b.tokens.FindAPITokens(t.Context())
+	var target *scorebridge.APIToken
+	for _, tk := range list {
+		if tk.Name == "operator-token" {
+			target = tk
+		}
+	}
+	sameOrigin := http.Header{"Sec-Fetch-Site": {"same-origin"}, "Origin": {b.ts.URL}}
+	r := b.send(t, http.MethodPost, "/access/tokens/"+target.ID+"/revoke", "application/x-www-form-urlencoded", "", sameOrigin, c).wantStatus(t, http.StatusSeeOther)
+	if r.Header.Get("Location") != "/access?done=revoked" {
+		t.Errorf("after revoke to %q", r.Header.Get("Location"))
+	}
+	b.send(t, http.MethodGet, "/api/v1/score", "", "", bearerHeader(b.bearer[scorebridge.RoleOperator])).wantStatus(t, http.StatusUnauthorized)
+	b.send(t, http.MethodGet, "/access?done=revoked", "", "", nil, c).wantContains(t, "API token revoked", "revoked")
+	_, rc := b.login(t, "reader-person", securityPassword)
+	b.send(t, http.MethodGet, "/", "", "", nil, rc).wantStatus(t, http.StatusOK).wantNotContains(t, `href="/access"`, `href="/audit"`)
+}

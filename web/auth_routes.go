@@ -18,6 +18,8 @@ func (s *Server) authRoutes() []route {
 		{"GET /account/password", reader, s.handlePasswordPage},
 		{"POST /account/password", reader, s.handlePasswordChange},
 		{"GET /audit", admin, s.handleAuditPage},
+		{"GET /access", admin, s.handleAccessPage},
+		{"POST /access/tokens/{id}/revoke", admin, s.handleAccessTokenRevoke},
 		{"GET /api/v1/audit", admin, s.handleAPIAudit},
 		{"GET /api/v1/tokens", admin, s.handleAPITokenList},
 		{"POST /api/v1/tokens", admin, s.handleAPITokenCreate},

@@ -669,9 +669,12 @@ func TestStoredXSS(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.login(t, "Eve "+payload, "not the password")
+	if _, err := b.tokens.CreateAPIToken(context.Background(), &scorebridge.APIToken{Name: "Token " + payload, Role: scorebridge.RoleReader}); err != nil {
+		t.Fatal(err)
+	}
 
 	pages := []string{"/", "/actions", "/actions/xss-import", "/actions/" + rec.ID, "/tickets", "/tickets/t-1", "/tickets/t-1/audit",
-		"/audit", "/login?next=" + url.QueryEscape(payload), "/actions?q=" + url.QueryEscape(payload)}
+		"/audit", "/access", "/login?next=" + url.QueryEscape(payload), "/actions?q=" + url.QueryEscape(payload)}
 	for _, path := range pages {
 		r := b.send(t, http.MethodGet, path, "", "", admin)
 		if r.StatusCode != http.StatusOK {
