@@ -270,7 +270,10 @@ func (r *Runner) rescueInterrupted(ctx context.Context) error {
 			p.Error = append(p.Error, attemptErr)
 			p.FinalizedAt = append(p.FinalizedAt, nil)
 			p.ScheduledAt = append(p.ScheduledAt, now)
-			p.State = append(p.State, string(rivertype.JobStateRetryable))
+			// Available, not retryable: a retryable job waits for the
+			// leader's scheduler, and after a kill the old leader's lease
+			// has to run out first.
+			p.State = append(p.State, string(rivertype.JobStateAvailable))
 		}
 		if _, err := exec.JobRescueMany(ctx, p); err != nil {
 			return fmt.Errorf("jobs: make interrupted jobs available: %w", err)
