@@ -63,7 +63,7 @@ func TestChaosTicketsExactlyOnce(t *testing.T) {
 	if err := sim.SetFaults(snowsim.Faults{ErrorRate: 0.10, DropRate: 0.05}); err != nil {
 		t.Fatal(err)
 	}
-	if err := sim.SetRateLimitPerSecond(12); err != nil {
+	if err := sim.SetRateLimitPerSecond(10); err != nil {
 		t.Fatal(err)
 	}
 
