@@ -95,6 +95,8 @@ type actionPage struct {
 	// StateError and Note keep a refused state change on screen.
 	StateError string
 	Note       string
+	// Tickets are the action's ServiceNow tickets, newest first.
+	Tickets []*scorebridge.Ticket
 }
 
 func (s *Server) handleActionView(w http.ResponseWriter, r *http.Request) {
@@ -121,6 +123,7 @@ func (s *Server) renderAction(w http.ResponseWriter, r *http.Request, status int
 		States:     scorebridge.States,
 		StateError: stateErr,
 		Note:       note,
+		Tickets:    s.actionTickets(r, id),
 	})
 }
 

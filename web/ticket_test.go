@@ -274,5 +274,11 @@ func TestTicketPages(t *testing.T) {
 		t.Errorf("tickets of disk after bulk and grouped shares: %+v", list.Items)
 	}
 	b.get(t, "/tickets?recommendationId=disk").wantStatus(t, http.StatusOK).wantContains(t, "Encrypt disks", "Both")
+
+	// The action shows its tickets at once, with the number once sent, and
+	// the list offers the share menu per row and a multi-select share.
+	b.get(t, "/actions/mfa").wantStatus(t, http.StatusOK).wantContains(t, "ServiceNow tickets", sent.Number, "View in ServiceNow", `href="/tickets/new?id=mfa"`)
+	b.get(t, "/actions/disk").wantStatus(t, http.StatusOK).wantContains(t, "Both")
+	b.get(t, "/actions").wantStatus(t, http.StatusOK).wantContains(t, `form="share-selected"`, `value="disk"`, `action="/tickets/new"`, `href="/tickets/new?id=mfa"`)
 	b.get(t, "/tickets/new").wantStatus(t, http.StatusBadRequest)
 }
