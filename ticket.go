@@ -183,7 +183,8 @@ type Ticket struct {
 	Priority          int            `json:"priority"`
 	DueDate           string         `json:"dueDate"`
 	Actions           []TicketAction `json:"actions"`
-	// RequestedBy is the user id of the person who shared the action(s).
+	// RequestedBy is the sign-in name (user id) of the person who shared the
+	// action(s), or "token:<name>" for an API token.
 	RequestedBy string `json:"requestedBy"`
 
 	Status TicketStatus `json:"status"`

@@ -49,7 +49,7 @@ func TestTicket_SendIsAudited(t *testing.T) {
 	}
 	d := sent[0].Detail
 	payload, _ := d["payload"].(map[string]string)
-	if d["requested_by"] != "u-42" || d["number"] != got.Number || payload["short_description"] != "Require MFA" || payload["correlation_id"] != tk.ID {
+	if d["requested_by"] != "alice" || d["number"] != got.Number || payload["short_description"] != "Require MFA" || payload["correlation_id"] != tk.ID {
 		t.Errorf("audit detail %+v", d)
 	}
 }

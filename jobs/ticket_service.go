@@ -35,8 +35,12 @@ func (s *TicketService) CreateTickets(ctx context.Context, reqs []*scorebridge.T
 	if len(reqs) > scorebridge.MaxTicketsPerBatch {
 		return nil, scorebridge.FieldErrorf("recommendationIds", "share at most %d tickets at once (got %d)", scorebridge.MaxTicketsPerBatch, len(reqs))
 	}
+	// The sign-in name is what a ServiceNow admin can recognise in the
+	// ticket ("ana", "token:ci"); account ids are internal.
 	requester := "system"
-	if u := scorebridge.UserFromContext(ctx); u != nil && u.ID != "" {
+	if u := scorebridge.UserFromContext(ctx); u != nil && u.Name != "" {
+		requester = u.Name
+	} else if u != nil && u.ID != "" {
 		requester = u.ID
 	}
 	tickets := make([]*scorebridge.Ticket, len(reqs))

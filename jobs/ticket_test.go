@@ -62,7 +62,7 @@ func TestTicket_IncidentFields(t *testing.T) {
 		"Recommendation source: User recommendation",
 		"Category: Identity",
 		"Link: https://center.example/actions/mfa-admins",
-		"Shared from scorebridge by user u-42.",
+		"Shared from scorebridge by user alice.",
 	} {
 		if !strings.Contains(rec["description"], part) {
 			t.Errorf("description lacks %q:\n%s", part, rec["description"])
