@@ -45,6 +45,13 @@ type DB struct {
 	Now func() time.Time
 }
 
+// IsPostgresDSN reports whether dsn names a PostgreSQL database; Open treats
+// anything else as a SQLite file path.
+func IsPostgresDSN(dsn string) bool {
+	dsn = strings.TrimSpace(dsn)
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
 // Open opens the database named by dsn and applies any pending migrations. A
 // dsn starting with postgres:// or postgresql:// is a PostgreSQL URL; anything
 // else is the path of a SQLite file, created if missing. It refuses a
@@ -56,7 +63,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	switch {
 	case dsn == "":
 		return nil, errors.New("open database: the DSN is empty; give a SQLite file path or a postgres:// URL")
-	case strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://"):
+	case IsPostgresDSN(dsn):
 		db, err = openPostgres(ctx, dsn)
 	default:
 		db, err = openSQLite(ctx, dsn)

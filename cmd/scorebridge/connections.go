@@ -62,10 +62,7 @@ func (c *connectionConfig) redirectURL(addr string) string {
 // environment, or, for SQLite, from a key file next to the database,
 // created with 0600 permissions on first start.
 func (c *connectionConfig) loadKey(dsn string, logger *slog.Logger) (*secret.Box, error) {
-	keyFile := ""
-	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
-		keyFile = dsn + ".key"
-	}
+	keyFile := defaultKeyFile(dsn)
 	env := map[string]string{secret.KeyEnv: c.secretKey, secret.KeyFileEnv: c.secretKeyFile}
 	box, src, err := secret.LoadKey(func(k string) string { return env[k] }, keyFile)
 	if err != nil {

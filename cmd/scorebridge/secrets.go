@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -33,10 +32,9 @@ func runSecrets(ctx context.Context, args []string, getenv func(string) string, 
 		fmt.Fprint(stderr, secretsUsage)
 		return usagef("secrets needs the subcommand rotate")
 	}
-	fsf := flag.NewFlagSet("secrets rotate", flag.ContinueOnError)
-	fsf.SetOutput(stderr)
-	fsf.Usage = func() { fmt.Fprint(stderr, secretsUsage); fsf.PrintDefaults() }
-	dsn := fsf.String("db", envOr(getenv, "SCOREBRIDGE_DB", "scorebridge.db"), "SQLite file or postgres:// URL (env SCOREBRIDGE_DB)")
+	fsf := subcommandFlags("secrets rotate", secretsUsage, stderr)
+	var dsn string
+	dbFlagVar(fsf, &dsn, getenv)
 	newKeyFile := fsf.String("new-key-file", "", "where to write the new key when the current one comes from SCOREBRIDGE_SECRET_KEY")
 	if err := fsf.Parse(args[1:]); err != nil {
 		return err
@@ -48,8 +46,8 @@ func runSecrets(ctx context.Context, args []string, getenv func(string) string, 
 	// Where the current key lives decides where the new one goes.
 	keyFile := strings.TrimSpace(getenv(secret.KeyFileEnv))
 	fromEnv := strings.TrimSpace(getenv(secret.KeyEnv)) != ""
-	if !fromEnv && keyFile == "" && !isPostgres(*dsn) {
-		keyFile = *dsn + ".key"
+	if !fromEnv && keyFile == "" {
+		keyFile = defaultKeyFile(dsn)
 	}
 	switch {
 	case fromEnv && *newKeyFile == "":
@@ -91,7 +89,7 @@ func runSecrets(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 
-	db, err := sqlstore.Open(ctx, *dsn)
+	db, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
 		os.Remove(target)
 		return fmt.Errorf("open database: %w", err)
@@ -122,8 +120,14 @@ func runSecrets(ctx context.Context, args []string, getenv func(string) string, 
 	return nil
 }
 
-func isPostgres(dsn string) bool {
-	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+// defaultKeyFile is where the embedded default keeps the encryption key: next
+// to its SQLite file. PostgreSQL has no default; its key comes from the
+// environment.
+func defaultKeyFile(dsn string) string {
+	if sqlstore.IsPostgresDSN(dsn) {
+		return ""
+	}
+	return dsn + ".key"
 }
 
 // writeKeyFile creates a key file readable by its owner only; it refuses to

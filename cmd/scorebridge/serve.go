@@ -45,11 +45,26 @@ func envOr(getenv func(string) string, name, def string) string {
 
 func (c *centerConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.Addr, "addr", envOr(getenv, "SCOREBRIDGE_ADDR", "127.0.0.1:8080"), "listen address (env SCOREBRIDGE_ADDR)")
-	fs.StringVar(&c.DB, "db", envOr(getenv, "SCOREBRIDGE_DB", "scorebridge.db"), "SQLite file or postgres:// URL (env SCOREBRIDGE_DB)")
+	dbFlagVar(fs, &c.DB, getenv)
 	fs.StringVar(&c.LogFormat, "log-format", envOr(getenv, "SCOREBRIDGE_LOG_FORMAT", "text"), "log format: text or json (env SCOREBRIDGE_LOG_FORMAT)")
 	c.Tickets.register(fs, getenv)
 	c.Connections.register(fs, getenv)
 	c.Auth.register(fs, getenv)
+}
+
+// dbFlagVar registers --db, the database every command that opens the
+// center's store reads.
+func dbFlagVar(fs *flag.FlagSet, p *string, getenv func(string) string) {
+	fs.StringVar(p, "db", envOr(getenv, "SCOREBRIDGE_DB", "scorebridge.db"), "SQLite file or postgres:// URL (env SCOREBRIDGE_DB)")
+}
+
+// subcommandFlags is the flag set of "scorebridge cmd sub": errors go to
+// stderr after the command's own usage text.
+func subcommandFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
+	return fs
 }
 
 func (c *centerConfig) validate() error {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -32,10 +31,9 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprint(stderr, tokenUsage)
 		return usagef("token needs a subcommand: create, list or revoke")
 	}
-	fs := flag.NewFlagSet("token "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, tokenUsage); fs.PrintDefaults() }
-	dsn := fs.String("db", envOr(getenv, "SCOREBRIDGE_DB", "scorebridge.db"), "SQLite file or postgres:// URL (env SCOREBRIDGE_DB)")
+	fs := subcommandFlags("token "+args[0], tokenUsage, stderr)
+	var dsn string
+	dbFlagVar(fs, &dsn, getenv)
 	var name, role, expires string
 	if args[0] == "create" {
 		fs.StringVar(&name, "name", "", "what the token is for, e.g. ci (required)")
@@ -58,7 +56,7 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 		if err != nil {
 			return usagef("--expires: %v", err)
 		}
-		return withAuthStores(ctx, *dsn, func(a *authServices) error {
+		return withAuthStores(ctx, dsn, func(a *authServices) error {
 			t := &scorebridge.APIToken{Name: name, Role: role, ExpiresAt: exp}
 			secret, err := a.tokens.CreateAPIToken(ctx, t)
 			if err != nil {
@@ -77,7 +75,7 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 		if fs.NArg() > 0 {
 			return usagef("token list takes no arguments, got %q", fs.Args())
 		}
-		return withAuthStores(ctx, *dsn, func(a *authServices) error {
+		return withAuthStores(ctx, dsn, func(a *authServices) error {
 			tokens, err := a.tokens.FindAPITokens(ctx)
 			if err != nil {
 				return err
@@ -95,7 +93,7 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 		if fs.NArg() != 1 {
 			return usagef("token revoke takes one token id (see token list)")
 		}
-		return withAuthStores(ctx, *dsn, func(a *authServices) error {
+		return withAuthStores(ctx, dsn, func(a *authServices) error {
 			id := fs.Arg(0)
 			if err := a.tokens.RevokeAPIToken(ctx, id); err != nil {
 				return err

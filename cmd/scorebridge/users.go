@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -26,10 +25,9 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprint(stderr, userUsage)
 		return usagef("user needs a subcommand: create, list or reset-password")
 	}
-	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, userUsage); fs.PrintDefaults() }
-	dsn := fs.String("db", envOr(getenv, "SCOREBRIDGE_DB", "scorebridge.db"), "SQLite file or postgres:// URL (env SCOREBRIDGE_DB)")
+	fs := subcommandFlags("user "+args[0], userUsage, stderr)
+	var dsn string
+	dbFlagVar(fs, &dsn, getenv)
 	var name, role string
 	if args[0] == "create" {
 		fs.StringVar(&name, "name", "", "sign-in name (required)")
@@ -47,7 +45,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		if name == "" || !scorebridge.ValidRole(role) {
 			return usagef("user create needs --name and --role admin, operator or reader")
 		}
-		return withAuthStores(ctx, *dsn, func(a *authServices) error {
+		return withAuthStores(ctx, dsn, func(a *authServices) error {
 			password := oneTimePassword()
 			acc := &scorebridge.Account{Name: name, Role: role, MustChangePassword: true}
 			if err := a.accounts.CreateAccount(ctx, acc, password); err != nil {
@@ -64,7 +62,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		if fs.NArg() > 0 {
 			return usagef("user list takes no arguments, got %q", fs.Args())
 		}
-		return withAuthStores(ctx, *dsn, func(a *authServices) error {
+		return withAuthStores(ctx, dsn, func(a *authServices) error {
 			accounts, err := a.accounts.FindAccounts(ctx)
 			if err != nil {
 				return err
@@ -86,7 +84,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		if fs.NArg() != 1 {
 			return usagef("user reset-password takes one account name")
 		}
-		return withAuthStores(ctx, *dsn, func(a *authServices) error {
+		return withAuthStores(ctx, dsn, func(a *authServices) error {
 			password := oneTimePassword()
 			acc, err := a.accounts.ResetPassword(ctx, fs.Arg(0), password)
 			if err != nil {
