@@ -192,16 +192,7 @@ func (s *AccountStore) FindAccounts(ctx context.Context) ([]*scorebridge.Account
 	if err != nil {
 		return nil, fmt.Errorf("find accounts: %w", err)
 	}
-	defer rows.Close()
-	var out []*scorebridge.Account
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return scanRows(rows, func(r rowScanner) (*scorebridge.Account, error) { return scanAccount(r) })
 }
 
 // errBadCredentials is the one answer to a failed sign-in, whichever part

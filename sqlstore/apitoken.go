@@ -83,16 +83,7 @@ func (s *APITokenStore) FindAPITokens(ctx context.Context) ([]*scorebridge.APITo
 	if err != nil {
 		return nil, fmt.Errorf("find api tokens: %w", err)
 	}
-	defer rows.Close()
-	var out []*scorebridge.APIToken
-	for rows.Next() {
-		t, err := scanAPIToken(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return scanRows(rows, scanAPIToken)
 }
 
 // RevokeAPIToken stops a token. Revoking twice keeps the first time.

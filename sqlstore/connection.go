@@ -116,16 +116,7 @@ func (s *ConnectionStore) FindConnections(ctx context.Context) ([]*scorebridge.C
 	if err != nil {
 		return nil, fmt.Errorf("list connections: %w", err)
 	}
-	defer rows.Close()
-	var out []*scorebridge.Connection
-	for rows.Next() {
-		c, err := scanConnection(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return scanRows(rows, func(r rowScanner) (*scorebridge.Connection, error) { return scanConnection(r) })
 }
 
 // FindConnectionByID returns a connection, the default one when id is "".

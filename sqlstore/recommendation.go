@@ -262,6 +262,20 @@ const recommendationColumns = `id, title, description, remediation, category, so
 
 type rowScanner interface{ Scan(dest ...any) error }
 
+// scanRows reads every row of a query with one row scanner and closes rows.
+func scanRows[T any](rows *sql.Rows, scan func(rowScanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 func scanRecommendation(row rowScanner) (*scorebridge.Recommendation, error) {
 	var r scorebridge.Recommendation
 	var threats string
