@@ -38,9 +38,6 @@ func (s *Server) handleAPIConnectionList(w http.ResponseWriter, r *http.Request)
 
 // GET /api/v1/connections/{id}
 func (s *Server) handleAPIConnectionGet(w http.ResponseWriter, r *http.Request) {
-	if !s.requireConnections(w, r) {
-		return
-	}
 	c, err := s.findConnection(r)
 	if err != nil {
 		s.error(w, r, err)
@@ -127,9 +124,6 @@ func (s *Server) handleAPIConnectionChecklist(w http.ResponseWriter, r *http.Req
 // POST /api/v1/connections/{id}/authorize: {"authorizeUrl"}, the instance
 // page the integration user opens to allow the center.
 func (s *Server) handleAPIConnectionAuthorize(w http.ResponseWriter, r *http.Request) {
-	if !s.requireConnections(w, r) {
-		return
-	}
 	c, err := s.findConnection(r)
 	if err != nil {
 		s.error(w, r, err)
@@ -145,9 +139,6 @@ func (s *Server) handleAPIConnectionAuthorize(w http.ResponseWriter, r *http.Req
 
 // POST /api/v1/connections/{id}/default: the connection, now the default.
 func (s *Server) handleAPIConnectionDefault(w http.ResponseWriter, r *http.Request) {
-	if !s.requireConnections(w, r) {
-		return
-	}
 	c, err := s.findConnection(r)
 	if err == nil {
 		err = s.connections.SetDefaultConnection(r.Context(), c.ID)
@@ -164,9 +155,6 @@ func (s *Server) handleAPIConnectionDefault(w http.ResponseWriter, r *http.Reque
 
 // DELETE /api/v1/connections/{id}: 204.
 func (s *Server) handleAPIConnectionDelete(w http.ResponseWriter, r *http.Request) {
-	if !s.requireConnections(w, r) {
-		return
-	}
 	c, err := s.findConnection(r)
 	if err == nil {
 		err = s.connections.RemoveConnection(r.Context(), c.ID)
@@ -181,9 +169,6 @@ func (s *Server) handleAPIConnectionDelete(w http.ResponseWriter, r *http.Reques
 // GET /api/v1/connections/{id}/doctor: {"checks": [{"name", "ok",
 // "message", "fix"}]}.
 func (s *Server) handleAPIConnectionDoctor(w http.ResponseWriter, r *http.Request) {
-	if !s.requireConnections(w, r) {
-		return
-	}
 	c, err := s.findConnection(r)
 	if err != nil {
 		s.error(w, r, err)

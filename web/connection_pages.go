@@ -62,11 +62,17 @@ func (s *Server) homeConnection(ctx context.Context) *connectionView {
 	return s.viewConnection(c)
 }
 
+// errConnectionsOff answers every connection route of a center built without
+// the connection service.
+func errConnectionsOff() error {
+	return scorebridge.Errorf(scorebridge.EUNAVAILABLE, "ServiceNow connections are not configured on this center.")
+}
+
 // requireConnections answers when the server runs without a connection
 // service; it returns false then.
 func (s *Server) requireConnections(w http.ResponseWriter, r *http.Request) bool {
 	if s.connections == nil {
-		s.error(w, r, scorebridge.Errorf(scorebridge.EUNAVAILABLE, "ServiceNow connections are not configured on this center."))
+		s.error(w, r, errConnectionsOff())
 		return false
 	}
 	return true
@@ -213,9 +219,6 @@ type connectionPage struct {
 // handleConnectionView is one connection: instance, user, since, token
 // expiry with the warning, last success, last error with its cause.
 func (s *Server) handleConnectionView(w http.ResponseWriter, r *http.Request) {
-	if !s.requireConnections(w, r) {
-		return
-	}
 	c, err := s.findConnection(r)
 	if err != nil {
 		s.error(w, r, err)
@@ -228,8 +231,12 @@ func (s *Server) handleConnectionView(w http.ResponseWriter, r *http.Request) {
 }
 
 // findConnection reads the connection named by the {id} path value. An
-// empty id would mean "the default" to the service, so it is refused here.
+// empty id would mean "the default" to the service, so it is refused here;
+// a center without the connection service answers EUNAVAILABLE.
 func (s *Server) findConnection(r *http.Request) (*scorebridge.Connection, error) {
+	if s.connections == nil {
+		return nil, errConnectionsOff()
+	}
 	id := r.PathValue("id")
 	if id == "" {
 		return nil, scorebridge.Errorf(scorebridge.ENOTFOUND, "Connection not found.")
@@ -248,9 +255,6 @@ type connectionAuthorizePage struct {
 // before signing in there. The last step is a link rather than a redirect
 // from a form, so the Content-Security-Policy (form-action 'self') holds.
 func (s *Server) handleConnectionAuthorize(w http.ResponseWriter, r *http.Request) {
-	if !s.requireConnections(w, r) {
-		return
-	}
 	c, err := s.findConnection(r)
 	if err != nil {
 		s.error(w, r, err)
@@ -285,9 +289,6 @@ func (s *Server) handleConnectionCallback(w http.ResponseWriter, r *http.Request
 }
 
 func (s *Server) handleConnectionRemoveConfirm(w http.ResponseWriter, r *http.Request) {
-	if !s.requireConnections(w, r) {
-		return
-	}
 	c, err := s.findConnection(r)
 	if err != nil {
 		s.error(w, r, err)
@@ -297,9 +298,6 @@ func (s *Server) handleConnectionRemoveConfirm(w http.ResponseWriter, r *http.Re
 }
 
 func (s *Server) handleConnectionRemove(w http.ResponseWriter, r *http.Request) {
-	if !s.requireConnections(w, r) {
-		return
-	}
 	c, err := s.findConnection(r)
 	if err == nil {
 		err = s.connections.RemoveConnection(r.Context(), c.ID)
@@ -312,9 +310,6 @@ func (s *Server) handleConnectionRemove(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *Server) handleConnectionDefault(w http.ResponseWriter, r *http.Request) {
-	if !s.requireConnections(w, r) {
-		return
-	}
 	c, err := s.findConnection(r)
 	if err == nil {
 		err = s.connections.SetDefaultConnection(r.Context(), c.ID)
@@ -335,9 +330,6 @@ type connectionDoctorPage struct {
 
 // handleConnectionDoctor runs the doctor and shows each verdict with its fix.
 func (s *Server) handleConnectionDoctor(w http.ResponseWriter, r *http.Request) {
-	if !s.requireConnections(w, r) {
-		return
-	}
 	c, err := s.findConnection(r)
 	if err != nil {
 		s.error(w, r, err)
