@@ -75,14 +75,15 @@ type bundle struct {
 	clock   *clock
 	logs    *syncBuffer
 	tokenN  atomic.Int64 // POSTs to /oauth_token.do
-	skew    atomic.Int64 // added to the Date header the instance sends, ns
+	skew    atomic.Int64 // added to the instance's clock, ns
 	httpOpt servicenow.HTTPOptions
 }
 
 func setup(t testing.TB) *bundle {
 	t.Helper()
 	b := &bundle{clock: &clock{now: time.Now().UTC().Truncate(time.Second)}, logs: &syncBuffer{}}
-	sim, err := snowsim.New(snowsim.Options{Clock: b.clock.Now})
+	// The instance's clock is the center's plus a skew a test may set.
+	sim, err := snowsim.New(snowsim.Options{Clock: func() time.Time { return b.clock.Now().Add(time.Duration(b.skew.Load())) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,8 +93,6 @@ func setup(t testing.TB) *bundle {
 		if r.Method == http.MethodPost && r.URL.Path == servicenow.TokenPath {
 			b.tokenN.Add(1)
 		}
-		// A real instance's Date header is its own clock's.
-		w.Header().Set("Date", b.clock.Now().Add(time.Duration(b.skew.Load())).UTC().Format(http.TimeFormat))
 		sim.ServeHTTP(w, r)
 	}))
 	t.Cleanup(b.srv.Close)

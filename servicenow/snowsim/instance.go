@@ -170,6 +170,9 @@ func (in *Instance) Close() error {
 
 // ServeHTTP serves every endpoint of the instance.
 func (in *Instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// A real instance dates its answers by its own clock; clients (the
+	// doctor's clock-skew check) compare it with theirs.
+	w.Header().Set("Date", in.clock().Format(http.TimeFormat))
 	in.handler.ServeHTTP(w, r)
 }
 
