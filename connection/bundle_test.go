@@ -3,6 +3,7 @@ package connection_test
 import (
 	"bytes"
 	"context"
+	"github.com/scorebridge/scorebridge/snowsim/consent"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -17,7 +18,7 @@ import (
 	"github.com/scorebridge/scorebridge/connection"
 	"github.com/scorebridge/scorebridge/secret"
 	"github.com/scorebridge/scorebridge/servicenow"
-	"github.com/scorebridge/scorebridge/servicenow/snowsim"
+	"github.com/scorebridge/scorebridge/snowsim"
 	"github.com/scorebridge/scorebridge/sqlstore"
 )
 
@@ -151,7 +152,7 @@ func (b *bundle) consent(t testing.TB, id, user, password string) url.Values {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cb, err := connection.AllowAs(context.Background(), servicenow.NewHTTPClient(b.httpOpt), u, user, password)
+	cb, err := consent.AllowAs(context.Background(), servicenow.NewHTTPClient(b.httpOpt), u, user, password)
 	if err != nil {
 		t.Fatalf("consent as %s: %v", user, err)
 	}

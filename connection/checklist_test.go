@@ -7,7 +7,7 @@ import (
 
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/connection"
-	"github.com/scorebridge/scorebridge/servicenow/snowsim"
+	"github.com/scorebridge/scorebridge/snowsim"
 )
 
 // TestChecklistFailsClearly: each failing step says what and why, stops

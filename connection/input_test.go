@@ -2,6 +2,7 @@ package connection_test
 
 import (
 	"context"
+	"github.com/scorebridge/scorebridge/snowsim/consent"
 	"strings"
 	"testing"
 
@@ -148,7 +149,7 @@ func TestAuthorizeWithSingleSignOn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = connection.AllowAs(context.Background(), servicenow.NewHTTPClient(b.httpOpt), u, connection.DefaultIntegrationUser, "not-the-password")
+	_, err = consent.AllowAs(context.Background(), servicenow.NewHTTPClient(b.httpOpt), u, connection.DefaultIntegrationUser, "not-the-password")
 	if err == nil || !strings.Contains(err.Error(), "refused the login") {
 		t.Fatalf("wrong password: %v", err)
 	}

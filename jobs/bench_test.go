@@ -8,7 +8,7 @@ import (
 
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/jobs"
-	"github.com/scorebridge/scorebridge/servicenow/snowsim"
+	"github.com/scorebridge/scorebridge/snowsim"
 )
 
 // BenchmarkTickets1000 creates 1,000 tickets against the simulator with

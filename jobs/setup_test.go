@@ -19,7 +19,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for test schemas
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/jobs"
-	"github.com/scorebridge/scorebridge/servicenow/snowsim"
+	"github.com/scorebridge/scorebridge/snowsim"
 	"github.com/scorebridge/scorebridge/sqlstore"
 )
 

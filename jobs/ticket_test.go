@@ -9,7 +9,7 @@ import (
 
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/servicenow"
-	"github.com/scorebridge/scorebridge/servicenow/snowsim"
+	"github.com/scorebridge/scorebridge/snowsim"
 )
 
 func createOne(t *testing.T, b *bundle, req *scorebridge.TicketRequest) *scorebridge.Ticket {

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"github.com/scorebridge/scorebridge/snowsim/consent"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -19,7 +20,7 @@ import (
 	"github.com/scorebridge/scorebridge/connection"
 	"github.com/scorebridge/scorebridge/secret"
 	"github.com/scorebridge/scorebridge/servicenow"
-	"github.com/scorebridge/scorebridge/servicenow/snowsim"
+	"github.com/scorebridge/scorebridge/snowsim"
 	"github.com/scorebridge/scorebridge/sqlstore"
 )
 
@@ -126,7 +127,7 @@ func (b *connectionBundle) authorizeThroughPages(t *testing.T, page, password st
 	if !strings.HasPrefix(authURL, b.simURL+"/oauth_auth.do?") || !strings.Contains(authURL, "code_challenge_method=S256") {
 		t.Fatalf("authorize link %s", authURL)
 	}
-	cb, err := connection.AllowAs(context.Background(), servicenow.NewHTTPClient(servicenow.HTTPOptions{AllowPrivate: true}), authURL, connection.DefaultIntegrationUser, password)
+	cb, err := consent.AllowAs(context.Background(), servicenow.NewHTTPClient(servicenow.HTTPOptions{AllowPrivate: true}), authURL, connection.DefaultIntegrationUser, password)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/jobs"
-	"github.com/scorebridge/scorebridge/servicenow/snowsim"
+	"github.com/scorebridge/scorebridge/snowsim"
 	"github.com/scorebridge/scorebridge/sqlstore"
 )
 

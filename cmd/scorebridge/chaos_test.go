@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/scorebridge/scorebridge/snowsim/consent"
 	"io"
 	"net"
 	"net/http"
@@ -21,7 +22,7 @@ import (
 	"github.com/scorebridge/scorebridge/catalog"
 	"github.com/scorebridge/scorebridge/connection"
 	"github.com/scorebridge/scorebridge/servicenow"
-	"github.com/scorebridge/scorebridge/servicenow/snowsim"
+	"github.com/scorebridge/scorebridge/snowsim"
 )
 
 // TestChaosTicketsExactlyOnce shares 300 actions while the simulator fails
@@ -381,7 +382,7 @@ func (c *chaosCenter) connect(instance string) {
 		AuthorizeURL string `json:"authorizeUrl"`
 	}
 	c.api(http.MethodPost, "/api/v1/connections/"+res.Connection.ID+"/authorize", nil, http.StatusOK, &auth)
-	cb, err := connection.AllowAs(context.Background(), servicenow.NewHTTPClient(servicenow.HTTPOptions{AllowPrivate: true}), auth.AuthorizeURL, connection.DefaultIntegrationUser, res.IntegrationPassword)
+	cb, err := consent.AllowAs(context.Background(), servicenow.NewHTTPClient(servicenow.HTTPOptions{AllowPrivate: true}), auth.AuthorizeURL, connection.DefaultIntegrationUser, res.IntegrationPassword)
 	if err != nil {
 		c.t.Fatalf("authorize as the integration user: %v", err)
 	}

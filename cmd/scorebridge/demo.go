@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/scorebridge/scorebridge/snowsim/consent"
 	"io"
 	"log/slog"
 	"net"
@@ -14,7 +15,7 @@ import (
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/connection"
 	"github.com/scorebridge/scorebridge/servicenow"
-	"github.com/scorebridge/scorebridge/servicenow/snowsim"
+	"github.com/scorebridge/scorebridge/snowsim"
 )
 
 // demoAdminPassword is the embedded simulator's admin password, printed for
@@ -138,7 +139,7 @@ func (d *demo) connect(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cb, err := connection.AllowAs(ctx, servicenow.NewHTTPClient(servicenow.HTTPOptions{AllowPrivate: true}), authURL, connection.DefaultIntegrationUser, demoIntegrationPassword)
+	cb, err := consent.AllowAs(ctx, servicenow.NewHTTPClient(servicenow.HTTPOptions{AllowPrivate: true}), authURL, connection.DefaultIntegrationUser, demoIntegrationPassword)
 	if err != nil {
 		return err
 	}

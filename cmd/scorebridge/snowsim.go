@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/scorebridge/scorebridge/servicenow/snowsim"
+	"github.com/scorebridge/scorebridge/snowsim"
 )
 
 // snowsimConfig is what `scorebridge snowsim` needs to start the simulator.

@@ -44,7 +44,7 @@ func TestTokenCommands(t *testing.T) {
 	defer db.Close()
 	tokens := sqlstore.NewAPITokenStore(db)
 	tok, err := tokens.AuthenticateAPIToken(ctx, secretOut)
-	if err != nil || tok.Role != scorebridge.RoleOperator || tok.ExpiresAt == nil || tok.ExpiresAt.Sub(time.Now()) < 29*24*time.Hour {
+	if err != nil || tok.Role != scorebridge.RoleOperator || tok.ExpiresAt == nil || time.Until(*tok.ExpiresAt) < 29*24*time.Hour {
 		t.Fatalf("created token: %+v, %v", tok, err)
 	}
 

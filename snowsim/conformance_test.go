@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scorebridge/scorebridge/servicenow/snowsim"
+	"github.com/scorebridge/scorebridge/snowsim"
 )
 
 // The conformance suite: requests in, responses out, over real HTTP. Every

@@ -10,13 +10,13 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/scorebridge/scorebridge/servicenow/snowsim"
+	"github.com/scorebridge/scorebridge/snowsim"
 )
 
 // Benchmarks: a selective list query over 100,000 incidents and inserts
 // through the Table API, both over real HTTP on loopback.
 //
-//	go test -run='^$' -bench=. -benchtime=3s ./servicenow/snowsim/
+//	go test -run='^$' -bench=. -benchtime=3s ./snowsim/
 
 var (
 	bigOnce sync.Once

@@ -142,8 +142,8 @@ func (o *oauthServer) token(w http.ResponseWriter, r *http.Request) {
 	var resp *tokenResponse
 	switch f.Get("grant_type") {
 	case "password":
-		userID, ok := o.checkUser(f.Get("username"), f.Get("password"))
-		if !ok {
+		userID, known := o.checkUser(f.Get("username"), f.Get("password"))
+		if !known {
 			oauthDenied(w)
 			return
 		}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scorebridge/scorebridge/servicenow/snowsim"
+	"github.com/scorebridge/scorebridge/snowsim"
 )
 
 func rateLimitBody(t *testing.T, p page) map[string]any {
@@ -70,16 +70,17 @@ func TestRateLimitPerHourHeadersAndRefusal(t *testing.T) {
 func TestRateLimitPriorityUserOverRoleOverAll(t *testing.T) {
 	t.Parallel()
 	e := newSimEnv(t, snowsim.Knobs{})
-	all, _ := e.in.AddRateLimitRule(snowsim.RateLimitRule{Name: "all", RequestsPerHour: 2})
-	itil, _ := e.in.AddRateLimitRule(snowsim.RateLimitRule{Name: "itil", Role: "itil", RequestsPerHour: 5})
+	// All three rules apply to beth; the single-user one must win.
+	e.in.AddRateLimitRule(snowsim.RateLimitRule{Name: "all", RequestsPerHour: 2})
+	e.in.AddRateLimitRule(snowsim.RateLimitRule{Name: "itil", Role: "itil", RequestsPerHour: 5})
 	user, _ := e.in.AddRateLimitRule(snowsim.RateLimitRule{Name: "beth", User: snowsim.UserITIL, RequestsPerHour: 10})
 	tok := e.passwordGrant(t, snowsim.UserITIL, snowsim.DemoPassword)["access_token"].(string)
 	if p := e.api(t, http.MethodGet, "/api/now/table/incident", tok, ""); p.header.Get("X-RateLimit-Rule") != user {
 		t.Errorf("single user rule should win: rule %q", p.header.Get("X-RateLimit-Rule"))
 	}
 	e.in.ClearRateLimitRules()
-	all, _ = e.in.AddRateLimitRule(snowsim.RateLimitRule{Name: "all", RequestsPerHour: 2})
-	itil, _ = e.in.AddRateLimitRule(snowsim.RateLimitRule{Name: "itil", Role: "itil", RequestsPerHour: 5})
+	all, _ := e.in.AddRateLimitRule(snowsim.RateLimitRule{Name: "all", RequestsPerHour: 2})
+	itil, _ := e.in.AddRateLimitRule(snowsim.RateLimitRule{Name: "itil", Role: "itil", RequestsPerHour: 5})
 	if p := e.api(t, http.MethodGet, "/api/now/table/incident", tok, ""); p.header.Get("X-RateLimit-Rule") != itil || p.header.Get("X-RateLimit-Limit") != "5" {
 		t.Errorf("role rule should win over all users: %v", p.header)
 	}

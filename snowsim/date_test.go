@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scorebridge/scorebridge/servicenow/snowsim"
+	"github.com/scorebridge/scorebridge/snowsim"
 )
 
 // TestDateHeaderFollowsClock: an instance dates its answers by its own clock,

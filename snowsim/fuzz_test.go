@@ -15,7 +15,7 @@ import (
 // evaluator panic, and that the canonical form is a fixed point: encoding a
 // parsed query and parsing it again gives the same query.
 //
-//	go test -run='^$' -fuzz=FuzzEncodedQuery -fuzztime=10s ./servicenow/snowsim/
+//	go test -run='^$' -fuzz=FuzzEncodedQuery -fuzztime=10s ./snowsim/
 func FuzzEncodedQuery(f *testing.F) {
 	for _, seed := range []string{
 		"active=true^priority=1^short_descriptionLIKEvpn",
@@ -62,7 +62,7 @@ func FuzzEncodedQuery(f *testing.F) {
 // FuzzBatchDecode checks that no batch body makes the decoder or the Batch
 // API panic or answer 5xx, and that a decoded batch survives a round trip.
 //
-//	go test -run='^$' -fuzz=FuzzBatchDecode -fuzztime=10s ./servicenow/snowsim/
+//	go test -run='^$' -fuzz=FuzzBatchDecode -fuzztime=10s ./snowsim/
 func FuzzBatchDecode(f *testing.F) {
 	body := base64.StdEncoding.EncodeToString([]byte(`{"short_description":"x"}`))
 	for _, seed := range []string{

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scorebridge/scorebridge/servicenow/snowsim"
+	"github.com/scorebridge/scorebridge/snowsim"
 )
 
 // Conformance cases for OAuth, Bearer authentication, rate limits and the

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/scorebridge/scorebridge/servicenow/snowsim"
+	"github.com/scorebridge/scorebridge/snowsim"
 )
 
 // TestConcurrentWrites checks that an Instance is safe for concurrent use:

@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/scorebridge/scorebridge/servicenow/snowsim"
+	"github.com/scorebridge/scorebridge/snowsim"
 )
 
 // BenchmarkBearerTableGet measures a Table API read authenticated by a
@@ -14,7 +14,7 @@ import (
 // token lookup scans oauth_credential, so this is the cost a busy instance
 // pays per request.
 //
-//	go test -run='^$' -bench=Bearer ./servicenow/snowsim/
+//	go test -run='^$' -bench=Bearer ./snowsim/
 func BenchmarkBearerTableGet(b *testing.B) {
 	e := newSimEnv(b, snowsim.Knobs{})
 	var token string

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scorebridge/scorebridge/servicenow/snowsim"
+	"github.com/scorebridge/scorebridge/snowsim"
 )
 
 // The test bundle of the OAuth, login, UI, rate limit, fault and

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scorebridge/scorebridge/servicenow/snowsim"
+	"github.com/scorebridge/scorebridge/snowsim"
 )
 
 // receiver is a local endpoint that records notifications; it can fail the

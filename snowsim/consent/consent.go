@@ -1,4 +1,9 @@
-package connection
+// Package consent signs in on an instance's login page and presses Allow on
+// its OAuth consent page, in code, as the integration user would in a browser.
+// The demo uses it to connect the center to its embedded simulator, and tests
+// use it for the same; it lives apart from the center's connection package so
+// production code carries no HTML parser for it.
+package consent
 
 import (
 	"context"
@@ -21,6 +26,9 @@ import (
 // center to its embedded simulator; it speaks the simulator's pages, which
 // follow ServiceNow's login (user_name, user_password) and consent forms.
 // hc must not follow redirects to other hosts (NewHTTPClient does not).
+// maxPageBytes caps what is read of one page.
+const maxPageBytes = 256 << 10
+
 func AllowAs(ctx context.Context, hc *http.Client, authorizeURL, user, password string) (*url.URL, error) {
 	jar, _ := cookiejar.New(nil)
 	b := &browser{hc: &http.Client{Transport: hc.Transport, Jar: jar, Timeout: hc.Timeout,
@@ -99,7 +107,7 @@ func (b *browser) do(req *http.Request) (*parsedPage, location, error) {
 		if err != nil {
 			return nil, location{}, err
 		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, maxProbeBytes))
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxPageBytes))
 		resp.Body.Close()
 		if err != nil {
 			return nil, location{}, err

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scorebridge/scorebridge/servicenow/snowsim"
+	"github.com/scorebridge/scorebridge/snowsim"
 )
 
 func TestSelfSignedCertificateServesLoopback(t *testing.T) {
