@@ -84,7 +84,6 @@ type setupOpts struct {
 	config func(*jobs.Config)
 	// noStart leaves the runner stopped; the test starts it.
 	noStart bool
-	audit   scorebridge.AuditService // put in the runner's context, as serve does
 }
 
 func setup(t testing.TB, opts setupOpts) *bundle {
@@ -99,9 +98,6 @@ func setup(t testing.TB, opts setupOpts) *bundle {
 	t.Cleanup(func() { sim.Close() })
 
 	ctx := scorebridge.NewContextWithUser(context.Background(), &scorebridge.User{ID: "u-42", Name: "alice", Role: scorebridge.RoleAdmin})
-	if opts.audit != nil {
-		ctx = scorebridge.NewContextWithAudit(ctx, opts.audit)
-	}
 	dsn := opts.dsn
 	if dsn == "" {
 		dsn = filepath.Join(t.TempDir(), "scorebridge.db")

@@ -118,7 +118,7 @@ func (s *sender) send(ctx context.Context, id string) error {
 		}
 		if rec != nil {
 			s.logger.Info("ticket found on the instance; adopting it", "ticket", t.ID, "number", rec["number"])
-			return s.markSent(ctx, t, inst.BaseURL, table, rec)
+			return s.markSent(ctx, t, inst.BaseURL, table, rec, true)
 		}
 	}
 
@@ -133,14 +133,7 @@ func (s *sender) send(ctx context.Context, id string) error {
 	if err != nil {
 		return s.classify(ctx, pace, t.ID, err)
 	}
-	// The center's audit log keeps every ticket sent with its payload.
-	if aerr := scorebridge.RecordAudit(ctx, &scorebridge.AuditEvent{Action: scorebridge.AuditTicketSend, Target: t.ID, Detail: map[string]any{
-		"requested_by": t.RequestedBy, "type": string(t.Type), "actions": t.RecommendationIDs, "table": table,
-		"number": rec["number"], "payload": fields,
-	}}); aerr != nil {
-		s.logger.Error("audit of a sent ticket not written", "ticket", t.ID, "error", aerr)
-	}
-	return s.markSent(ctx, t, inst.BaseURL, table, rec)
+	return s.markSent(ctx, t, inst.BaseURL, table, rec, false)
 }
 
 // call audits the request, waits for the connection's pace, sends, and
@@ -227,7 +220,12 @@ func (s *sender) waitForAuthorization(ctx context.Context, ticketID string, caus
 	return river.JobSnooze(s.authWait)
 }
 
-func (s *sender) markSent(ctx context.Context, t *scorebridge.Ticket, baseURL, table string, rec servicenow.Record) error {
+// markSent records the instance's record for the ticket together with its
+// ticket.send audit event (the payload sent, the number it got), in one
+// transaction: a failure to audit fails the change, and the next attempt
+// adopts the record by its correlation id and tries again. adopted says the
+// record was found by that lookup rather than answered to this create.
+func (s *sender) markSent(ctx context.Context, t *scorebridge.Ticket, baseURL, table string, rec servicenow.Record, adopted bool) error {
 	r := sqlstore.TicketResult{
 		Number:    rec["number"],
 		SysID:     rec.SysID(),
@@ -235,7 +233,14 @@ func (s *sender) markSent(ctx context.Context, t *scorebridge.Ticket, baseURL, t
 		State:     rec["state"],
 		StateName: servicenow.StateName(t.Type, rec["state"]),
 	}
-	return s.store.MarkTicketSent(context.WithoutCancel(ctx), t.ID, r)
+	event := &scorebridge.AuditEvent{Action: scorebridge.AuditTicketSend, Target: t.ID, Detail: map[string]any{
+		"requested_by": t.RequestedBy, "type": string(t.Type), "actions": t.RecommendationIDs, "table": table,
+		"number": rec["number"], "payload": servicenow.TicketFields(t, s.actionURL), "adopted": adopted,
+	}}
+	if err := s.store.MarkTicketSent(context.WithoutCancel(ctx), t.ID, r, event); err != nil {
+		return fmt.Errorf("record ticket %s as sent (%s): %w", t.ID, r.Number, err)
+	}
+	return nil
 }
 
 // fail records the reason and returns it as an error for River's record.

@@ -38,11 +38,25 @@ func clip(s string, n int) string {
 // RecordAuditEvent appends an event, with secrets in its detail redacted.
 // Returns EINVALID when Action is empty.
 func (s *AuditStore) RecordAuditEvent(ctx context.Context, e *scorebridge.AuditEvent) error {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := insertAuditEvent(ctx, tx, e); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// insertAuditEvent appends an event inside a store method's transaction,
+// so a change and its audit are written together or not at all.
+func insertAuditEvent(ctx context.Context, tx *tx, e *scorebridge.AuditEvent) error {
 	if e.Action == "" {
 		return scorebridge.Errorf(scorebridge.EINVALID, "An audit event needs an action.")
 	}
 	if e.At.IsZero() {
-		e.At = s.db.now()
+		e.At = tx.db.now()
 	}
 	if e.Actor == "" {
 		e.Actor = scorebridge.ActorFromContext(ctx)
@@ -61,13 +75,16 @@ func (s *AuditStore) RecordAuditEvent(ctx context.Context, e *scorebridge.AuditE
 			detail, _ = json.Marshal(map[string]any{"truncated": true, "bytes": len(detail)})
 		}
 	}
-	args := []any{s.db.timeArg(e.At), clip(e.Actor, maxAuditText), clip(e.Action, maxAuditText), clip(e.Outcome, maxAuditText),
+	args := []any{tx.db.timeArg(e.At), clip(e.Actor, maxAuditText), clip(e.Action, maxAuditText), clip(e.Outcome, maxAuditText),
 		clip(e.Target, maxAuditText), clip(e.Address, maxAuditText), string(detail)}
 	const insert = `INSERT INTO audit_events (at, actor, action, outcome, target, address, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`
-	if s.db.Dialect == DialectPostgres {
-		return s.db.SQL.QueryRowContext(ctx, s.db.rebind(insert+` RETURNING id`), args...).Scan(&e.ID)
+	if tx.db.Dialect == DialectPostgres {
+		if err := tx.QueryRowContext(ctx, insert+` RETURNING id`, args...).Scan(&e.ID); err != nil {
+			return fmt.Errorf("insert audit event: %w", err)
+		}
+		return nil
 	}
-	res, err := s.db.SQL.ExecContext(ctx, insert, args...)
+	res, err := tx.ExecContext(ctx, insert, args...)
 	if err != nil {
 		return fmt.Errorf("insert audit event: %w", err)
 	}

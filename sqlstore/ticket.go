@@ -214,11 +214,38 @@ type TicketResult struct {
 	Number, SysID, URL, State, StateName string
 }
 
-// MarkTicketSent records the instance's record for a ticket.
-func (s *TicketStore) MarkTicketSent(ctx context.Context, id string, r TicketResult) error {
+// MarkTicketSent records the instance's record for a ticket and, in the
+// same transaction, its audit event (a ticket.send with its payload): a
+// ticket is never sent without the audit saying so, and an audit that cannot
+// be written leaves the ticket queued for the next attempt, which adopts the
+// record by its correlation id. A ticket already sent is left as it is and
+// no second event is written. The event may be nil (no audit wanted).
+func (s *TicketStore) MarkTicketSent(ctx context.Context, id string, r TicketResult, event *scorebridge.AuditEvent) error {
 	now := s.db.now()
-	return s.update(ctx, id, `UPDATE tickets SET status = ?, number = ?, sys_id = ?, url = ?, state = ?, state_name = ?, error = '', sent_at = ?, updated_at = ? WHERE id = ?`,
-		string(scorebridge.TicketSent), r.Number, r.SysID, r.URL, r.State, r.StateName, s.db.timeArg(now), s.db.timeArg(now), id)
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE tickets SET status = ?, number = ?, sys_id = ?, url = ?, state = ?, state_name = ?, error = '', sent_at = ?, updated_at = ? WHERE id = ? AND status <> ?`,
+		string(scorebridge.TicketSent), r.Number, r.SysID, r.URL, r.State, r.StateName, s.db.timeArg(now), s.db.timeArg(now), id, string(scorebridge.TicketSent))
+	if err != nil {
+		return fmt.Errorf("update ticket %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("update ticket %s: %w", id, err)
+	} else if n == 0 {
+		return nil // already sent (another attempt got there first) or gone
+	}
+	if event != nil {
+		if err := insertAuditEvent(ctx, tx, event); err != nil {
+			return fmt.Errorf("audit of ticket %s: %w", id, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
 }
 
 // MarkTicketFailed records why a ticket cannot be made. A ticket already

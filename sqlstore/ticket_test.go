@@ -79,7 +79,7 @@ func TestTicket_InsertFindAndStates(t *testing.T) {
 		}
 
 		clock.Advance(time.Second)
-		if err := s.MarkTicketSent(ctx, "t-single", sqlstore.TicketResult{Number: "CHG0030001", SysID: "abc", URL: "https://x/nav_to.do", State: "-5", StateName: "New"}); err != nil {
+		if err := s.MarkTicketSent(ctx, "t-single", sqlstore.TicketResult{Number: "CHG0030001", SysID: "abc", URL: "https://x/nav_to.do", State: "-5", StateName: "New"}, nil); err != nil {
 			t.Fatal(err)
 		}
 		got, _ = s.FindTicketByID(ctx, "t-single")
