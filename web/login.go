@@ -84,7 +84,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	if err := s.checkThrottle(r, actor); err != nil {
+	// The attempt is counted before its password is checked: attempts sent
+	// at once are checked one by one, each seeing the failures before it.
+	release, err := s.enterSignIn(r.Context(), actor, clientAddress(r))
+	if err != nil {
 		if scorebridge.ErrorCode(err) != scorebridge.ETOOMANYREQUEST {
 			s.error(w, r, err)
 			return
@@ -93,11 +96,15 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 			Detail: map[string]any{"provider": scorebridge.ProviderLocal}})
 		page.Error = scorebridge.ErrorMessage(err)
 		w.Header().Set("Retry-After", "900")
+		if err == errSignInBusy {
+			w.Header().Set("Retry-After", "5")
+		}
 		s.render(w, r, http.StatusTooManyRequests, "login", page)
 		return
 	}
 	acc, err := s.auth.Accounts.Authenticate(r.Context(), name, password)
 	if err != nil {
+		defer release() // after the failure is recorded, so the next attempt counts it
 		if scorebridge.ErrorCode(err) != scorebridge.EUNAUTHORIZED {
 			s.error(w, r, err)
 			return
@@ -108,6 +115,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnauthorized, "login", page)
 		return
 	}
+	release()
 	if err := s.startSession(w, r, acc.ID); err != nil {
 		s.error(w, r, err)
 		return

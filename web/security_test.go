@@ -64,6 +64,8 @@ type secOptions struct {
 	throttle Throttle
 	oidc     *OIDCConfig
 	tls      bool
+	// accounts wraps the account store the server uses (to count calls).
+	accounts func(scorebridge.AccountService) scorebridge.AccountService
 	// listenURL is set when the test must know the server's URL before it
 	// is built (the OIDC redirect URL); ln is then used.
 	ts *httptest.Server
@@ -111,13 +113,17 @@ func setupSecure(t testing.TB, opts secOptions) *secBundle {
 		}
 		b.bearer[role] = secret
 	}
+	var accounts scorebridge.AccountService = b.accounts
+	if opts.accounts != nil {
+		accounts = opts.accounts(accounts)
+	}
 	b.server, err = NewServer(Config{
 		Recommendations: b.recs,
 		Scores:          b.scores,
 		Tickets:         opts.tickets,
 		Logger:          slog.New(slog.NewTextHandler(b.logs, nil)),
 		Audit:           b.audit,
-		Auth: &Auth{Accounts: b.accounts, Sessions: b.sessions, Tokens: b.tokens, Now: clock.Now,
+		Auth: &Auth{Accounts: accounts, Sessions: b.sessions, Tokens: b.tokens, Now: clock.Now,
 			Throttle: opts.throttle, OIDC: opts.oidc},
 	})
 	if err != nil {

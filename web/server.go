@@ -92,6 +92,7 @@ type Server struct {
 	auth            *Auth
 	audit           scorebridge.AuditService
 	oidc            *oidcClient
+	signIns         *signInGate
 
 	templates *templateSet
 	assets    *assetSet
@@ -113,6 +114,7 @@ func NewServer(cfg Config) (*Server, error) {
 		user:            cfg.User,
 		auth:            cfg.Auth,
 		audit:           cfg.Audit,
+		signIns:         newSignInGate(),
 	}
 	if s.auth != nil && s.auth.OIDC != nil {
 		s.oidc = &oidcClient{cfg: s.auth.OIDC}
