@@ -44,7 +44,10 @@ func TestSignInThrottleHoldsUnderConcurrency(t *testing.T) {
 	counter := &countingAccounts{fifth: make(chan struct{})}
 	b := setupSecure(t, secOptions{
 		throttle: Throttle{PerAccount: 5, PerAddress: 20, Window: 15 * time.Minute},
-		accounts: func(a scorebridge.AccountService) scorebridge.AccountService { counter.AccountService = a; return counter },
+		accounts: func(a scorebridge.AccountService) scorebridge.AccountService {
+			counter.AccountService = a
+			return counter
+		},
 	})
 	start := make(chan struct{})
 	var wg sync.WaitGroup
@@ -101,7 +104,10 @@ func TestSignInThrottlePerAddressUnderConcurrency(t *testing.T) {
 	counter := &countingAccounts{}
 	b := setupSecure(t, secOptions{
 		throttle: Throttle{PerAccount: 5, PerAddress: 8, Window: 15 * time.Minute, ConcurrentPerAddress: 3},
-		accounts: func(a scorebridge.AccountService) scorebridge.AccountService { counter.AccountService = a; return counter },
+		accounts: func(a scorebridge.AccountService) scorebridge.AccountService {
+			counter.AccountService = a
+			return counter
+		},
 	})
 	start := make(chan struct{})
 	var wg sync.WaitGroup
