@@ -158,3 +158,50 @@ func TestCheckNoScriptCatches(t *testing.T) {
 		t.Errorf("sanitised HTML still has %d problems: %s", c.n, sanitizeRemediation(hostileRemediation))
 	}
 }
+
+// Unbalanced remediation HTML stays inside its fragment: an unclosed link
+// cannot turn the rest of the page into links to its site, and an unclosed
+// bold or list stops at the fragment's end too.
+func TestRemediationRenderedBalanced(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{
+		`<p>see <a href="https://evil.example/login">the guide`,
+		`<b><i>bold <ul><li>one`,
+		`</div></div><a href="https://evil.example/login">out`,
+		`<table><tr><td><a href="https://evil.example/login">cell`,
+	} {
+		out := string(sanitizeRemediation(in))
+		// What follows the fragment in a page must not be inside any of
+		// its elements.
+		doc, err := html.Parse(strings.NewReader("<div id=frag>" + out + "</div><h2 id=after>Next</h2>"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var after *html.Node
+		var find func(*html.Node)
+		find = func(n *html.Node) {
+			for _, a := range n.Attr {
+				if a.Key == "id" && a.Val == "after" {
+					after = n
+				}
+			}
+			for c := n.FirstChild; c != nil; c = c.NextSibling {
+				find(c)
+			}
+		}
+		find(doc)
+		if after == nil {
+			t.Fatalf("%q: heading after the fragment lost; rendered %q", in, out)
+		}
+		if after.Parent == nil || after.Parent.Data != "body" {
+			t.Errorf("%q rendered as %q: the heading after it lands inside <%s>", in, out, after.Parent.Data)
+		}
+		// Nor may a formatting element be carried on into it.
+		if c := after.FirstChild; c == nil || c.Type != html.TextNode {
+			t.Errorf("%q rendered as %q: the heading after it starts with <%s>", in, out, c.Data)
+		}
+		if strings.Count(out, "<a ") != strings.Count(out, "</a>") {
+			t.Errorf("%q rendered as %q: links not closed", in, out)
+		}
+	}
+}
