@@ -6,7 +6,11 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
+	"unicode"
+
+	"golang.org/x/net/idna"
 )
 
 // instanceNamePattern is what ServiceNow allows in an instance name: the
@@ -75,8 +79,21 @@ func ParseInstanceURL(input string, allowPrivate bool) (string, error) {
 	if host == "" {
 		return refuse("The instance URL %q has no host.", s)
 	}
-	if p := u.Port(); p != "" && (len(p) > 5 || strings.TrimLeft(p, "0123456789") != "") {
-		return refuse("The port %q is not a number.", p)
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || len(p) > 5 || strings.TrimLeft(p, "0123456789") != "" {
+			return refuse("The port %q is not a number.", p)
+		}
+		if n < 1 || n > 65535 {
+			return refuse("The port %d is not one a server can listen on: give a port from 1 to 65535.", n)
+		}
+	}
+	if _, isIP := parseHostIP(host); !isIP {
+		ascii, reason := checkHostName(host)
+		if reason != "" {
+			return refuse("The host %q is refused: %s", host, reason)
+		}
+		host = ascii
 	}
 	addr, isIP := parseHostIP(host)
 	loopback := host == "localhost" || (isIP && addr.IsLoopback())
@@ -118,22 +135,61 @@ var metadataAddrs = []netip.Addr{
 // internally by some clouds.
 var sharedAddressSpace = netip.MustParsePrefix("100.64.0.0/10")
 
+// IPv6 ranges whose addresses carry an IPv4 address inside them: a
+// translator or relay turns a connection to one into a connection to that
+// IPv4 address, so it is judged as that address.
+var (
+	nat64Prefix      = netip.MustParsePrefix("64:ff9b::/96")   // well-known NAT64 (RFC 6052): IPv4 in the last 32 bits
+	nat64LocalPrefix = netip.MustParsePrefix("64:ff9b:1::/48") // local-use NAT64 (RFC 8215), assumed /96 as above
+	sixToFourPrefix  = netip.MustParsePrefix("2002::/16")      // 6to4 (RFC 3056): IPv4 in bits 16-47
+	ipv4Compatible   = netip.MustParsePrefix("::/96")          // deprecated IPv4-compatible ::a.b.c.d
+)
+
+// embeddedIPv4 returns the IPv4 address an IPv6 address stands for
+// (IPv4-mapped, NAT64, 6to4, IPv4-compatible) and the form's name.
+func embeddedIPv4(a netip.Addr) (netip.Addr, string, bool) {
+	if !a.Is6() {
+		return netip.Addr{}, "", false
+	}
+	b := a.As16()
+	last := netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})
+	switch {
+	case a.Is4In6():
+		return last, "IPv4-mapped", true
+	case nat64Prefix.Contains(a) || nat64LocalPrefix.Contains(a):
+		return last, "NAT64", true
+	case sixToFourPrefix.Contains(a):
+		return netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}), "6to4", true
+	case ipv4Compatible.Contains(a) && !a.IsUnspecified() && !a.IsLoopback():
+		return last, "IPv4-compatible", true
+	}
+	return netip.Addr{}, "", false
+}
+
 // refusedAddr says why an address is not an instance the center may call,
 // or "". allowPrivate admits loopback (the simulator) and private ranges
 // (on-premise instances); link-local and metadata addresses are never
-// admitted, since no instance lives there and cloud credentials do.
+// admitted, since no instance lives there and cloud credentials do. An IPv6
+// form that embeds an IPv4 address is judged as that address.
 func refusedAddr(a netip.Addr, allowPrivate bool) string {
-	a = a.Unmap()
+	if v4, form, ok := embeddedIPv4(a); ok {
+		if reason := refusedAddr(v4, allowPrivate); reason != "" {
+			return "the " + form + " IPv6 form of " + v4.String() + ", " + reason
+		}
+		return ""
+	}
 	for _, m := range metadataAddrs {
 		if a == m {
 			return "a cloud metadata address"
 		}
 	}
 	switch {
-	case a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast():
+	case a.IsMulticast() || a.IsInterfaceLocalMulticast() || a.IsLinkLocalMulticast():
+		return "a multicast address"
+	case a.IsLinkLocalUnicast():
 		return "a link-local address (where cloud metadata services live)"
-	case a.IsUnspecified() || a.IsMulticast() || a.IsInterfaceLocalMulticast():
-		return "not a unicast address"
+	case a.IsUnspecified():
+		return "the unspecified address (this host)"
 	case allowPrivate:
 		return ""
 	case a.IsLoopback():
@@ -159,4 +215,51 @@ func checkDialAddr(address string, allowPrivate bool) error {
 		return fmt.Errorf("servicenow: refusing to connect to %s: it is %s", host, reason)
 	}
 	return nil
+}
+
+// hostProfile turns an internationalised host name into its ASCII
+// (punycode) form by the IDNA rules for registration, which refuse emoji,
+// symbols and other characters no registry hands out.
+var hostProfile = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.ValidateLabels(true),
+	idna.StrictDomainName(true), idna.ValidateForRegistration())
+
+// checkHostName returns the ASCII form of a host name, or why it is
+// refused: control, format and bidirectional-override characters (which
+// can make a host read as another one), a label mixing Latin with Cyrillic
+// or Greek letters (a look-alike such as "аcme" with a Cyrillic а), and
+// anything IDNA refuses.
+func checkHostName(host string) (ascii, reason string) {
+	for _, r := range host {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Bidi_Control, r) {
+			return "", fmt.Sprintf("it holds the invisible or direction-changing character %U.", r)
+		}
+		if r != '.' && r != '-' && !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r) {
+			return "", fmt.Sprintf("it is not a valid host name: %q (%U) is neither a letter, a digit nor a hyphen.", r, r)
+		}
+	}
+	for _, label := range strings.Split(host, ".") {
+		if mixedScript(label) {
+			return "", fmt.Sprintf("the label %q mixes Latin letters with Cyrillic or Greek ones, as look-alike hosts do.", label)
+		}
+	}
+	ascii, err := hostProfile.ToASCII(host)
+	if err != nil {
+		return "", "it is not a valid host name (" + err.Error() + ")."
+	}
+	return strings.ToLower(ascii), ""
+}
+
+// mixedScript reports whether a label mixes Latin letters with letters of
+// a script that has Latin look-alikes.
+func mixedScript(label string) bool {
+	var latin, other bool
+	for _, r := range label {
+		switch {
+		case unicode.Is(unicode.Latin, r):
+			latin = true
+		case unicode.Is(unicode.Cyrillic, r) || unicode.Is(unicode.Greek, r):
+			other = true
+		}
+	}
+	return latin && other
 }

@@ -56,7 +56,7 @@ func TestParseInstanceURL(t *testing.T) {
 		{"https://[fd00:ec2::254]", "metadata", true},
 		{"https://169.254.169.254", "link-local", true},
 		{"https://100.64.1.1", "private address", false},
-		{"https://0.0.0.0", "not a unicast", false},
+		{"https://0.0.0.0", "unspecified", false},
 		{"https://admin:pw@acme.service-now.com", "user name or password", false},
 		{"https://acme.service-now.com/now/nav", "must not have a path", false},
 		{"https://acme.service-now.com?x=1", "query", false},

@@ -122,11 +122,12 @@ type errorPage struct {
 // templateFuncs are the functions every template may call.
 func (s *Server) templateFuncs() template.FuncMap {
 	return template.FuncMap{
-		"asset":       func(name string) (string, error) { return s.assets.url(name) },
-		"num":         formatNumber,
-		"remediation": sanitizeRemediation,
-		"datetime":    formatTime,
-		"rawJSON":     formatRaw,
+		"asset":        func(name string) (string, error) { return s.assets.url(name) },
+		"num":          formatNumber,
+		"remediation":  sanitizeRemediation,
+		"datetime":     formatTime,
+		"rawJSON":      formatRaw,
+		"instanceHost": instanceHost,
 	}
 }
 

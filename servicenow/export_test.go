@@ -1,0 +1,4 @@
+package servicenow
+
+// CheckDialAddr is the dialler's address check, for tests.
+var CheckDialAddr = checkDialAddr
