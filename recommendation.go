@@ -179,6 +179,8 @@ func (r *Recommendation) Validate() error {
 		return FieldErrorf("id", "id must be at most %d characters", MaxIDLength)
 	} else if !validID(r.ID) {
 		return FieldErrorf("id", "id may hold only letters, digits, '.', '_' and '-'")
+	} else if ReservedID(r.ID) {
+		return FieldErrorf("id", "id must not be %q: it would name another page", r.ID)
 	}
 	if err := validText("title", r.Title, MaxTitleLength, true); err != nil {
 		return err

@@ -65,6 +65,11 @@ func (s *Service) RunChecklist(ctx context.Context, in scorebridge.ChecklistInpu
 	case len(in.IntegrationPassword) > 128:
 		return nil, scorebridge.FieldErrorf("integrationPassword", "The integration user's password must be at most 128 characters.")
 	}
+	for field, v := range map[string]string{"adminUser": in.AdminUser, "integrationUser": user} {
+		if err := scorebridge.ValidateIdentifier(field, v); err != nil {
+			return nil, err
+		}
+	}
 	r := &checklistRun{
 		svc: s, base: base, user: user, password: in.IntegrationPassword,
 		sn: servicenow.NewClient(base, &http.Client{

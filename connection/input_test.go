@@ -27,6 +27,8 @@ func TestCreateRefusesBadInput(t *testing.T) {
 		{scorebridge.ConnectionCreate{Instance: "https://169.254.169.254", ClientID: "x", ClientSecret: "y"}, "instance", "link-local"},
 		{scorebridge.ConnectionCreate{Instance: "acme", ClientID: "", ClientSecret: "y"}, "clientId", "client id"},
 		{scorebridge.ConnectionCreate{Instance: "acme", ClientID: "a b", ClientSecret: "y"}, "clientId", "one word"},
+		{scorebridge.ConnectionCreate{Instance: "acme", ClientID: "abc\x00def", ClientSecret: "y"}, "clientId", "control or invisible"},
+		{scorebridge.ConnectionCreate{Instance: "https://moc.won-ecivres.\u202eacme", ClientID: "x", ClientSecret: "y"}, "instance", "direction-changing"},
 		{scorebridge.ConnectionCreate{Instance: "acme", ClientID: "x", ClientSecret: ""}, "clientSecret", "client secret"},
 	}
 	for _, tc := range cases {

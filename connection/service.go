@@ -170,6 +170,11 @@ func (s *Service) CreateConnection(ctx context.Context, in scorebridge.Connectio
 		return nil, scorebridge.FieldErrorf("clientId", "Give the client id of the Application Registry entry (System OAuth > Application Registry).")
 	case len(clientID) > maxClientField || strings.ContainsAny(clientID, " \t\r\n"):
 		return nil, scorebridge.FieldErrorf("clientId", "The client id must be one word of at most %d characters.", maxClientField)
+	}
+	if err := scorebridge.ValidateIdentifier("clientId", clientID); err != nil {
+		return nil, err
+	}
+	switch {
 	case in.ClientSecret == "":
 		return nil, scorebridge.FieldErrorf("clientSecret", "Give the client secret of the Application Registry entry.")
 	case len(in.ClientSecret) > maxClientField:

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/scorebridge/scorebridge"
@@ -63,12 +62,7 @@ func validateAccountName(name string) error {
 	if utf8.RuneCountInString(name) > maxAccountName || !utf8.ValidString(name) {
 		return scorebridge.FieldErrorf("name", "A name must be valid text of at most %d characters.", maxAccountName)
 	}
-	for _, r := range name {
-		if unicode.IsControl(r) {
-			return scorebridge.FieldErrorf("name", "A name must not hold control characters.")
-		}
-	}
-	return nil
+	return scorebridge.ValidateIdentifier("name", name)
 }
 
 // ValidatePassword checks a new password against the rules every local

@@ -36,6 +36,9 @@ func (s *APITokenStore) CreateAPIToken(ctx context.Context, t *scorebridge.APITo
 		strings.IndexFunc(t.Name, unicode.IsControl) >= 0 {
 		return "", scorebridge.FieldErrorf("name", "A token needs a name of 1 to %d characters, without control characters or surrounding spaces.", maxTokenName)
 	}
+	if err := scorebridge.ValidateIdentifier("name", t.Name); err != nil {
+		return "", err
+	}
 	if !scorebridge.ValidRole(t.Role) {
 		return "", scorebridge.FieldErrorf("role", "The role must be admin, operator or reader, not %q.", t.Role)
 	}
