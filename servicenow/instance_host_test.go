@@ -14,18 +14,18 @@ import (
 func TestInstanceHostLookAlikes(t *testing.T) {
 	t.Parallel()
 	bad := []struct{ in, reason string }{
-		{"https://moc.won-ecivres.\u202eacme", "direction-changing"},   // right-to-left override
-		{"https://acme\u200b.service-now.com", "invisible"},            // zero-width space
-		{"https://\u0430cme.service-now.com", "mixes Latin"},           // Cyrillic а in a Latin label
-		{"https://p\u03b1ypal.example.com", "mixes Latin"},             // Greek alpha
-		{"https://\U0001F600.example.com", "not a valid host name"},    // emoji
-		{"https://acme.service-now.com:0", "from 1 to 65535"},          // port 0
-		{"https://acme.service-now.com:99999", "from 1 to 65535"},      // above 65535
-		{"https://acme.service-now.com:65536", "from 1 to 65535"},      //
-		{"\u0430cme.service-now.com", "mixes Latin"},                   // without a scheme
-		{"https://acme\u0000.service-now.com", ""},                     // NUL: refused by the URL parser
-		{"https://acme.service-now.com\u2066", "direction-changing"},   // isolate
-		{"https://xn--acme-0ra.service-now.com\u00ad", "invisible"},    // soft hyphen
+		{"https://moc.won-ecivres.\u202eacme", "direction-changing"}, // right-to-left override
+		{"https://acme\u200b.service-now.com", "invisible"},          // zero-width space
+		{"https://\u0430cme.service-now.com", "mixes Latin"},         // Cyrillic а in a Latin label
+		{"https://p\u03b1ypal.example.com", "mixes Latin"},           // Greek alpha
+		{"https://\U0001F600.example.com", "not a valid host name"},  // emoji
+		{"https://acme.service-now.com:0", "from 1 to 65535"},        // port 0
+		{"https://acme.service-now.com:99999", "from 1 to 65535"},    // above 65535
+		{"https://acme.service-now.com:65536", "from 1 to 65535"},    //
+		{"\u0430cme.service-now.com", "mixes Latin"},                 // without a scheme
+		{"https://acme\u0000.service-now.com", ""},                   // NUL: refused by the URL parser
+		{"https://acme.service-now.com\u2066", "direction-changing"}, // isolate
+		{"https://xn--acme-0ra.service-now.com\u00ad", "invisible"},  // soft hyphen
 	}
 	for _, tc := range bad {
 		got, err := servicenow.ParseInstanceURL(tc.in, false)
