@@ -157,3 +157,18 @@ func RecordAudit(ctx context.Context, e *AuditEvent) error {
 	}
 	return nil
 }
+
+type addressContextKey struct{}
+
+// NewContextWithAddress returns a context carrying the network address a
+// request came from, so a service that records the audit event of its
+// change in the change's own transaction knows where it came from.
+func NewContextWithAddress(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, addressContextKey{}, addr)
+}
+
+// AddressFromContext returns the address of NewContextWithAddress, or "".
+func AddressFromContext(ctx context.Context) string {
+	a, _ := ctx.Value(addressContextKey{}).(string)
+	return a
+}

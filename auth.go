@@ -141,14 +141,16 @@ func (t *APIToken) Active(now time.Time) bool {
 type APITokenService interface {
 	// CreateAPIToken stores a new token (Name, Role and ExpiresAt from t;
 	// the rest is filled in) and returns its secret, which is not kept.
-	// Returns EINVALID (empty name, bad role, expiry in the past).
+	// Records the token.create audit event with it. Returns EINVALID (empty
+	// name, bad role, expiry in the past).
 	CreateAPIToken(ctx context.Context, t *APIToken) (secret string, err error)
 
 	// FindAPITokens returns every token, revoked and expired included,
 	// newest first.
 	FindAPITokens(ctx context.Context) ([]*APIToken, error)
 
-	// RevokeAPIToken stops a token at once. Returns ENOTFOUND.
+	// RevokeAPIToken stops a token at once and records the token.revoke
+	// audit event with it. Returns ENOTFOUND.
 	RevokeAPIToken(ctx context.Context, id string) error
 
 	// AuthenticateAPIToken returns the token a secret belongs to and records

@@ -82,6 +82,26 @@ func (c *Connection) RefreshTokenExpiresSoon(now time.Time) bool {
 	return c.RefreshTokenExpiresAt != nil && c.RefreshTokenExpiresAt.Sub(now) < RefreshTokenWarning
 }
 
+// DefaultRefreshTokenLifespan is ServiceNow's default oauth_entity
+// refresh_token_lifespan (8,640,000 s, 100 days).
+const DefaultRefreshTokenLifespan = 8640000 * time.Second
+
+// ConnectionSecrets are a connection's secrets in clear, for the connection
+// service only: never for a page, an API answer or a log line.
+type ConnectionSecrets struct {
+	ClientSecret string
+	AccessToken  string
+	RefreshToken string
+}
+
+// ConnectionTokens are what an authorization or a refresh yields.
+type ConnectionTokens struct {
+	AccessToken           string
+	RefreshToken          string
+	AccessTokenExpiresAt  time.Time
+	RefreshTokenExpiresAt time.Time
+}
+
 // ConnectionCreate is what an admin gives to connect with an OAuth
 // application registry entry (oauth_entity) they made on the instance.
 type ConnectionCreate struct {

@@ -310,12 +310,12 @@ func (r *checklistRun) connection(ctx context.Context) bool {
 	c, err := s.store.FindConnectionByClient(ctx, r.base, r.clientID)
 	switch {
 	case err == nil:
-		if err := s.store.UpdateClientSecret(ctx, c.ID, r.clientSecret, lifespan); err != nil {
+		if err := s.store.UpdateClientSecret(ctx, c.ID, r.clientSecret, lifespan, connectionEvent(c, "client_secret_replaced", map[string]any{"by": "checklist"})); err != nil {
 			return r.check(name, false, "Could not save the new client secret: "+scorebridge.ErrorMessage(err), "")
 		}
 	case scorebridge.ErrorCode(err) == scorebridge.ENOTFOUND:
 		c = &scorebridge.Connection{ID: newID(), InstanceURL: r.base, ClientID: r.clientID, IntegrationUser: r.user, RefreshTokenLifespan: lifespan}
-		if err := s.store.CreateConnection(ctx, c, r.clientSecret); err != nil {
+		if err := s.store.CreateConnection(ctx, c, r.clientSecret, connectionEvent(c, "created", map[string]any{"by": "checklist", "integration_user": r.user})); err != nil {
 			return r.check(name, false, "Could not save the connection: "+scorebridge.ErrorMessage(err), "")
 		}
 	default:

@@ -8,6 +8,6 @@
 // Service implements scorebridge.ConnectionService and, through it,
 // scorebridge.InstanceSource, which hands every part of the center that
 // calls ServiceNow an *http.Client that authenticates as the integration
-// user. Secrets live encrypted in sqlstore.ConnectionStore and in clear only
-// in this package's memory.
+// user. Secrets live encrypted in its Store (sqlstore.ConnectionStore) and
+// in clear only in this package's memory.
 package connection

@@ -14,13 +14,13 @@ import (
 
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/servicenow"
-	"github.com/scorebridge/scorebridge/sqlstore"
 )
 
 // Config configures a Service. Store and RedirectURL are required.
 type Config struct {
-	// Store keeps connections with their secrets sealed.
-	Store *sqlstore.ConnectionStore
+	// Store keeps connections with their secrets sealed
+	// (sqlstore.ConnectionStore).
+	Store Store
 	// RedirectURL is the center's OAuth callback as the browser reaches it,
 	// e.g. https://scorebridge.example.org/connections/callback. It must be
 	// registered as the oauth_entity's Redirect URL.
@@ -78,7 +78,7 @@ func (c *Config) validate() error {
 // concurrent use.
 type Service struct {
 	cfg   Config
-	store *sqlstore.ConnectionStore
+	store Store
 	log   *slog.Logger
 	http  *http.Client // unauthenticated, for token requests and probes
 
@@ -181,7 +181,7 @@ func (s *Service) CreateConnection(ctx context.Context, in scorebridge.Connectio
 		return nil, scorebridge.FieldErrorf("clientSecret", "The client secret must be at most %d characters.", maxClientField)
 	}
 	c := &scorebridge.Connection{ID: newID(), InstanceURL: base, ClientID: clientID}
-	if err := s.store.CreateConnection(ctx, c, in.ClientSecret); err != nil {
+	if err := s.store.CreateConnection(ctx, c, in.ClientSecret, connectionEvent(c, "created", nil)); err != nil {
 		return nil, err
 	}
 	s.forget()
@@ -272,7 +272,11 @@ func (s *Service) CompleteAuthorization(ctx context.Context, state, code, oauthE
 		s.log.Warn("authorized as another user than the integration user: authorize again as the integration user (\"Not you?\" on the instance's page)",
 			"connection", c.ID, "authorized_as", user, "integration_user", c.IntegrationUser)
 	}
-	c, err = s.store.SaveAuthorization(ctx, c.ID, user, s.tokens(c, tok, true))
+	authorizedAs := user
+	if authorizedAs == "" {
+		authorizedAs = c.IntegrationUser // the store keeps it when the instance did not say
+	}
+	c, err = s.store.SaveAuthorization(ctx, c.ID, user, s.tokens(c, tok, true), connectionEvent(c, "authorized", map[string]any{"integration_user": authorizedAs}))
 	if err != nil {
 		return nil, err
 	}
@@ -295,12 +299,12 @@ func (s *Service) accessExpiry(tok *servicenow.Token) time.Time {
 // tokens turns a token answer into what the store keeps. The refresh
 // token's expiry is computed from the client's lifespan, since ServiceNow
 // does not return it; a refresh keeps the old expiry (it is not extended).
-func (s *Service) tokens(c *scorebridge.Connection, tok *servicenow.Token, fresh bool) sqlstore.ConnectionTokens {
-	out := sqlstore.ConnectionTokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, AccessTokenExpiresAt: s.accessExpiry(tok)}
+func (s *Service) tokens(c *scorebridge.Connection, tok *servicenow.Token, fresh bool) scorebridge.ConnectionTokens {
+	out := scorebridge.ConnectionTokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, AccessTokenExpiresAt: s.accessExpiry(tok)}
 	if fresh || c.RefreshTokenExpiresAt == nil {
 		lifespan := c.RefreshTokenLifespan
 		if lifespan <= 0 {
-			lifespan = sqlstore.DefaultRefreshTokenLifespan
+			lifespan = scorebridge.DefaultRefreshTokenLifespan
 		}
 		out.RefreshTokenExpiresAt = s.now().Add(lifespan)
 	} else {
@@ -355,7 +359,7 @@ func (s *Service) RemoveConnection(ctx context.Context, id string) error {
 		}
 		revoked = revoked || ok
 	}
-	if err := s.store.DeleteConnection(ctx, c.ID); err != nil {
+	if err := s.store.DeleteConnection(ctx, c.ID, connectionEvent(c, "removed", map[string]any{"revoked_on_instance": revoked})); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -369,7 +373,21 @@ func (s *Service) RemoveConnection(ctx context.Context, id string) error {
 // SetDefaultConnection makes a connection the default. Returns ENOTFOUND.
 func (s *Service) SetDefaultConnection(ctx context.Context, id string) error {
 	defer s.forget()
-	return s.store.SetDefaultConnection(ctx, id)
+	return s.store.SetDefaultConnection(ctx, id, connectionEvent(&scorebridge.Connection{ID: id}, "made_default", nil))
+}
+
+// connectionEvent is the audit event of a change to connection c, written
+// by the store in the change's own transaction. change names it in the
+// past tense; detail adds what an admin needs to trace it.
+func connectionEvent(c *scorebridge.Connection, change string, detail map[string]any) *scorebridge.AuditEvent {
+	d := map[string]any{"change": change}
+	if c.InstanceURL != "" {
+		d["instance"] = c.InstanceURL
+	}
+	for k, v := range detail {
+		d[k] = v
+	}
+	return &scorebridge.AuditEvent{Action: scorebridge.AuditConnection, Target: c.ID, Detail: d}
 }
 
 // unavailable is the error for an instance that could not be reached or

@@ -16,7 +16,7 @@ import (
 // TicketService implements scorebridge.TicketService: it validates ticket
 // requests, stores them with their jobs, and answers what became of them.
 type TicketService struct {
-	store   *sqlstore.TicketStore
+	store   TicketStore
 	recs    scorebridge.RecommendationService
 	enqueue sqlstore.EnqueueFunc
 	now     func() time.Time

@@ -56,7 +56,7 @@ func (w *ticketWorker) Work(ctx context.Context, job *river.Job[CreateTicketArgs
 
 // sender does the work of one ticket job.
 type sender struct {
-	store     *sqlstore.TicketStore
+	store     TicketStore
 	instances scorebridge.InstanceSource
 	pacers    *pacers
 	logger    *slog.Logger

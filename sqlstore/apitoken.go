@@ -30,7 +30,9 @@ const maxTokenName = 100
 const tokenHintLength = 6
 
 // CreateAPIToken stores a new token and returns its secret. CreatedBy
-// defaults to the acting user. Returns EINVALID.
+// defaults to the acting user. The token.create audit event is written in
+// the same transaction, so no caller can make a token unrecorded. Returns
+// EINVALID.
 func (s *APITokenStore) CreateAPIToken(ctx context.Context, t *scorebridge.APIToken) (string, error) {
 	if t.Name == "" || strings.TrimSpace(t.Name) != t.Name || utf8.RuneCountInString(t.Name) > maxTokenName ||
 		strings.IndexFunc(t.Name, unicode.IsControl) >= 0 {
@@ -58,10 +60,22 @@ func (s *APITokenStore) CreateAPIToken(ctx context.Context, t *scorebridge.APITo
 	if t.CreatedBy == "" {
 		t.CreatedBy = scorebridge.ActorFromContext(ctx)
 	}
-	if _, err := s.db.SQL.ExecContext(ctx, s.db.rebind(`INSERT INTO api_tokens (id, name, role, token_hash, hint, created_by, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (id, name, role, token_hash, hint, created_by, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.ID, t.Name, t.Role, secretHash(secret), t.Hint, t.CreatedBy, s.db.timeArg(now), s.db.optionalTimeArg(t.ExpiresAt)); err != nil {
 		return "", fmt.Errorf("insert api token: %w", err)
+	}
+	if err := auditInTx(ctx, tx, &scorebridge.AuditEvent{Action: scorebridge.AuditTokenCreate, Target: t.ID,
+		Detail: map[string]any{"name": t.Name, "role": t.Role}}); err != nil {
+		return "", err
+	}
+	if err := tx.Commit(); err != nil {
+		return "", fmt.Errorf("commit: %w", err)
 	}
 	return secret, nil
 }
@@ -89,10 +103,17 @@ func (s *APITokenStore) FindAPITokens(ctx context.Context) ([]*scorebridge.APITo
 	return scanRows(rows, scanAPIToken)
 }
 
-// RevokeAPIToken stops a token. Revoking twice keeps the first time.
+// RevokeAPIToken stops a token. Revoking twice keeps the first time. The
+// token.revoke audit event is written in the same transaction, so the page,
+// the API and the command (and any caller to come) record it the same way.
 // Returns ENOTFOUND.
 func (s *APITokenStore) RevokeAPIToken(ctx context.Context, id string) error {
-	res, err := s.db.SQL.ExecContext(ctx, s.db.rebind(`UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`),
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`,
 		s.db.timeArg(s.db.now()), id)
 	if err != nil {
 		return fmt.Errorf("revoke api token: %w", err)
@@ -101,6 +122,12 @@ func (s *APITokenStore) RevokeAPIToken(ctx context.Context, id string) error {
 		return fmt.Errorf("revoke api token: %w", err)
 	} else if n == 0 {
 		return scorebridge.Errorf(scorebridge.ENOTFOUND, "No API token with id %q.", id)
+	}
+	if err := auditInTx(ctx, tx, &scorebridge.AuditEvent{Action: scorebridge.AuditTokenRevoke, Target: id}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }

@@ -29,22 +29,6 @@ func NewConnectionStore(db *DB, box *secret.Box) *ConnectionStore {
 	return &ConnectionStore{db: db, box: box}
 }
 
-// ConnectionSecrets are a connection's secrets in clear, for the connection
-// service only: never for a page, an API answer or a log line.
-type ConnectionSecrets struct {
-	ClientSecret string
-	AccessToken  string
-	RefreshToken string
-}
-
-// ConnectionTokens are what an authorization or a refresh yields.
-type ConnectionTokens struct {
-	AccessToken           string
-	RefreshToken          string
-	AccessTokenExpiresAt  time.Time
-	RefreshTokenExpiresAt time.Time
-}
-
 const connectionColumns = `id, instance_url, client_id, status, is_default, integration_user,
 	access_token_expires_at, refresh_token_expires_at, refresh_token_lifespan, connected_since,
 	last_success_at, last_error, last_error_cause, last_error_at, created_at, updated_at`
@@ -54,8 +38,9 @@ func sealPurpose(table, id, column string) string { return table + "/" + id + "/
 
 // CreateConnection stores c (its ID set by the caller) as pending with its
 // client secret sealed. The first connection becomes the default. Returns
-// ECONFLICT when the instance and client id are already connected.
-func (s *ConnectionStore) CreateConnection(ctx context.Context, c *scorebridge.Connection, clientSecret string) error {
+// ECONFLICT when the instance and client id are already connected. The
+// audit event, when not nil, is written in the same transaction.
+func (s *ConnectionStore) CreateConnection(ctx context.Context, c *scorebridge.Connection, clientSecret string, event *scorebridge.AuditEvent) error {
 	if c.ID == "" || c.InstanceURL == "" || c.ClientID == "" || clientSecret == "" {
 		return scorebridge.Errorf(scorebridge.EINVALID, "A connection needs an id, an instance, a client id and a client secret.")
 	}
@@ -85,7 +70,7 @@ func (s *ConnectionStore) CreateConnection(ctx context.Context, c *scorebridge.C
 	c.Status = scorebridge.ConnectionPending
 	c.CreatedAt, c.UpdatedAt = now, now
 	if c.RefreshTokenLifespan <= 0 {
-		c.RefreshTokenLifespan = DefaultRefreshTokenLifespan
+		c.RefreshTokenLifespan = scorebridge.DefaultRefreshTokenLifespan
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO connections
 		(id, instance_url, client_id, client_secret, status, is_default, integration_user, refresh_token_lifespan, created_at, updated_at)
@@ -94,15 +79,14 @@ func (s *ConnectionStore) CreateConnection(ctx context.Context, c *scorebridge.C
 		int64(c.RefreshTokenLifespan/time.Second), s.db.timeArg(now), s.db.timeArg(now)); err != nil {
 		return fmt.Errorf("insert connection: %w", err)
 	}
+	if err := auditInTx(ctx, tx, event); err != nil {
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }
-
-// DefaultRefreshTokenLifespan is ServiceNow's default oauth_entity
-// refresh_token_lifespan (8,640,000 s, 100 days).
-const DefaultRefreshTokenLifespan = 8640000 * time.Second
 
 // FindConnections returns every connection, the default first, then by
 // creation.
@@ -146,12 +130,12 @@ func (st statement) QueryRowContext(ctx context.Context, query string, args ...a
 
 // FindConnectionSecrets returns a connection (the default when id is "")
 // with its secrets opened. Returns ENOTFOUND.
-func (s *ConnectionStore) FindConnectionSecrets(ctx context.Context, id string) (*scorebridge.Connection, *ConnectionSecrets, error) {
+func (s *ConnectionStore) FindConnectionSecrets(ctx context.Context, id string) (*scorebridge.Connection, *scorebridge.ConnectionSecrets, error) {
 	c, sealed, err := findConnection(ctx, statement{s.db}, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	var out ConnectionSecrets
+	var out scorebridge.ConnectionSecrets
 	for _, f := range []struct {
 		column string
 		in     string
@@ -169,14 +153,14 @@ func (s *ConnectionStore) FindConnectionSecrets(ctx context.Context, id string) 
 }
 
 // findConnection reads one connection and its sealed secrets.
-func findConnection(ctx context.Context, tx rowQuerier, id string) (*scorebridge.Connection, *ConnectionSecrets, error) {
+func findConnection(ctx context.Context, tx rowQuerier, id string) (*scorebridge.Connection, *scorebridge.ConnectionSecrets, error) {
 	where, arg := `id = ?`, any(id)
 	if id == "" {
 		where, arg = `is_default = ?`, true
 	}
 	row := tx.QueryRowContext(ctx, `SELECT `+connectionColumns+`, client_secret, access_token, refresh_token
 		FROM connections WHERE `+where, arg)
-	var sealed ConnectionSecrets
+	var sealed scorebridge.ConnectionSecrets
 	c, err := scanConnection(row, &sealed.ClientSecret, &sealed.AccessToken, &sealed.RefreshToken)
 	if errors.Is(err, sql.ErrNoRows) {
 		if id == "" {
@@ -232,8 +216,9 @@ func (db *DB) optionalTimeArg(t *time.Time) any {
 
 // SaveAuthorization records a completed authorization: the integration
 // user (kept as it was when integrationUser is ""), fresh tokens (sealed), status connected and no error. Any other
-// authorization in flight for the connection is dropped. Returns ENOTFOUND.
-func (s *ConnectionStore) SaveAuthorization(ctx context.Context, id, integrationUser string, tok ConnectionTokens) (*scorebridge.Connection, error) {
+// authorization in flight for the connection is dropped. The audit event,
+// when not nil, is written in the same transaction. Returns ENOTFOUND.
+func (s *ConnectionStore) SaveAuthorization(ctx context.Context, id, integrationUser string, tok scorebridge.ConnectionTokens, event *scorebridge.AuditEvent) (*scorebridge.Connection, error) {
 	access, refresh, err := s.sealTokens(id, tok)
 	if err != nil {
 		return nil, err
@@ -261,6 +246,9 @@ func (s *ConnectionStore) SaveAuthorization(ctx context.Context, id, integration
 	if err != nil {
 		return nil, err
 	}
+	if err := auditInTx(ctx, tx, event); err != nil {
+		return nil, err
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
@@ -269,7 +257,7 @@ func (s *ConnectionStore) SaveAuthorization(ctx context.Context, id, integration
 
 // SaveRefresh stores the tokens a refresh returned and marks the connection
 // connected. Returns ENOTFOUND.
-func (s *ConnectionStore) SaveRefresh(ctx context.Context, id string, tok ConnectionTokens) error {
+func (s *ConnectionStore) SaveRefresh(ctx context.Context, id string, tok scorebridge.ConnectionTokens) error {
 	access, refresh, err := s.sealTokens(id, tok)
 	if err != nil {
 		return err
@@ -296,7 +284,7 @@ func (s *ConnectionStore) SaveRefresh(ctx context.Context, id string, tok Connec
 	return nil
 }
 
-func (s *ConnectionStore) sealTokens(id string, tok ConnectionTokens) (access, refresh string, err error) {
+func (s *ConnectionStore) sealTokens(id string, tok scorebridge.ConnectionTokens) (access, refresh string, err error) {
 	if access, err = s.box.Seal(tok.AccessToken, sealPurpose("connections", id, "access_token")); err != nil {
 		return "", "", err
 	}
@@ -352,8 +340,9 @@ func (s *ConnectionStore) RecordFailure(ctx context.Context, id, status, cause, 
 
 // UpdateClientSecret replaces a connection's client secret (the
 // installation checklist rotates it when it runs again) and, when lifespan
-// is positive, its refresh token lifespan. Returns ENOTFOUND.
-func (s *ConnectionStore) UpdateClientSecret(ctx context.Context, id, clientSecret string, lifespan time.Duration) error {
+// is positive, its refresh token lifespan. The audit event, when not nil,
+// is written in the same transaction. Returns ENOTFOUND.
+func (s *ConnectionStore) UpdateClientSecret(ctx context.Context, id, clientSecret string, lifespan time.Duration, event *scorebridge.AuditEvent) error {
 	if clientSecret == "" {
 		return scorebridge.FieldErrorf("clientSecret", "The client secret must not be empty.")
 	}
@@ -370,6 +359,9 @@ func (s *ConnectionStore) UpdateClientSecret(ctx context.Context, id, clientSecr
 		refresh_token_lifespan = CASE WHEN ? > 0 THEN ? ELSE refresh_token_lifespan END, updated_at = ? WHERE id = ?`,
 		sealed, int64(lifespan/time.Second), int64(lifespan/time.Second), s.db.timeArg(s.db.now()), id)
 	if err := connectionUpdated(res, err, id); err != nil {
+		return err
+	}
+	if err := auditInTx(ctx, tx, event); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -396,8 +388,9 @@ func (s *ConnectionStore) FindConnectionByClient(ctx context.Context, instanceUR
 
 // DeleteConnection removes a connection with its secrets and authorizations
 // in flight. When it was the default, the oldest remaining connection
-// becomes the default. Returns ENOTFOUND.
-func (s *ConnectionStore) DeleteConnection(ctx context.Context, id string) error {
+// becomes the default. The audit event, when not nil, is written in the
+// same transaction. Returns ENOTFOUND.
+func (s *ConnectionStore) DeleteConnection(ctx context.Context, id string, event *scorebridge.AuditEvent) error {
 	tx, err := s.db.begin(ctx)
 	if err != nil {
 		return err
@@ -419,14 +412,18 @@ func (s *ConnectionStore) DeleteConnection(ctx context.Context, id string) error
 			return fmt.Errorf("choose a new default connection: %w", err)
 		}
 	}
+	if err := auditInTx(ctx, tx, event); err != nil {
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }
 
-// SetDefaultConnection makes a connection the default. Returns ENOTFOUND.
-func (s *ConnectionStore) SetDefaultConnection(ctx context.Context, id string) error {
+// SetDefaultConnection makes a connection the default. The audit event,
+// when not nil, is written in the same transaction. Returns ENOTFOUND.
+func (s *ConnectionStore) SetDefaultConnection(ctx context.Context, id string, event *scorebridge.AuditEvent) error {
 	if id == "" {
 		return scorebridge.Errorf(scorebridge.ENOTFOUND, "Connection \"\" not found.")
 	}
@@ -444,6 +441,9 @@ func (s *ConnectionStore) SetDefaultConnection(ctx context.Context, id string) e
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE connections SET is_default = ? WHERE id = ?`, true, id); err != nil {
 		return fmt.Errorf("set default connection: %w", err)
+	}
+	if err := auditInTx(ctx, tx, event); err != nil {
+		return err
 	}
 	return tx.Commit()
 }

@@ -34,7 +34,7 @@ func newConnectionStore(t *testing.T, b backend) (*sqlstore.ConnectionStore, *sq
 func mustCreateConnection(t *testing.T, s *sqlstore.ConnectionStore, id, instance string) *scorebridge.Connection {
 	t.Helper()
 	c := &scorebridge.Connection{ID: id, InstanceURL: instance, ClientID: "client-" + id}
-	if err := s.CreateConnection(context.Background(), c, testClientSecret); err != nil {
+	if err := s.CreateConnection(context.Background(), c, testClientSecret, nil); err != nil {
 		t.Fatalf("create connection %s: %v", id, err)
 	}
 	return c
@@ -53,12 +53,12 @@ func TestConnection_CreateFindDefault(t *testing.T) {
 		if !a.IsDefault || bc.IsDefault {
 			t.Fatalf("first connection default = %v, second = %v; want true, false", a.IsDefault, bc.IsDefault)
 		}
-		if a.Status != scorebridge.ConnectionPending || a.RefreshTokenLifespan != sqlstore.DefaultRefreshTokenLifespan {
+		if a.Status != scorebridge.ConnectionPending || a.RefreshTokenLifespan != scorebridge.DefaultRefreshTokenLifespan {
 			t.Fatalf("new connection = %+v", a)
 		}
 		// The same instance and client id twice is a conflict, and nothing is written.
 		dup := &scorebridge.Connection{ID: "c", InstanceURL: a.InstanceURL, ClientID: a.ClientID}
-		if err := s.CreateConnection(ctx, dup, "x"); scorebridge.ErrorCode(err) != scorebridge.ECONFLICT {
+		if err := s.CreateConnection(ctx, dup, "x", nil); scorebridge.ErrorCode(err) != scorebridge.ECONFLICT {
 			t.Fatalf("duplicate: err = %v, want ECONFLICT", err)
 		}
 		if _, err := s.FindConnectionByID(ctx, "c"); scorebridge.ErrorCode(err) != scorebridge.ENOTFOUND {
@@ -69,24 +69,24 @@ func TestConnection_CreateFindDefault(t *testing.T) {
 		if err != nil || got.ID != "a" {
 			t.Fatalf("default = %v, %v; want a", got, err)
 		}
-		if err := s.SetDefaultConnection(ctx, "b"); err != nil {
+		if err := s.SetDefaultConnection(ctx, "b", nil); err != nil {
 			t.Fatal(err)
 		}
 		all, err := s.FindConnections(ctx)
 		if err != nil || len(all) != 2 || all[0].ID != "b" || !all[0].IsDefault || all[1].IsDefault {
 			t.Fatalf("after SetDefault(b): %v, %v", all, err)
 		}
-		if err := s.SetDefaultConnection(ctx, "zzz"); scorebridge.ErrorCode(err) != scorebridge.ENOTFOUND {
+		if err := s.SetDefaultConnection(ctx, "zzz", nil); scorebridge.ErrorCode(err) != scorebridge.ENOTFOUND {
 			t.Fatalf("SetDefault(unknown): err = %v", err)
 		}
 		// Deleting the default promotes the remaining connection.
-		if err := s.DeleteConnection(ctx, "b"); err != nil {
+		if err := s.DeleteConnection(ctx, "b", nil); err != nil {
 			t.Fatal(err)
 		}
 		if got, err := s.FindConnectionByID(ctx, ""); err != nil || got.ID != "a" {
 			t.Fatalf("default after deleting b = %v, %v; want a", got, err)
 		}
-		if err := s.DeleteConnection(ctx, "b"); scorebridge.ErrorCode(err) != scorebridge.ENOTFOUND {
+		if err := s.DeleteConnection(ctx, "b", nil); scorebridge.ErrorCode(err) != scorebridge.ENOTFOUND {
 			t.Fatalf("delete twice: err = %v", err)
 		}
 	})
@@ -99,11 +99,11 @@ func TestConnection_TokensAndStatus(t *testing.T) {
 		mustCreateConnection(t, s, "a", "https://a.service-now.com")
 
 		now := clock.Now().UTC().Truncate(time.Microsecond)
-		tok := sqlstore.ConnectionTokens{
+		tok := scorebridge.ConnectionTokens{
 			AccessToken: testAccessToken, RefreshToken: testRefreshToken,
 			AccessTokenExpiresAt: now.Add(30 * time.Minute), RefreshTokenExpiresAt: now.Add(100 * 24 * time.Hour),
 		}
-		c, err := s.SaveAuthorization(ctx, "a", "scorebridge.integration", tok)
+		c, err := s.SaveAuthorization(ctx, "a", "scorebridge.integration", tok, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,20 +166,20 @@ func TestConnection_TokensAndStatus(t *testing.T) {
 		if _, err := s.FindConnectionByClient(ctx, "https://a.service-now.com", "other"); scorebridge.ErrorCode(err) != scorebridge.ENOTFOUND {
 			t.Fatalf("FindConnectionByClient(other) = %v", err)
 		}
-		if err := s.UpdateClientSecret(ctx, "a", "rotated-secret", 24*time.Hour); err != nil {
+		if err := s.UpdateClientSecret(ctx, "a", "rotated-secret", 24*time.Hour, nil); err != nil {
 			t.Fatal(err)
 		}
 		c, sec, _ = s.FindConnectionSecrets(ctx, "a")
 		if sec.ClientSecret != "rotated-secret" || c.RefreshTokenLifespan != 24*time.Hour {
 			t.Fatalf("after UpdateClientSecret: secret %q, lifespan %v", sec.ClientSecret, c.RefreshTokenLifespan)
 		}
-		if err := s.UpdateClientSecret(ctx, "a", "again", 0); err != nil {
+		if err := s.UpdateClientSecret(ctx, "a", "again", 0, nil); err != nil {
 			t.Fatal(err)
 		}
 		if c, _ = s.FindConnectionByID(ctx, "a"); c.RefreshTokenLifespan != 24*time.Hour {
 			t.Fatalf("lifespan 0 changed the lifespan to %v", c.RefreshTokenLifespan)
 		}
-		if err := s.UpdateClientSecret(ctx, "nope", "x", 0); scorebridge.ErrorCode(err) != scorebridge.ENOTFOUND {
+		if err := s.UpdateClientSecret(ctx, "nope", "x", 0, nil); scorebridge.ErrorCode(err) != scorebridge.ENOTFOUND {
 			t.Fatalf("UpdateClientSecret(unknown): %v", err)
 		}
 	})
@@ -215,7 +215,7 @@ func TestConnection_AuthorizationStateIsSingleUse(t *testing.T) {
 		}
 		// Removing the connection drops its authorizations in flight.
 		s.CreateAuthorization(ctx, "a", "state-3", testVerifier, clock.Now().Add(10*time.Minute))
-		if err := s.DeleteConnection(ctx, "a"); err != nil {
+		if err := s.DeleteConnection(ctx, "a", nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := s.ConsumeAuthorization(ctx, "state-3"); scorebridge.ErrorCode(err) != scorebridge.EINVALID {
@@ -240,10 +240,10 @@ func TestConnection_NoSecretInClear(t *testing.T) {
 		ctx := context.Background()
 		mustCreateConnection(t, s, "a", "https://a.service-now.com")
 		now := time.Now()
-		if _, err := s.SaveAuthorization(ctx, "a", "int.user", sqlstore.ConnectionTokens{
+		if _, err := s.SaveAuthorization(ctx, "a", "int.user", scorebridge.ConnectionTokens{
 			AccessToken: testAccessToken, RefreshToken: testRefreshToken,
 			AccessTokenExpiresAt: now.Add(time.Hour), RefreshTokenExpiresAt: now.Add(time.Hour),
-		}); err != nil {
+		}, nil); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.CreateAuthorization(ctx, "a", "state-1", testVerifier, now.Add(time.Hour)); err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/secret"
 	"github.com/scorebridge/scorebridge/sqlstore"
 )
@@ -32,8 +33,8 @@ func TestRotateSecrets(t *testing.T) {
 		s := sqlstore.NewConnectionStore(db, oldBox)
 		mustCreateConnection(t, s, "a", "https://a.service-now.com")
 		mustCreateConnection(t, s, "b", "https://b.service-now.com")
-		if _, err := s.SaveAuthorization(ctx, "a", "integration", sqlstore.ConnectionTokens{AccessToken: testAccessToken, RefreshToken: testRefreshToken,
-			AccessTokenExpiresAt: clock.Now().Add(time.Hour), RefreshTokenExpiresAt: clock.Now().Add(100 * time.Hour)}); err != nil {
+		if _, err := s.SaveAuthorization(ctx, "a", "integration", scorebridge.ConnectionTokens{AccessToken: testAccessToken, RefreshToken: testRefreshToken,
+			AccessTokenExpiresAt: clock.Now().Add(time.Hour), RefreshTokenExpiresAt: clock.Now().Add(100 * time.Hour)}, nil); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.CreateAuthorization(ctx, "b", "state-1", testVerifier, clock.Now().Add(10*time.Minute)); err != nil {

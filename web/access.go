@@ -62,6 +62,5 @@ func (s *Server) handleAccessTokenRevoke(w http.ResponseWriter, r *http.Request)
 		s.error(w, r, err)
 		return
 	}
-	s.recordAudit(r, &scorebridge.AuditEvent{Action: scorebridge.AuditTokenRevoke, Target: id})
 	http.Redirect(w, r, "/access?done=revoked", http.StatusSeeOther)
 }

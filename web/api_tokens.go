@@ -79,7 +79,6 @@ func (s *Server) handleAPITokenCreate(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	s.recordAudit(r, &scorebridge.AuditEvent{Action: scorebridge.AuditTokenCreate, Target: t.ID, Detail: map[string]any{"name": t.Name, "role": t.Role}})
 	w.Header().Set("Location", "/api/v1/tokens")
 	writeJSON(w, http.StatusCreated, apiTokenCreated{Token: secret, Item: t})
 }
@@ -94,6 +93,5 @@ func (s *Server) handleAPITokenRevoke(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	s.recordAudit(r, &scorebridge.AuditEvent{Action: scorebridge.AuditTokenRevoke, Target: id})
 	w.WriteHeader(http.StatusNoContent)
 }

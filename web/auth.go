@@ -102,6 +102,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if s.audit != nil {
 			ctx = scorebridge.NewContextWithAudit(ctx, s.audit)
 		}
+		// Services record their audit events in their own transactions,
+		// away from the request: they read its address from here.
+		ctx = scorebridge.NewContextWithAddress(ctx, clientAddress(r))
 		act := &acting{}
 		switch {
 		case s.auth == nil:

@@ -283,8 +283,6 @@ func (s *Server) handleConnectionCallback(w http.ResponseWriter, r *http.Request
 		s.error(w, r, err)
 		return
 	}
-	s.recordAudit(r, &scorebridge.AuditEvent{Action: scorebridge.AuditConnection, Target: c.ID,
-		Detail: map[string]any{"change": "authorized", "instance": c.InstanceURL, "integration_user": c.IntegrationUser}})
 	http.Redirect(w, r, "/connections/"+c.ID+"?done=authorized", http.StatusSeeOther)
 }
 

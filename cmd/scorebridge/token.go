@@ -62,10 +62,6 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 			if err != nil {
 				return err
 			}
-			if err := a.audit.RecordAuditEvent(ctx, &scorebridge.AuditEvent{Action: scorebridge.AuditTokenCreate, Target: t.ID,
-				Detail: map[string]any{"name": t.Name, "role": t.Role}}); err != nil {
-				return err
-			}
 			fmt.Fprintln(stdout, secret)
 			fmt.Fprintf(stderr, "Created API token %s (%s, role %s%s). It is shown only now: store it in your secret store.\n",
 				t.ID, t.Name, t.Role, expiryText(t.ExpiresAt))
@@ -96,9 +92,6 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 		return withAuthStores(ctx, dsn, func(a *authServices) error {
 			id := fs.Arg(0)
 			if err := a.tokens.RevokeAPIToken(ctx, id); err != nil {
-				return err
-			}
-			if err := a.audit.RecordAuditEvent(ctx, &scorebridge.AuditEvent{Action: scorebridge.AuditTokenRevoke, Target: id}); err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "Revoked API token %s: it stops working at once.\n", id)

@@ -124,16 +124,16 @@ func storeConnection(t *testing.T, dbPath string, getenv func(string) string, de
 	}
 	defer db.Close()
 	s := sqlstore.NewConnectionStore(db, box)
-	if err := s.CreateConnection(ctx, &scorebridge.Connection{ID: "c1", InstanceURL: "https://acme.service-now.com", ClientID: "cid"}, "the-client-secret-value"); err != nil {
+	if err := s.CreateConnection(ctx, &scorebridge.Connection{ID: "c1", InstanceURL: "https://acme.service-now.com", ClientID: "cid"}, "the-client-secret-value", nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SaveAuthorization(ctx, "c1", "integration", sqlstore.ConnectionTokens{AccessToken: "the-access-token", RefreshToken: "the-refresh-token",
-		AccessTokenExpiresAt: time.Now().Add(time.Hour), RefreshTokenExpiresAt: time.Now().Add(24 * time.Hour)}); err != nil {
+	if _, err := s.SaveAuthorization(ctx, "c1", "integration", scorebridge.ConnectionTokens{AccessToken: "the-access-token", RefreshToken: "the-refresh-token",
+		AccessTokenExpiresAt: time.Now().Add(time.Hour), RefreshTokenExpiresAt: time.Now().Add(24 * time.Hour)}, nil); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func openConnectionSecrets(t *testing.T, dbPath string, getenv func(string) string) (*sqlstore.ConnectionSecrets, error) {
+func openConnectionSecrets(t *testing.T, dbPath string, getenv func(string) string) (*scorebridge.ConnectionSecrets, error) {
 	t.Helper()
 	box, _, err := secret.LoadKey(getenv, "")
 	if err != nil {
