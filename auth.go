@@ -11,9 +11,14 @@ const (
 	ProviderOIDC  = "oidc"  // the organisation's identity provider over OpenID Connect
 )
 
-// ValidRole reports whether role is one a person or a token can hold.
+// ValidRole reports whether role is one of Roles.
 func ValidRole(role string) bool {
-	return role == RoleAdmin || role == RoleOperator || role == RoleReader
+	for _, r := range Roles {
+		if role == r {
+			return true
+		}
+	}
+	return false
 }
 
 // Account is a person who can sign in to the center.

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/scorebridge/scorebridge"
 	"golang.org/x/crypto/bcrypt"
@@ -39,13 +38,6 @@ func NewAccountStore(db *DB) *AccountStore {
 	return &AccountStore{db: db, PasswordCost: DefaultPasswordCost}
 }
 
-// maxAccountName is the longest account name.
-const maxAccountName = 100
-
-// maxPasswordBytes is bcrypt's limit: it ignores anything past 72 bytes,
-// so a longer password is refused rather than silently shortened.
-const maxPasswordBytes = 72
-
 // newID returns a random identifier: 16 bytes in hex.
 func newID() string {
 	b := make([]byte, 16)
@@ -53,28 +45,6 @@ func newID() string {
 		panic("sqlstore: the system random source failed: " + err.Error())
 	}
 	return hex.EncodeToString(b)
-}
-
-func validateAccountName(name string) error {
-	if strings.TrimSpace(name) != name || name == "" {
-		return scorebridge.FieldErrorf("name", "A name must not be empty or start or end with spaces.")
-	}
-	if utf8.RuneCountInString(name) > maxAccountName || !utf8.ValidString(name) {
-		return scorebridge.FieldErrorf("name", "A name must be valid text of at most %d characters.", maxAccountName)
-	}
-	return scorebridge.ValidateIdentifier("name", name)
-}
-
-// ValidatePassword checks a new password against the rules every local
-// account follows.
-func ValidatePassword(password string) error {
-	if utf8.RuneCountInString(password) < scorebridge.MinPasswordLength {
-		return scorebridge.FieldErrorf("password", "A password needs at least %d characters.", scorebridge.MinPasswordLength)
-	}
-	if len(password) > maxPasswordBytes {
-		return scorebridge.FieldErrorf("password", "A password may be at most %d bytes long.", maxPasswordBytes)
-	}
-	return nil
 }
 
 func (s *AccountStore) hash(password string) (string, error) {
@@ -92,13 +62,13 @@ func (s *AccountStore) hash(password string) (string, error) {
 // CreateAccount stores a local account (ID, CreatedAt and Provider are set
 // here). Returns EINVALID and ECONFLICT.
 func (s *AccountStore) CreateAccount(ctx context.Context, a *scorebridge.Account, password string) error {
-	if err := validateAccountName(a.Name); err != nil {
+	if err := scorebridge.ValidateAccountName(a.Name); err != nil {
 		return err
 	}
-	if !scorebridge.ValidRole(a.Role) {
-		return scorebridge.FieldErrorf("role", "The role must be admin, operator or reader, not %q.", a.Role)
+	if err := scorebridge.ValidateRole("role", a.Role); err != nil {
+		return err
 	}
-	if err := ValidatePassword(password); err != nil {
+	if err := scorebridge.ValidatePassword(password); err != nil {
 		return err
 	}
 	hash, err := s.hash(password)
@@ -226,7 +196,7 @@ func (s *AccountStore) compareDummy(password string) {
 // ChangePassword replaces a local account's password after checking the
 // current one. Returns EUNAUTHORIZED, EINVALID and ENOTFOUND.
 func (s *AccountStore) ChangePassword(ctx context.Context, id, current, next string) error {
-	if err := ValidatePassword(next); err != nil {
+	if err := scorebridge.ValidatePassword(next); err != nil {
 		return err
 	}
 	if current == next {
@@ -263,11 +233,11 @@ func (s *AccountStore) SignInOIDC(ctx context.Context, subject, name, role strin
 	if subject == "" {
 		return nil, scorebridge.Errorf(scorebridge.EINVALID, "The identity provider gave no subject.")
 	}
-	if err := validateAccountName(name); err != nil {
+	if err := scorebridge.ValidateAccountName(name); err != nil {
 		return nil, err
 	}
-	if !scorebridge.ValidRole(role) {
-		return nil, scorebridge.FieldErrorf("role", "The role must be admin, operator or reader, not %q.", role)
+	if err := scorebridge.ValidateRole("role", role); err != nil {
+		return nil, err
 	}
 	tx, err := s.db.begin(ctx)
 	if err != nil {
@@ -319,7 +289,7 @@ func (s *AccountStore) SignInOIDC(ctx context.Context, subject, name, role strin
 // at the next sign-in, for an admin who lost theirs. Returns ENOTFOUND and
 // EINVALID.
 func (s *AccountStore) ResetPassword(ctx context.Context, name, password string) (*scorebridge.Account, error) {
-	if err := ValidatePassword(password); err != nil {
+	if err := scorebridge.ValidatePassword(password); err != nil {
 		return nil, err
 	}
 	hash, err := s.hash(password)

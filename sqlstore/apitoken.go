@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/scorebridge/scorebridge"
 )
@@ -23,9 +21,6 @@ var _ scorebridge.APITokenService = (*APITokenStore)(nil)
 // NewAPITokenStore returns the API token store on db.
 func NewAPITokenStore(db *DB) *APITokenStore { return &APITokenStore{db: db} }
 
-// maxTokenName is the longest token name.
-const maxTokenName = 100
-
 // tokenHintLength is how much of the secret (after the prefix) a list shows.
 const tokenHintLength = 6
 
@@ -34,19 +29,9 @@ const tokenHintLength = 6
 // the same transaction, so no caller can make a token unrecorded. Returns
 // EINVALID.
 func (s *APITokenStore) CreateAPIToken(ctx context.Context, t *scorebridge.APIToken) (string, error) {
-	if t.Name == "" || strings.TrimSpace(t.Name) != t.Name || utf8.RuneCountInString(t.Name) > maxTokenName ||
-		strings.IndexFunc(t.Name, unicode.IsControl) >= 0 {
-		return "", scorebridge.FieldErrorf("name", "A token needs a name of 1 to %d characters, without control characters or surrounding spaces.", maxTokenName)
-	}
-	if err := scorebridge.ValidateIdentifier("name", t.Name); err != nil {
-		return "", err
-	}
-	if !scorebridge.ValidRole(t.Role) {
-		return "", scorebridge.FieldErrorf("role", "The role must be admin, operator or reader, not %q.", t.Role)
-	}
 	now := s.db.now()
-	if t.ExpiresAt != nil && !t.ExpiresAt.After(now) {
-		return "", scorebridge.FieldErrorf("expires", "The expiry must be in the future.")
+	if err := t.Validate(now); err != nil {
+		return "", err
 	}
 	secret := scorebridge.APITokenPrefix + newSecret()
 	t.ID = newID()

@@ -14,24 +14,16 @@ import (
 	"github.com/scorebridge/scorebridge"
 )
 
-// Session lifetimes.
-const (
-	// DefaultSessionIdle ends a session nobody used for this long.
-	DefaultSessionIdle = 2 * time.Hour
-	// DefaultSessionAbsolute ends a session this long after sign-in,
-	// however active.
-	DefaultSessionAbsolute = 12 * time.Hour
-	// sessionTouchEvery limits writes: the idle deadline moves at most once
-	// a minute, not on every request.
-	sessionTouchEvery = time.Minute
-)
+// sessionTouchEvery limits writes: the idle deadline moves at most once a
+// minute, not on every request.
+const sessionTouchEvery = time.Minute
 
 // SessionStore keeps browser sessions. The token in the cookie is never
 // stored; its SHA-256 is the key.
 type SessionStore struct {
 	db *DB
-	// Idle and Absolute are the session lifetimes; zero means the
-	// DefaultSessionIdle and DefaultSessionAbsolute.
+	// Idle and Absolute are the session lifetimes; zero means
+	// scorebridge.DefaultSessionIdle and DefaultSessionAbsolute.
 	Idle, Absolute time.Duration
 }
 
@@ -40,16 +32,16 @@ var _ scorebridge.SessionService = (*SessionStore)(nil)
 // NewSessionStore returns the session store on db with the default
 // lifetimes.
 func NewSessionStore(db *DB) *SessionStore {
-	return &SessionStore{db: db, Idle: DefaultSessionIdle, Absolute: DefaultSessionAbsolute}
+	return &SessionStore{db: db, Idle: scorebridge.DefaultSessionIdle, Absolute: scorebridge.DefaultSessionAbsolute}
 }
 
 func (s *SessionStore) lifetimes() (idle, absolute time.Duration) {
 	idle, absolute = s.Idle, s.Absolute
 	if idle <= 0 {
-		idle = DefaultSessionIdle
+		idle = scorebridge.DefaultSessionIdle
 	}
 	if absolute <= 0 {
-		absolute = DefaultSessionAbsolute
+		absolute = scorebridge.DefaultSessionAbsolute
 	}
 	return idle, absolute
 }

@@ -345,7 +345,7 @@ func TestSignInSessionAndSignOut(t *testing.T) {
 
 	// Idle and absolute timeouts end a session; the sign-in page says so.
 	_, c = b.login(t, "reader-person", securityPassword)
-	b.clock.Advance(sqlstore.DefaultSessionIdle + time.Minute)
+	b.clock.Advance(scorebridge.DefaultSessionIdle + time.Minute)
 	ended := b.send(t, http.MethodGet, "/actions", "", "", nil, c).wantStatus(t, http.StatusSeeOther)
 	if loc := ended.Header.Get("Location"); !strings.HasSuffix(loc, "&error=ended") {
 		t.Errorf("an ended session went to %q", loc)
@@ -353,7 +353,7 @@ func TestSignInSessionAndSignOut(t *testing.T) {
 	b.send(t, http.MethodGet, "/login?error=ended", "", "", nil).wantContains(t, "Your session has ended")
 	b.send(t, http.MethodGet, "/api/v1/score", "", "", nil, c).wantStatus(t, http.StatusUnauthorized)
 	_, c = b.login(t, "reader-person", securityPassword)
-	for elapsed := time.Duration(0); elapsed < sqlstore.DefaultSessionAbsolute-time.Hour; elapsed += time.Hour {
+	for elapsed := time.Duration(0); elapsed < scorebridge.DefaultSessionAbsolute-time.Hour; elapsed += time.Hour {
 		b.clock.Advance(time.Hour)
 		b.send(t, http.MethodGet, "/api/v1/score", "", "", nil, c).wantStatus(t, http.StatusOK)
 	}

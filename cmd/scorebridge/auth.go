@@ -53,8 +53,8 @@ func (c *authConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	c.AdminPassword = getenv("SCOREBRIDGE_ADMIN_PASSWORD")
 	secure, _ := strconv.ParseBool(getenv("SCOREBRIDGE_SECURE_COOKIES"))
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", secure, "mark cookies Secure and send HSTS: set when a proxy serves the center over HTTPS (env SCOREBRIDGE_SECURE_COOKIES)")
-	fs.DurationVar(&c.SessionIdle, "session-idle", envDuration(getenv, "SCOREBRIDGE_SESSION_IDLE", sqlstore.DefaultSessionIdle), "end a session unused this long (env SCOREBRIDGE_SESSION_IDLE)")
-	fs.DurationVar(&c.SessionMax, "session-max", envDuration(getenv, "SCOREBRIDGE_SESSION_MAX", sqlstore.DefaultSessionAbsolute), "end a session this long after sign-in (env SCOREBRIDGE_SESSION_MAX)")
+	fs.DurationVar(&c.SessionIdle, "session-idle", envDuration(getenv, "SCOREBRIDGE_SESSION_IDLE", scorebridge.DefaultSessionIdle), "end a session unused this long (env SCOREBRIDGE_SESSION_IDLE)")
+	fs.DurationVar(&c.SessionMax, "session-max", envDuration(getenv, "SCOREBRIDGE_SESSION_MAX", scorebridge.DefaultSessionAbsolute), "end a session this long after sign-in (env SCOREBRIDGE_SESSION_MAX)")
 	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", getenv("SCOREBRIDGE_OIDC_ISSUER"), "OpenID Connect issuer URL; enables sign-in with it (env SCOREBRIDGE_OIDC_ISSUER)")
 	fs.StringVar(&c.OIDCClientID, "oidc-client-id", getenv("SCOREBRIDGE_OIDC_CLIENT_ID"), "OpenID Connect client id (env SCOREBRIDGE_OIDC_CLIENT_ID)")
 	fs.StringVar(&c.OIDCRedirectURL, "oidc-redirect-url", getenv("SCOREBRIDGE_OIDC_REDIRECT_URL"), "this center's callback, https://<center>/auth/oidc/callback (env SCOREBRIDGE_OIDC_REDIRECT_URL)")
@@ -84,11 +84,11 @@ func (c *authConfig) resolve() error {
 }
 
 func (c *authConfig) validate() error {
-	if c.SessionIdle <= 0 || c.SessionMax <= 0 || c.SessionIdle > c.SessionMax {
+	if scorebridge.ValidateSessionLifetimes(c.SessionIdle, c.SessionMax) != nil {
 		return usagef("--session-idle and --session-max must be positive, idle no longer than max")
 	}
 	if c.AdminPassword != "" {
-		if err := sqlstore.ValidatePassword(c.AdminPassword); err != nil {
+		if err := scorebridge.ValidatePassword(c.AdminPassword); err != nil {
 			return usagef("SCOREBRIDGE_ADMIN_PASSWORD: %s", scorebridge.ErrorMessage(err))
 		}
 	}
