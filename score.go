@@ -35,7 +35,10 @@ func PartialScore(maxScore float64, done, total int) float64 {
 // ScoreItem is the slice of a recommendation the score needs, so stores can
 // feed the computation without loading whole records.
 type ScoreItem struct {
-	Category     Category
+	Category Category
+	// Source is optional: items without one count overall and per category
+	// but in no source's score.
+	Source       Source
 	State        State
 	MaxScore     float64
 	CurrentScore float64
@@ -47,6 +50,17 @@ type Score struct {
 	MaxScore     float64         `json:"maxScore"`
 	Percent      float64         `json:"percent"`
 	Categories   []CategoryScore `json:"categories"`
+	// Sources is the score of each source's actions (Microsoft's and the
+	// organisation's own), every source in the order of Sources.
+	Sources []SourceScore `json:"sources"`
+}
+
+// SourceScore is the score of the actions of one source.
+type SourceScore struct {
+	Source       Source  `json:"source"`
+	CurrentScore float64 `json:"currentScore"`
+	MaxScore     float64 `json:"maxScore"`
+	Percent      float64 `json:"percent"`
 }
 
 // CategoryScore is the score of one category.
@@ -57,18 +71,25 @@ type CategoryScore struct {
 	Percent      float64  `json:"percent"`
 }
 
-// ComputeScore sums the items. Every category appears, in display order, even
-// when it holds no action, so pages and API clients see a stable shape.
+// ComputeScore sums the items. Every category and every source appears, in
+// display order, even when it holds no action, so pages and API clients see a
+// stable shape.
 // Values are rounded to two decimals for display after summing.
 func ComputeScore(items []ScoreItem) Score {
 	var cur, max [5]float64
+	srcCur, srcMax := make([]float64, len(Sources)), make([]float64, len(Sources))
 	for _, it := range items {
 		i := categoryIndex(it.Category)
 		if i < 0 {
 			continue
 		}
-		cur[i] += EarnedScore(it.State, it.MaxScore, it.CurrentScore)
+		earned := EarnedScore(it.State, it.MaxScore, it.CurrentScore)
+		cur[i] += earned
 		max[i] += it.MaxScore
+		if j := sourceIndex(it.Source); j >= 0 {
+			srcCur[j] += earned
+			srcMax[j] += it.MaxScore
+		}
 	}
 	var s Score
 	for i, c := range Categories {
@@ -81,6 +102,14 @@ func ComputeScore(items []ScoreItem) Score {
 			Percent:      percent(cur[i], max[i]),
 		})
 	}
+	for j, src := range Sources {
+		s.Sources = append(s.Sources, SourceScore{
+			Source:       src,
+			CurrentScore: round2(srcCur[j]),
+			MaxScore:     round2(srcMax[j]),
+			Percent:      percent(srcCur[j], srcMax[j]),
+		})
+	}
 	s.Percent = percent(s.CurrentScore, s.MaxScore)
 	s.CurrentScore, s.MaxScore = round2(s.CurrentScore), round2(s.MaxScore)
 	return s
@@ -89,6 +118,15 @@ func ComputeScore(items []ScoreItem) Score {
 func categoryIndex(c Category) int {
 	for i, v := range Categories {
 		if v == c {
+			return i
+		}
+	}
+	return -1
+}
+
+func sourceIndex(src Source) int {
+	for i, v := range Sources {
+		if v == src {
 			return i
 		}
 	}

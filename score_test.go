@@ -87,6 +87,36 @@ func TestComputeScore(t *testing.T) {
 	}
 }
 
+func TestComputeScoreSources(t *testing.T) {
+	t.Parallel()
+	items := []scorebridge.ScoreItem{
+		{Category: scorebridge.CategoryIdentity, Source: scorebridge.SourceMicrosoft, State: scorebridge.StateToAddress, MaxScore: 10, CurrentScore: 4},
+		{Category: scorebridge.CategoryData, Source: scorebridge.SourceMicrosoft, State: scorebridge.StateCompleted, MaxScore: 6},
+		{Category: scorebridge.CategoryData, Source: scorebridge.SourceUser, State: scorebridge.StateRiskAccepted, MaxScore: 5, CurrentScore: 5},
+		{Category: scorebridge.CategoryApps, State: scorebridge.StateCompleted, MaxScore: 3}, // no source: overall only
+	}
+	s := scorebridge.ComputeScore(items)
+	if len(s.Sources) != len(scorebridge.Sources) {
+		t.Fatalf("got %d sources, want every one of %d", len(s.Sources), len(scorebridge.Sources))
+	}
+	want := map[scorebridge.Source][3]float64{
+		scorebridge.SourceMicrosoft: {10, 16, 62.5},
+		scorebridge.SourceUser:      {0, 5, 0},
+	}
+	for i, src := range s.Sources {
+		if src.Source != scorebridge.Sources[i] {
+			t.Errorf("source %d = %s, want %s", i, src.Source, scorebridge.Sources[i])
+		}
+		w := want[src.Source]
+		if src.CurrentScore != w[0] || src.MaxScore != w[1] || src.Percent != w[2] {
+			t.Errorf("%s = %g/%g (%g%%), want %g/%g (%g%%)", src.Source, src.CurrentScore, src.MaxScore, src.Percent, w[0], w[1], w[2])
+		}
+	}
+	if s.CurrentScore != 13 || s.MaxScore != 24 {
+		t.Fatalf("overall = %g/%g, want 13/24", s.CurrentScore, s.MaxScore)
+	}
+}
+
 func TestComputeScoreEmpty(t *testing.T) {
 	t.Parallel()
 	s := scorebridge.ComputeScore(nil)

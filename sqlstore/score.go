@@ -103,33 +103,34 @@ func (s *ScoreService) ScoreHistory(ctx context.Context, days int) ([]*scorebrid
 	return snaps, nil
 }
 
+// microPoints is the unit score_totals keeps its sums in (migration 0110).
+const microPoints = 1e6
+
 func currentScore(ctx context.Context, tx *tx) (scorebridge.Score, error) {
-	// Summing per (category, state) in the database keeps the work off the
-	// wire: a few dozen groups instead of every row. Earned points depend
-	// only on the state and are linear in the scores, so the group sums give
-	// exactly what per-row arithmetic would; each row's achieved score is
-	// clamped to [0, max] first, as scorebridge.EarnedScore does.
+	// score_totals holds, per category, source and state, the sums the
+	// triggers keep on every change to an action: a few dozen rows however
+	// many actions there are. Earned points depend only on the state and are
+	// linear in the scores, so ComputeScore over the group sums gives what it
+	// would over every row.
 	rows, err := tx.QueryContext(ctx, `
-		SELECT category, state, SUM(max_score),
-		       SUM(CASE WHEN current_score < 0 THEN 0
-		                WHEN current_score > max_score THEN max_score
-		                ELSE current_score END)
-		FROM recommendations
-		GROUP BY category, state`)
+		SELECT category, source, state, max_micro, current_micro
+		FROM score_totals WHERE actions > 0`)
 	if err != nil {
-		return scorebridge.Score{}, fmt.Errorf("compute score: %w", err)
+		return scorebridge.Score{}, fmt.Errorf("read score: %w", err)
 	}
 	defer rows.Close()
 	var items []scorebridge.ScoreItem
 	for rows.Next() {
 		var it scorebridge.ScoreItem
-		if err := rows.Scan(&it.Category, &it.State, &it.MaxScore, &it.CurrentScore); err != nil {
-			return scorebridge.Score{}, fmt.Errorf("compute score: %w", err)
+		var maxMicro, curMicro int64
+		if err := rows.Scan(&it.Category, &it.Source, &it.State, &maxMicro, &curMicro); err != nil {
+			return scorebridge.Score{}, fmt.Errorf("read score: %w", err)
 		}
+		it.MaxScore, it.CurrentScore = float64(maxMicro)/microPoints, float64(curMicro)/microPoints
 		items = append(items, it)
 	}
 	if err := rows.Err(); err != nil {
-		return scorebridge.Score{}, fmt.Errorf("compute score: %w", err)
+		return scorebridge.Score{}, fmt.Errorf("read score: %w", err)
 	}
 	return scorebridge.ComputeScore(items), nil
 }

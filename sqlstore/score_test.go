@@ -23,7 +23,7 @@ func scoreOfRows(t *testing.T, s scorebridge.RecommendationService) scorebridge.
 			t.Fatal(err)
 		}
 		for _, r := range recs {
-			items = append(items, scorebridge.ScoreItem{Category: r.Category, State: r.State, MaxScore: r.MaxScore, CurrentScore: r.CurrentScore})
+			items = append(items, scorebridge.ScoreItem{Category: r.Category, Source: r.Source, State: r.State, MaxScore: r.MaxScore, CurrentScore: r.CurrentScore})
 		}
 		if next == "" {
 			return scorebridge.ComputeScore(items)
