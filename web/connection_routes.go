@@ -13,7 +13,7 @@ func (s *Server) connectionRoutes() []route {
 	return []route{
 		{"GET /connections", reader, s.handleConnectionList},
 		{"GET /connections/new", admin, s.handleConnectionNew},
-		{"POST /connections", admin, s.handleConnectionCreate},
+		{"POST /connections", admin, s.idempotent(s.handleConnectionCreate)},
 		{"POST /connections/checklist", admin, s.handleConnectionChecklist},
 		{"GET /connections/callback", admin, s.handleConnectionCallback},
 		{"GET /connections/{id}", reader, s.handleConnectionView},
@@ -25,7 +25,7 @@ func (s *Server) connectionRoutes() []route {
 		{"GET /ticketProvisioning", admin, s.handleTicketProvisioning},
 
 		{"GET /api/v1/connections", reader, s.handleAPIConnectionList},
-		{"POST /api/v1/connections", admin, s.handleAPIConnectionCreate},
+		{"POST /api/v1/connections", admin, s.idempotent(s.handleAPIConnectionCreate)},
 		{"POST /api/v1/connections/checklist", admin, s.handleAPIConnectionChecklist},
 		{"GET /api/v1/connections/{id}", reader, s.handleAPIConnectionGet},
 		{"DELETE /api/v1/connections/{id}", admin, s.handleAPIConnectionDelete},

@@ -89,7 +89,8 @@ func connectionSetupAs(t *testing.T, user *scorebridge.User) *connectionBundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.server, err = NewServer(Config{Recommendations: b.recs, Scores: b.scores, Connections: b.svc, Logger: logger, User: user}); err != nil {
+	if b.server, err = NewServer(Config{Recommendations: b.recs, Scores: b.scores, Connections: b.svc, Logger: logger, User: user,
+		Idempotency: sqlstore.NewIdempotencyStore(b.db)}); err != nil {
 		t.Fatal(err)
 	}
 	b.ts.Config.Handler = b.server.Handler()

@@ -52,6 +52,10 @@ type Config struct {
 	// request) and serves the audit page; required with Auth. Handlers
 	// reach it with scorebridge.RecordAudit(r.Context(), ...).
 	Audit scorebridge.AuditService
+	// Idempotency keeps Idempotency-Key answers, so creating requests can
+	// be retried safely; optional: without it keys are ignored. The product
+	// always sets it.
+	Idempotency scorebridge.IdempotencyService
 }
 
 // DefaultUser is a trusted security admin for Config.User in tests.
@@ -93,6 +97,7 @@ type Server struct {
 	audit           scorebridge.AuditService
 	oidc            *oidcClient
 	signIns         *signInGate
+	idempotency     scorebridge.IdempotencyService
 
 	templates *templateSet
 	assets    *assetSet
@@ -115,6 +120,7 @@ func NewServer(cfg Config) (*Server, error) {
 		auth:            cfg.Auth,
 		audit:           cfg.Audit,
 		signIns:         newSignInGate(),
+		idempotency:     cfg.Idempotency,
 	}
 	if s.auth != nil && s.auth.OIDC != nil {
 		s.oidc = &oidcClient{cfg: s.auth.OIDC}

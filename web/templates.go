@@ -128,6 +128,9 @@ func (s *Server) templateFuncs() template.FuncMap {
 		"datetime":     formatTime,
 		"rawJSON":      formatRaw,
 		"instanceHost": instanceHost,
+		// idempotencyKey gives a form its key, so submitting it twice
+		// creates once.
+		"idempotencyKey": newIdempotencyKey,
 	}
 }
 

@@ -19,12 +19,12 @@ func (s *Server) ticketRoutes() []route {
 	return []route{
 		{"GET /tickets", reader, s.handleTicketList},
 		{"GET /tickets/new", operator, s.handleTicketNew},
-		{"POST /tickets", operator, s.handleTicketCreate},
+		{"POST /tickets", operator, s.idempotent(s.handleTicketCreate)},
 		{"GET /tickets/{id}", reader, s.handleTicketView},
 		{"POST /tickets/{id}/retry", operator, s.handleTicketRetry},
 		{"GET /tickets/{id}/audit", admin, s.handleTicketAudit},
 
-		{"POST /api/v1/tickets", operator, s.handleAPITicketCreate},
+		{"POST /api/v1/tickets", operator, s.idempotent(s.handleAPITicketCreate)},
 		{"GET /api/v1/tickets", reader, s.handleAPITicketList},
 		{"GET /api/v1/tickets/{id}", reader, s.handleAPITicketGet},
 		{"POST /api/v1/tickets/{id}/retry", operator, s.handleAPITicketRetry},

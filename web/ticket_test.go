@@ -88,7 +88,8 @@ func ticketSetup(t *testing.T) (*testBundle, *ticketInstances, *snowsim.Instance
 		defer cancel()
 		runner.Stop(sctx)
 	})
-	b.server, err = NewServer(Config{Recommendations: b.recs, Scores: b.scores, Tickets: runner.Tickets(), Logger: logger, User: DefaultUser})
+	b.server, err = NewServer(Config{Recommendations: b.recs, Scores: b.scores, Tickets: runner.Tickets(), Logger: logger, User: DefaultUser,
+		Idempotency: sqlstore.NewIdempotencyStore(db)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,6 +93,7 @@ func setup(t testing.TB, opts setupOptions) *testBundle {
 		Scores:          b.scores,
 		Logger:          slog.New(slog.NewTextHandler(b.logs, nil)),
 		User:            cmpOr(opts.user, DefaultUser),
+		Idempotency:     sqlstore.NewIdempotencyStore(db),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -184,6 +184,7 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 		Logger:          logger,
 		Auth:            webAuth,
 		Audit:           c.auth.audit,
+		Idempotency:     sqlstore.NewIdempotencyStore(db),
 	})
 	if err != nil {
 		c.ln.Close()
