@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/scorebridge/scorebridge/internal/browsertest"
+)
+
+// The browser tests drive Debian's Chromium through the real center, as a
+// person would, and check every page they pass with browsertest's Check.
+
+// firstPassword is the first admin's password in the browser tests
+// (SCOREBRIDGE_ADMIN_PASSWORD); the first sign-in must replace it.
+const firstPassword = "First-start-password-1"
+
+// adminPassword is the password the tests choose at first sign-in.
+const adminPassword = "Chosen-by-the-admin-2"
+
+// browserDemo starts the demo (a center connected to its own simulator) on
+// free ports, with a known first password.
+func browserDemo(t *testing.T) *demo {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg := centerConfig{Addr: "127.0.0.1:0", DB: filepath.Join(t.TempDir(), "browser.db"), LogFormat: "text"}
+	cfg.Connections.AllowPrivate = true
+	cfg.Auth.AdminPassword = firstPassword
+	d, err := startDemo(ctx, cfg, "127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("demo stopped with %v", err)
+		}
+	})
+	return d
+}
+
+// signInFirstTime signs in as the first admin with the first password and
+// chooses a new one, as the first start asks.
+func signInFirstTime(t *testing.T, p *browsertest.Page) {
+	t.Helper()
+	p.Go("/")
+	if path := p.Path(); !strings.HasPrefix(path, "/login") {
+		t.Fatalf("a signed-out browser opening / is on %s, want the sign-in page", path)
+	}
+	p.Check("sign-in page")
+	p.Fill("#name", "admin")
+	p.Fill("#password", firstPassword)
+	p.ClickAndLoad("form[action='/login'] button[type=submit]")
+	if path := p.Path(); !strings.HasPrefix(path, "/account/password") {
+		t.Fatalf("after the first sign-in the browser is on %s, want the password change", path)
+	}
+	p.Check("forced password change")
+	// A mismatch is refused next to the field, and nothing changes.
+	p.ExpectErrorStatus("/account/password")
+	p.Fill("#current", firstPassword)
+	p.Fill("#password", adminPassword)
+	p.Fill("#confirm", adminPassword+"x")
+	p.ClickAndLoad("form[action='/account/password'] button[type=submit]")
+	if got := p.Text("#confirm ~ .field-error, .field-error"); !strings.Contains(got, "differ") {
+		t.Errorf("mismatched passwords: error %q, want one saying they differ", got)
+	}
+	p.Check("password change with an error")
+	p.Fill("#current", firstPassword)
+	p.Fill("#password", adminPassword)
+	p.Fill("#confirm", adminPassword)
+	p.ClickAndLoad("form[action='/account/password'] button[type=submit]")
+	if path := p.Path(); strings.HasPrefix(path, "/account/password") || strings.HasPrefix(path, "/login") {
+		t.Fatalf("after choosing a password the browser is on %s", path)
+	}
+}
+
+// TestBrowserFirstRunAndEveryPage: a new admin signs in with the first
+// password, must choose their own, and then every page of the center, at a
+// phone's 360 px and a desktop's 1920 px, has no console error, no failed
+// request, no serious accessibility problem and no sideways scrolling.
+func TestBrowserFirstRunAndEveryPage(t *testing.T) {
+	t.Parallel()
+	d := browserDemo(t)
+	p := browsertest.Open(t, d.center.URL(), 360, 800)
+	signInFirstTime(t, p)
+	p.Check("home after the first sign-in")
+
+	// Under 700 px the navigation hides behind a menu button that opens it,
+	// with the current page marked; the icon is there, not a 404.
+	if browsertest.Eval[bool](p, `getComputedStyle(document.getElementById("main-nav")).display !== "none"`) {
+		t.Error("at 360 px the navigation shows before the menu button is pressed")
+	}
+	p.Click(".menu-button")
+	p.WaitVisible("#main-nav a[aria-current=page]")
+	if got := p.Text("#main-nav a[aria-current=page]"); got != "Home" {
+		t.Errorf("current page in the navigation = %q, want Home", got)
+	}
+	if got := p.Text("#main-nav .who"); !strings.Contains(got, "admin") || !strings.Contains(got, "Security admin") {
+		t.Errorf("the signed-in user shows as %q, want the name and role", got)
+	}
+	if got := browsertest.Eval[int](p, `fetch("/favicon.ico").then(r => r.status)`); got != 200 {
+		t.Errorf("/favicon.ico answered %d", got)
+	}
+
+	// The pages to check: every page the navigation leads to, and the
+	// pages of one action, one connection and the forms.
+	p.Go("/actions")
+	action := browsertest.Eval[string](p, `(document.querySelector("table a[href^='/actions/']") || {}).getAttribute?.("href") || ""`)
+	if action == "" {
+		t.Fatal("the actions list links to no action")
+	}
+	p.Go("/connections")
+	conn := browsertest.Eval[string](p, `(Array.from(document.querySelectorAll("a[href^='/connections/']")).map(a => a.getAttribute("href")).find(h => /^\/connections\/[^/]+$/.test(h) && h !== "/connections/new")) || ""`)
+	if conn == "" {
+		t.Fatal("the connections page links to no connection")
+	}
+	navLinks := browsertest.Eval[[]string](p, `Array.from(document.querySelectorAll("nav a[href^='/']")).map(a => a.getAttribute("href"))`)
+	pages := append(navLinks,
+		"/",
+		action, "/actions/new",
+		"/tickets/new?id="+url.QueryEscape(strings.TrimPrefix(action, "/actions/")),
+		"/tickets",
+		"/connections/new", conn, conn+"/doctor", conn+"/remove", "/ticketProvisioning",
+		"/audit", "/access", "/account/password",
+	)
+	for _, width := range []int64{360, 1920} {
+		p.Viewport(width, 900)
+		seen := map[string]bool{}
+		for _, path := range pages {
+			if seen[path] {
+				continue
+			}
+			seen[path] = true
+			p.Go(path)
+			p.Check(fmt.Sprintf("%s at %d px", path, width))
+		}
+	}
+
+	// A page that is not there says so and offers the way back.
+	p.ExpectErrorStatus("/actions/no-such-action")
+	p.Go("/actions/no-such-action")
+	p.Check("a missing action")
+	if text := p.Text("main"); !strings.Contains(strings.ToLower(text), "not found") && !strings.Contains(strings.ToLower(text), "no improvement action") {
+		t.Errorf("a missing action's page says %q", text)
+	}
+}
