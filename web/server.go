@@ -101,6 +101,7 @@ type Server struct {
 
 	templates *templateSet
 	assets    *assetSet
+	nav       []navEntry // the navigation's links, those the routes serve
 	handler   http.Handler
 }
 
@@ -128,6 +129,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if err := checkRouteRules(s.allRoutes()); err != nil {
 		return nil, err
 	}
+	s.nav = buildNav(s.allRoutes())
 	var err error
 	if s.assets, err = loadAssets(); err != nil {
 		return nil, fmt.Errorf("web: assets: %w", err)

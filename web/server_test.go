@@ -123,7 +123,7 @@ func TestRoles(t *testing.T) {
 	// Pages offer a reader only what a reader can do.
 	reader.get(t, "/actions").wantNotContains(t, `href="/actions/new"`)
 	reader.get(t, "/actions/"+rec.ID).wantStatus(t, http.StatusOK).wantNotContains(t, "Change state", `/state"`)
-	reader.get(t, "/").wantContains(t, `<span class="who" title="Role: reader">rita</span>`)
+	reader.get(t, "/").wantContains(t, `<span class="who-name">rita</span> <span class="who-role">Security reader</span>`)
 
 	operator := setup(t, setupOptions{user: &scorebridge.User{ID: "o", Name: "omar", Role: scorebridge.RoleOperator}})
 	path := "/api/v1/recommendations/" + rec.ID

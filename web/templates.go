@@ -68,6 +68,7 @@ func parseTemplates(fsys fs.FS, funcs template.FuncMap) (*templateSet, error) {
 // clean error page rather than half a page with a 200 status.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, data pageData) {
 	data.base().User = scorebridge.UserFromContext(r.Context())
+	s.fillNav(r, data.base())
 	t, ok := s.templates.pages[page]
 	if !ok {
 		s.renderFailed(w, r, fmt.Errorf("no page template %q", page))
@@ -99,8 +100,12 @@ type pageBase struct {
 	// User is the acting user, shown in the header; render sets it.
 	User  *scorebridge.User
 	Title string
-	// Nav names the header link to highlight: home, actions or connections.
+	// Nav names the header link to highlight (a navEntry key); "" takes
+	// the section the path is in.
 	Nav string
+	// NavLinks and Crumbs are filled by render from the route table.
+	NavLinks []navLink
+	Crumbs   []crumb
 	// Notice is a one-line confirmation shown above the content.
 	Notice string
 }

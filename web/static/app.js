@@ -1,3 +1,9 @@
+// scorebridge's small script. Every page works without it; it adds the
+// narrow-screen menu, submits filter menus on change and shows times in the
+// viewer's own zone. It loads in <head> without defer so the "js" class is
+// on <html> before the page is drawn (no flash of the full menu).
+document.documentElement.classList.add("js");
+
 // Submit the filter form as soon as a menu or the to-do toggle changes; the
 // Apply button keeps the form usable without script.
 document.addEventListener("change", function (event) {
@@ -6,3 +12,46 @@ document.addEventListener("change", function (event) {
     el.form.submit();
   }
 });
+
+// The menu button under 700 px opens and closes the navigation; Escape
+// closes it and gives the focus back to the button.
+document.addEventListener("DOMContentLoaded", function () {
+  var button = document.querySelector(".menu-button");
+  var nav = document.getElementById("main-nav");
+  if (button && nav) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var open = nav.classList.toggle("open");
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      if (open) {
+        var first = nav.querySelector("a");
+        if (first) first.focus();
+      }
+    });
+    nav.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && nav.classList.contains("open")) {
+        nav.classList.remove("open");
+        button.setAttribute("aria-expanded", "false");
+        button.focus();
+      }
+    });
+  }
+  localTimes(document);
+});
+
+// localTimes rewrites every <time data-local> to the viewer's time zone,
+// with the zone named; the title keeps UTC, as the server wrote it.
+function localTimes(root) {
+  var fmt;
+  try {
+    fmt = new Intl.DateTimeFormat(undefined, {year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short"});
+  } catch (e) {
+    return;
+  }
+  root.querySelectorAll("time[data-local]").forEach(function (el) {
+    var d = new Date(el.getAttribute("datetime"));
+    if (isNaN(d)) return;
+    if (!el.title) el.title = el.textContent.trim();
+    el.textContent = fmt.format(d);
+  });
+}
