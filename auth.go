@@ -12,14 +12,7 @@ const (
 )
 
 // ValidRole reports whether role is one of Roles.
-func ValidRole(role string) bool {
-	for _, r := range Roles {
-		if role == r {
-			return true
-		}
-	}
-	return false
-}
+func ValidRole(role string) bool { return oneOf(Roles, role) }
 
 // Account is a person who can sign in to the center.
 type Account struct {

@@ -19,8 +19,17 @@ const (
 	CategoryInfrastructure Category = "Infrastructure"
 )
 
-// Categories lists every category in display order.
+// Categories lists every category in display order. A new category is
+// added here and nowhere else: checks and their messages read this list.
 var Categories = []Category{CategoryIdentity, CategoryData, CategoryDevices, CategoryApps, CategoryInfrastructure}
+
+// Validate returns EINVALID unless ParseCategory accepts c.
+func (c Category) Validate() error {
+	if _, ok := ParseCategory(string(c)); !ok || c == "" {
+		return notOneOf("category", Categories, string(c))
+	}
+	return nil
+}
 
 // ParseCategory accepts a category name in any case, and Graph's "Device".
 func ParseCategory(s string) (Category, bool) {
@@ -45,7 +54,8 @@ const (
 	SourceUser      Source = "user"
 )
 
-// Sources lists every source.
+// Sources lists every source. A new source is added here (with its Label)
+// and nowhere else.
 var Sources = []Source{SourceMicrosoft, SourceUser}
 
 // Label returns the name Secure Score uses for the source.
@@ -59,8 +69,16 @@ func (s Source) Label() string {
 	return string(s)
 }
 
-// Valid reports whether s is a known source.
-func (s Source) Valid() bool { return s == SourceMicrosoft || s == SourceUser }
+// Valid reports whether s is one of Sources.
+func (s Source) Valid() bool { return oneOf(Sources, s) }
+
+// Validate returns EINVALID unless s is one of Sources.
+func (s Source) Validate() error {
+	if !s.Valid() {
+		return notOneOf("source", Sources, string(s))
+	}
+	return nil
+}
 
 // State is the control state an admin gives an action.
 type State string
@@ -93,14 +111,15 @@ func (s State) Label() string {
 	return string(s)
 }
 
-// Valid reports whether s is a known state.
-func (s State) Valid() bool {
-	for _, v := range States {
-		if s == v {
-			return true
-		}
+// Valid reports whether s is one of States.
+func (s State) Valid() bool { return oneOf(States, s) }
+
+// Validate returns EINVALID unless s is one of States.
+func (s State) Validate() error {
+	if !s.Valid() {
+		return notOneOf("state", States, string(s))
 	}
-	return false
+	return nil
 }
 
 // OnToDoList reports whether an action in this state still asks for work.
@@ -191,11 +210,11 @@ func (r *Recommendation) Validate() error {
 	if err := validText("remediation", r.Remediation, MaxRemediationLength, false); err != nil {
 		return err
 	}
-	if _, ok := ParseCategory(string(r.Category)); !ok || r.Category == "" {
-		return FieldErrorf("category", "category must be one of Identity, Data, Devices, Apps, Infrastructure")
+	if err := r.Category.Validate(); err != nil {
+		return err
 	}
-	if !r.Source.Valid() {
-		return FieldErrorf("source", "source must be \"microsoft\" or \"user\"")
+	if err := r.Source.Validate(); err != nil {
+		return err
 	}
 	for name, v := range map[string]string{"service": r.Service, "tier": r.Tier, "userImpact": r.UserImpact, "implementationCost": r.ImplementationCost, "sourceTool": r.SourceTool} {
 		if err := validText(name, v, MaxShortFieldLength, false); err != nil {
@@ -216,8 +235,8 @@ func (r *Recommendation) Validate() error {
 	if r.CurrentScore < 0 || r.CurrentScore > r.MaxScore || r.CurrentScore != r.CurrentScore {
 		return FieldErrorf("currentScore", "currentScore must be between 0 and maxScore (%g)", r.MaxScore)
 	}
-	if !r.State.Valid() {
-		return FieldErrorf("state", "state must be one of to_address, planned, risk_accepted, third_party, completed")
+	if err := r.State.Validate(); err != nil {
+		return err
 	}
 	if len(r.Raw) > 0 && !json.Valid(r.Raw) {
 		return FieldErrorf("raw", "raw must be a JSON document")
@@ -268,6 +287,9 @@ const (
 	SortUpdated = "updated" // most recently changed first
 )
 
+// Sorts lists every sort order, the default first.
+var Sorts = []string{SortImpact, SortTitle, SortUpdated}
+
 // RecommendationFilter selects and orders recommendations. Zero values do not
 // filter.
 type RecommendationFilter struct {
@@ -279,7 +301,8 @@ type RecommendationFilter struct {
 	// Query matches title, description, service and id, case-insensitively.
 	Query string
 	Sort  string
-	// Limit caps one page; stores apply a default and a ceiling.
+	// Limit caps one page: 0 means DefaultRecommendationPage, at most
+	// MaxRecommendationPage.
 	Limit int
 	// Cursor is the opaque "next" value of the previous page.
 	Cursor string

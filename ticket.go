@@ -46,6 +46,9 @@ const (
 	TicketFailed TicketStatus = "failed" // the instance refused it; Error says why
 )
 
+// TicketStatuses lists every ticket status.
+var TicketStatuses = []TicketStatus{TicketQueued, TicketSent, TicketFailed}
+
 // Label returns the name a page shows.
 func (s TicketStatus) Label() string {
 	switch s {
@@ -209,6 +212,18 @@ type TicketFilter struct {
 	Status           TicketStatus
 	// Limit caps the answer; stores apply a default and a ceiling.
 	Limit int
+}
+
+// Validate returns EINVALID for a status not in TicketStatuses or a
+// negative limit.
+func (f TicketFilter) Validate() error {
+	if f.Status != "" && !oneOf(TicketStatuses, f.Status) {
+		return notOneOf("status", TicketStatuses, string(f.Status))
+	}
+	if f.Limit < 0 {
+		return FieldErrorf("limit", "limit must be a positive whole number")
+	}
+	return nil
 }
 
 // TicketAuditEntry is one exchange with the instance for a ticket: the exact

@@ -90,10 +90,8 @@ func (s *TicketService) FindTicketByID(ctx context.Context, id string) (*scorebr
 
 // FindTickets returns tickets matching filter, newest first.
 func (s *TicketService) FindTickets(ctx context.Context, filter scorebridge.TicketFilter) ([]*scorebridge.Ticket, error) {
-	switch filter.Status {
-	case "", scorebridge.TicketQueued, scorebridge.TicketSent, scorebridge.TicketFailed:
-	default:
-		return nil, scorebridge.FieldErrorf("status", "status must be queued, sent or failed")
+	if err := filter.Validate(); err != nil {
+		return nil, err
 	}
 	return s.store.FindTickets(ctx, filter)
 }

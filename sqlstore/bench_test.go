@@ -66,7 +66,7 @@ func BenchmarkFindRecommendations(b *testing.B) {
 				filter scorebridge.RecommendationFilter
 			}{
 				{"impact-first-page", scorebridge.RecommendationFilter{}},
-				{"todo-page-500", scorebridge.RecommendationFilter{ToDo: true, Limit: 500}},
+				{"todo-page-max", scorebridge.RecommendationFilter{ToDo: true, Limit: scorebridge.MaxRecommendationPage}},
 				{"search", scorebridge.RecommendationFilter{Query: "oauth"}},
 				{"title-page-41", deep},
 				{"updated-category", scorebridge.RecommendationFilter{Sort: scorebridge.SortUpdated, Category: scorebridge.CategoryData}},

@@ -11,13 +11,6 @@ import (
 	"github.com/scorebridge/scorebridge"
 )
 
-// Page sizes for FindRecommendations.
-const (
-	DefaultRecommendationLimit = 50
-	MaxRecommendationLimit     = 500
-	MaxQueryLength             = 200
-)
-
 // recommendationCursor is the position after the last row of a page: the
 // sort key and id of that row (keyset paging, so rows added or removed
 // between pages never make a row appear twice or go missing).
@@ -51,49 +44,34 @@ func decodeCursor(s, sort string) (*recommendationCursor, error) {
 }
 
 // FindRecommendations returns one page of the actions matching filter and
-// the cursor of the next page ("" at the end). Returns EINVALID for an
-// unknown category, source, state or sort, a negative limit, an overlong
-// query or a malformed cursor.
+// the cursor of the next page ("" at the end). Returns EINVALID for a
+// filter its Validate refuses or a malformed cursor.
 func (s *RecommendationService) FindRecommendations(ctx context.Context, filter scorebridge.RecommendationFilter) ([]*scorebridge.Recommendation, string, error) {
+	if err := filter.Validate(); err != nil {
+		return nil, "", err
+	}
 	var where []string
 	var args []any
 	if filter.Category != "" {
-		c, ok := scorebridge.ParseCategory(string(filter.Category))
-		if !ok {
-			return nil, "", scorebridge.FieldErrorf("category", "category must be one of Identity, Data, Devices, Apps, Infrastructure")
-		}
+		c, _ := scorebridge.ParseCategory(string(filter.Category))
 		where, args = append(where, "category = ?"), append(args, string(c))
 	}
 	if filter.Source != "" {
-		if !filter.Source.Valid() {
-			return nil, "", scorebridge.FieldErrorf("source", "source must be \"microsoft\" or \"user\"")
-		}
 		where, args = append(where, "source = ?"), append(args, string(filter.Source))
 	}
 	if filter.State != "" {
-		if !filter.State.Valid() {
-			return nil, "", scorebridge.FieldErrorf("state", "state must be one of to_address, planned, risk_accepted, third_party, completed")
-		}
 		where, args = append(where, "state = ?"), append(args, string(filter.State))
 	}
 	if filter.ToDo {
 		where, args = append(where, "state IN (?, ?)"), append(args, string(scorebridge.StateToAddress), string(scorebridge.StatePlanned))
 	}
 	if q := strings.TrimSpace(filter.Query); q != "" {
-		if !storableText(q, MaxQueryLength) {
-			return nil, "", scorebridge.FieldErrorf("query", "query must be UTF-8 text without NUL characters, at most %d characters", MaxQueryLength)
-		}
 		where, args = append(where, `search_text LIKE ? ESCAPE '\'`), append(args, "%"+escapeLike(strings.ToLower(q))+"%")
 	}
 
 	limit := filter.Limit
-	switch {
-	case limit < 0:
-		return nil, "", scorebridge.FieldErrorf("limit", "limit must not be negative")
-	case limit == 0:
-		limit = DefaultRecommendationLimit
-	case limit > MaxRecommendationLimit:
-		limit = MaxRecommendationLimit
+	if limit == 0 {
+		limit = scorebridge.DefaultRecommendationPage
 	}
 
 	sort := filter.Sort
@@ -108,8 +86,6 @@ func (s *RecommendationService) FindRecommendations(ctx context.Context, filter 
 		order = "title_key, id"
 	case scorebridge.SortUpdated:
 		order = "updated_at DESC, id"
-	default:
-		return nil, "", scorebridge.FieldErrorf("sort", "sort must be one of impact, title, updated")
 	}
 
 	if filter.Cursor != "" {

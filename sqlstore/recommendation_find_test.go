@@ -146,7 +146,7 @@ func TestFindRecommendations_Paging(t *testing.T) {
 		for _, sort := range []string{scorebridge.SortImpact, scorebridge.SortTitle, scorebridge.SortUpdated} {
 			for _, filter := range []scorebridge.RecommendationFilter{{}, {ToDo: true}, {Query: "title 1"}} {
 				filter.Sort = sort
-				wantIDs, _ := findIDs(t, s, scorebridge.RecommendationFilter{Sort: sort, ToDo: filter.ToDo, Query: filter.Query, Limit: 500})
+				wantIDs, _ := findIDs(t, s, scorebridge.RecommendationFilter{Sort: sort, ToDo: filter.ToDo, Query: filter.Query, Limit: scorebridge.MaxRecommendationPage})
 				for _, limit := range []int{1, 4, 5} {
 					f := filter
 					f.Limit = limit
@@ -173,7 +173,7 @@ func TestFindRecommendations_Paging(t *testing.T) {
 		}
 
 		// Every id exactly once across the whole set.
-		got, next := findIDs(t, s, scorebridge.RecommendationFilter{Limit: 500})
+		got, next := findIDs(t, s, scorebridge.RecommendationFilter{Limit: scorebridge.MaxRecommendationPage})
 		if next != "" || len(got) != len(all) {
 			t.Fatalf("one big page: %d ids, next %q", len(got), next)
 		}
@@ -189,21 +189,25 @@ func TestFindRecommendations_Limits(t *testing.T) {
 		db, _ := openTest(t, b)
 		s := sqlstore.NewRecommendationService(db)
 		var recs []*scorebridge.Recommendation
-		for i := range sqlstore.MaxRecommendationLimit + 1 {
+		for i := range scorebridge.MaxRecommendationPage + 1 {
 			recs = append(recs, newRec(fmt.Sprintf("r%04d", i)))
 		}
 		if _, err := s.SeedRecommendations(context.Background(), recs); err != nil {
 			t.Fatal(err)
 		}
 		ids, next := findIDs(t, s, scorebridge.RecommendationFilter{})
-		if len(ids) != sqlstore.DefaultRecommendationLimit || next == "" {
+		if len(ids) != scorebridge.DefaultRecommendationPage || next == "" {
 			t.Fatalf("default page: %d rows, next %q", len(ids), next)
 		}
-		ids, next = findIDs(t, s, scorebridge.RecommendationFilter{Limit: 10000})
-		if len(ids) != sqlstore.MaxRecommendationLimit || next == "" {
-			t.Fatalf("capped page: %d rows, next %q", len(ids), next)
+		ids, next = findIDs(t, s, scorebridge.RecommendationFilter{Limit: scorebridge.MaxRecommendationPage})
+		if len(ids) != scorebridge.MaxRecommendationPage || next == "" {
+			t.Fatalf("largest page: %d rows, next %q", len(ids), next)
 		}
-		ids, next = findIDs(t, s, scorebridge.RecommendationFilter{Limit: 10000, Cursor: next})
+		// The store and the API share one ceiling: above it is refused, not
+		// quietly shortened.
+		_, _, err := s.FindRecommendations(context.Background(), scorebridge.RecommendationFilter{Limit: scorebridge.MaxRecommendationPage + 1})
+		wantCode(t, err, scorebridge.EINVALID, "limit")
+		ids, next = findIDs(t, s, scorebridge.RecommendationFilter{Limit: scorebridge.MaxRecommendationPage, Cursor: next})
 		if len(ids) != 1 || next != "" {
 			t.Fatalf("last page: %d rows, next %q", len(ids), next)
 		}
@@ -221,14 +225,14 @@ func TestFindRecommendations_Invalid(t *testing.T) {
 			"source":   {Source: "vendor"},
 			"state":    {State: "done"},
 			"limit":    {Limit: -1},
-			"query":    {Query: strings.Repeat("q", sqlstore.MaxQueryLength+1)},
+			"q":        {Query: strings.Repeat("q", scorebridge.MaxQueryLength+1)},
 		} {
 			_, _, err := s.FindRecommendations(context.Background(), f)
 			wantCode(t, err, scorebridge.EINVALID, field)
 		}
 		for _, q := range []string{"a\x00b", "\xff"} {
 			_, _, err := s.FindRecommendations(context.Background(), scorebridge.RecommendationFilter{Query: q})
-			wantCode(t, err, scorebridge.EINVALID, "query")
+			wantCode(t, err, scorebridge.EINVALID, "q")
 		}
 		for _, cursor := range []string{"not base64!", "bm90IGpzb24", "e30", titleCursor + "x"} {
 			_, _, err := s.FindRecommendations(context.Background(), scorebridge.RecommendationFilter{Sort: scorebridge.SortTitle, Cursor: cursor})

@@ -16,7 +16,7 @@ import (
 func scoreOfRows(t *testing.T, s scorebridge.RecommendationService) scorebridge.Score {
 	t.Helper()
 	var items []scorebridge.ScoreItem
-	f := scorebridge.RecommendationFilter{Limit: sqlstore.MaxRecommendationLimit}
+	f := scorebridge.RecommendationFilter{Limit: scorebridge.MaxRecommendationPage}
 	for {
 		recs, next, err := s.FindRecommendations(context.Background(), f)
 		if err != nil {

@@ -44,7 +44,7 @@ func decodeUpdate(members []jsonMember, extra func(m jsonMember) (bool, error)) 
 			if s, err = decodeString(m); err == nil {
 				c, ok := scorebridge.ParseCategory(s)
 				if !ok {
-					err = scorebridge.FieldErrorf("category", "category must be one of Identity, Data, Devices, Apps, Infrastructure (got %q)", s)
+					err = scorebridge.Category(s).Validate()
 				}
 				upd.Category = &c
 			}
@@ -52,9 +52,7 @@ func decodeUpdate(members []jsonMember, extra func(m jsonMember) (bool, error)) 
 			var s string
 			if s, err = decodeString(m); err == nil {
 				st := scorebridge.State(s)
-				if !st.Valid() {
-					err = scorebridge.FieldErrorf("state", "state must be one of to_address, planned, risk_accepted, third_party, completed (got %q)", s)
-				}
+				err = st.Validate()
 				upd.State = &st
 			}
 		case "threats":

@@ -104,7 +104,7 @@ func TestAPIRecommendationListAndPaging(t *testing.T) {
 			break
 		}
 	}
-	all, _, err := b.recs.FindRecommendations(context.Background(), scorebridge.RecommendationFilter{Limit: 1000})
+	all, _, err := b.recs.FindRecommendations(context.Background(), scorebridge.RecommendationFilter{Limit: scorebridge.MaxRecommendationPage})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +255,7 @@ func TestAPIBadInput(t *testing.T) {
 	}
 	ms := catalogAction(t, b, scorebridge.RecommendationFilter{Source: scorebridge.SourceMicrosoft})
 	snapshot := func() string {
-		all, _, err := b.recs.FindRecommendations(ctx, scorebridge.RecommendationFilter{Limit: 1000, Sort: scorebridge.SortTitle})
+		all, _, err := b.recs.FindRecommendations(ctx, scorebridge.RecommendationFilter{Limit: scorebridge.MaxRecommendationPage, Sort: scorebridge.SortTitle})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -340,7 +340,7 @@ func TestAPIBadInput(t *testing.T) {
 		{"list bad cursor", "GET", list + "?cursor=not-a-cursor", "", ``, 400, "cursor"},
 		{"list unknown parameter", "GET", list + "?catgory=Data", "", ``, 400, "catgory"},
 		{"list repeated parameter", "GET", list + "?state=planned&state=completed", "", ``, 400, "state"},
-		{"list query too long", "GET", list + "?q=" + strings.Repeat("q", maxQueryLength+1), "", ``, 400, "q"},
+		{"list query too long", "GET", list + "?q=" + strings.Repeat("q", scorebridge.MaxQueryLength+1), "", ``, 400, "q"},
 		{"history days zero", "GET", "/api/v1/score/history?days=0", "", ``, 400, "days"},
 		{"history days huge", "GET", "/api/v1/score/history?days=5000", "", ``, 400, "days"},
 		{"history unknown parameter", "GET", "/api/v1/score/history?day=3", "", ``, 400, "day"},

@@ -22,7 +22,7 @@ func benchSetup(b *testing.B) *testBundle {
 	b.Helper()
 	bundle := setup(b, setupOptions{})
 	ctx := context.Background()
-	existing, _, err := bundle.recs.FindRecommendations(ctx, scorebridge.RecommendationFilter{Limit: 1000})
+	existing, _, err := bundle.recs.FindRecommendations(ctx, scorebridge.RecommendationFilter{Limit: scorebridge.MaxRecommendationPage})
 	if err != nil {
 		b.Fatal(err)
 	}

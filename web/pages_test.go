@@ -166,7 +166,7 @@ func TestActionListFiltersSortAndPaging(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOptions{})
 	ctx := context.Background()
-	all, _, err := b.recs.FindRecommendations(ctx, scorebridge.RecommendationFilter{Limit: 1000})
+	all, _, err := b.recs.FindRecommendations(ctx, scorebridge.RecommendationFilter{Limit: scorebridge.MaxRecommendationPage})
 	if err != nil {
 		t.Fatal(err)
 	}
