@@ -16,6 +16,7 @@ import (
 
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/connection"
+	"github.com/scorebridge/scorebridge/internal/clocktest"
 	"github.com/scorebridge/scorebridge/secret"
 	"github.com/scorebridge/scorebridge/servicenow"
 	"github.com/scorebridge/scorebridge/snowsim"
@@ -26,25 +27,6 @@ import (
 // compares it as a string and redirects the browser there; the tests take
 // the code and state from that redirect and complete the authorization.
 const redirectURL = "http://127.0.0.1:8080/connections/callback"
-
-// clock is shared by the simulator, the service and the database, so the
-// tests can make tokens expire.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // syncBuffer is a log sink safe for the service's goroutines.
 type syncBuffer struct {
@@ -73,7 +55,7 @@ type bundle struct {
 	store   *sqlstore.ConnectionStore
 	dbPath  string
 	db      *sqlstore.DB
-	clock   *clock
+	clock   *clocktest.Clock // shared by the simulator, the service and the database, so tests make tokens expire
 	logs    *syncBuffer
 	tokenN  atomic.Int64 // POSTs to /oauth_token.do
 	skew    atomic.Int64 // added to the instance's clock, ns
@@ -82,7 +64,7 @@ type bundle struct {
 
 func setup(t testing.TB) *bundle {
 	t.Helper()
-	b := &bundle{clock: &clock{now: time.Now().UTC().Truncate(time.Second)}, logs: &syncBuffer{}}
+	b := &bundle{clock: clocktest.New(time.Now().UTC().Truncate(time.Second)), logs: &syncBuffer{}}
 	// The instance's clock is the center's plus a skew a test may set.
 	sim, err := snowsim.New(snowsim.Options{Clock: func() time.Time { return b.clock.Now().Add(time.Duration(b.skew.Load())) }})
 	if err != nil {

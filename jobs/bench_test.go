@@ -2,11 +2,11 @@ package jobs_test
 
 import (
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/scorebridge/scorebridge"
+	"github.com/scorebridge/scorebridge/internal/dbtest"
 	"github.com/scorebridge/scorebridge/jobs"
 	"github.com/scorebridge/scorebridge/snowsim"
 )
@@ -17,8 +17,8 @@ import (
 // Run it with: go test -run '^$' -bench Tickets1000 -benchtime 1x ./jobs/
 func BenchmarkTickets1000(b *testing.B) {
 	b.Run("sqlite", func(b *testing.B) { benchTickets(b, "") })
-	if dsn := os.Getenv("SCOREBRIDGE_TEST_POSTGRES"); dsn != "" {
-		b.Run("postgres", func(b *testing.B) { benchTickets(b, postgresSchema(b, dsn)) })
+	if dsn := dbtest.PostgresURL(); dsn != "" {
+		b.Run("postgres", func(b *testing.B) { benchTickets(b, dbtest.PostgresSchema(b, dsn, "jobs")) })
 	}
 }
 

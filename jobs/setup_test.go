@@ -2,21 +2,16 @@ package jobs_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for test schemas
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/jobs"
 	"github.com/scorebridge/scorebridge/snowsim"
@@ -207,37 +202,6 @@ func (b *bundle) records(t testing.TB, table, id string) []snowsim.Record {
 }
 
 func dueDate() string { return time.Now().UTC().AddDate(0, 1, 0).Format(scorebridge.DueDateLayout) }
-
-// postgresSchema creates a schema of the test's own on the PostgreSQL at
-// base and returns a DSN whose search_path points at it; River's tables
-// land there too.
-func postgresSchema(t testing.TB, base string) string {
-	t.Helper()
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "jobs_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // injected answers the next few creates with a given error instead of the
 // simulator, so a test controls exactly which attempt fails and how.

@@ -3,11 +3,11 @@ package jobs_test
 import (
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/scorebridge/scorebridge"
+	"github.com/scorebridge/scorebridge/internal/dbtest"
 	"github.com/scorebridge/scorebridge/servicenow"
 	"github.com/scorebridge/scorebridge/snowsim"
 )
@@ -385,12 +385,12 @@ func TestTicket_WaitsForAuthorization(t *testing.T) {
 
 // The whole flow on PostgreSQL: River's pgx driver and the pgx transaction.
 func TestTicket_Postgres(t *testing.T) {
-	dsn := os.Getenv("SCOREBRIDGE_TEST_POSTGRES")
+	dsn := dbtest.PostgresURL()
 	if dsn == "" {
 		t.Skip("SCOREBRIDGE_TEST_POSTGRES is not set")
 	}
 	t.Parallel()
-	b := setup(t, setupOpts{dsn: postgresSchema(t, dsn)})
+	b := setup(t, setupOpts{dsn: dbtest.PostgresSchema(t, dsn, "jobs")})
 	tk := createOne(t, b, &scorebridge.TicketRequest{RecommendationIDs: []string{"mfa-admins", "bitlocker"}, Type: scorebridge.TicketChange, Name: "Grouped", Priority: 2})
 	if got := b.waitTicket(t, tk.ID, nil); got.Status != scorebridge.TicketSent || len(b.records(t, "change_request", tk.ID)) != 1 {
 		t.Fatalf("ticket %+v", got)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/scorebridge/scorebridge"
+	"github.com/scorebridge/scorebridge/internal/clocktest"
 	"github.com/scorebridge/scorebridge/secret"
 	"github.com/scorebridge/scorebridge/sqlstore"
 )
@@ -20,7 +21,7 @@ const (
 	testVerifier     = "pkce-verifier-7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f"
 )
 
-func newConnectionStore(t *testing.T, b backend) (*sqlstore.ConnectionStore, *sqlstore.DB, *testClock) {
+func newConnectionStore(t *testing.T, b backend) (*sqlstore.ConnectionStore, *sqlstore.DB, *clocktest.Clock) {
 	t.Helper()
 	db, clock := openTest(t, b)
 	key, _ := secret.ParseKey(secret.NewKey())

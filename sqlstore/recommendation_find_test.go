@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/scorebridge/scorebridge"
+	"github.com/scorebridge/scorebridge/internal/clocktest"
 	"github.com/scorebridge/scorebridge/sqlstore"
 )
 
@@ -28,7 +29,7 @@ func findIDs(t *testing.T, s scorebridge.RecommendationService, f scorebridge.Re
 }
 
 // seedFindFixture stores a small set that exercises every filter and sort.
-func seedFindFixture(t *testing.T, db *sqlstore.DB, clock *testClock) scorebridge.RecommendationService {
+func seedFindFixture(t *testing.T, db *sqlstore.DB, clock *clocktest.Clock) scorebridge.RecommendationService {
 	t.Helper()
 	s := sqlstore.NewRecommendationService(db)
 	type row struct {

@@ -13,11 +13,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/scorebridge/scorebridge"
+	"github.com/scorebridge/scorebridge/internal/clocktest"
 	"github.com/scorebridge/scorebridge/sqlstore"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -28,28 +28,10 @@ import (
 
 const securityPassword = "a long enough password"
 
-// secClock is a settable clock shared by the stores and the throttle.
-type secClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *secClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *secClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type secBundle struct {
 	*testBundle
 	dbPath   string
-	clock    *secClock
+	clock    *clocktest.Clock // shared by the stores and the throttle
 	accounts *sqlstore.AccountStore
 	sessions *sqlstore.SessionStore
 	tokens   *sqlstore.APITokenStore
@@ -80,7 +62,7 @@ func setupSecure(t testing.TB, opts secOptions) *secBundle {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	clock := &secClock{now: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC))
 	db.Now = clock.Now
 	b := &secBundle{
 		testBundle: &testBundle{db: db, recs: sqlstore.NewRecommendationService(db), scores: sqlstore.NewScoreService(db), logs: &syncBuffer{}},
