@@ -105,7 +105,7 @@ func accountNameTaken(ctx context.Context, tx *tx, name string) (bool, error) {
 // CountAccounts returns the number of accounts.
 func (s *AccountStore) CountAccounts(ctx context.Context) (int, error) {
 	var n int
-	if err := s.db.SQL.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&n); err != nil {
+	if err := s.db.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count accounts: %w", err)
 	}
 	return n, nil
@@ -134,7 +134,7 @@ func scanAccount(sc rowScanner, extra ...any) (*scorebridge.Account, error) {
 
 // FindAccountByID returns ENOTFOUND.
 func (s *AccountStore) FindAccountByID(ctx context.Context, id string) (*scorebridge.Account, error) {
-	a, err := scanAccount(s.db.SQL.QueryRowContext(ctx, s.db.rebind(`SELECT `+accountColumns+` FROM accounts WHERE id = ?`), id))
+	a, err := scanAccount(s.db.reader().QueryRowContext(ctx, s.db.rebind(`SELECT `+accountColumns+` FROM accounts WHERE id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, scorebridge.Errorf(scorebridge.ENOTFOUND, "No such account.")
 	}
@@ -143,7 +143,7 @@ func (s *AccountStore) FindAccountByID(ctx context.Context, id string) (*scorebr
 
 // FindAccountByName returns ENOTFOUND.
 func (s *AccountStore) FindAccountByName(ctx context.Context, name string) (*scorebridge.Account, error) {
-	a, err := scanAccount(s.db.SQL.QueryRowContext(ctx, s.db.rebind(`SELECT `+accountColumns+` FROM accounts WHERE name = ?`), name))
+	a, err := scanAccount(s.db.reader().QueryRowContext(ctx, s.db.rebind(`SELECT `+accountColumns+` FROM accounts WHERE name = ?`), name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, scorebridge.Errorf(scorebridge.ENOTFOUND, "No account named %q.", name)
 	}
@@ -152,7 +152,7 @@ func (s *AccountStore) FindAccountByName(ctx context.Context, name string) (*sco
 
 // FindAccounts returns every account by name.
 func (s *AccountStore) FindAccounts(ctx context.Context) ([]*scorebridge.Account, error) {
-	rows, err := s.db.SQL.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts ORDER BY name`)
+	rows, err := s.db.reader().QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("find accounts: %w", err)
 	}

@@ -81,7 +81,7 @@ func scanAPIToken(sc rowScanner) (*scorebridge.APIToken, error) {
 
 // FindAPITokens returns every token, newest first.
 func (s *APITokenStore) FindAPITokens(ctx context.Context) ([]*scorebridge.APIToken, error) {
-	rows, err := s.db.SQL.QueryContext(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens ORDER BY created_at DESC, id`)
+	rows, err := s.db.reader().QueryContext(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens ORDER BY created_at DESC, id`)
 	if err != nil {
 		return nil, fmt.Errorf("find api tokens: %w", err)
 	}

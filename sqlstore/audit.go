@@ -141,7 +141,7 @@ func (s *AuditStore) FindAuditEvents(ctx context.Context, f scorebridge.AuditFil
 		}
 		args = append(args, before)
 	}
-	rows, err := s.db.SQL.QueryContext(ctx, s.db.rebind(`SELECT id, at, actor, action, outcome, target, address, detail FROM audit_events`+
+	rows, err := s.db.reader().QueryContext(ctx, s.db.rebind(`SELECT id, at, actor, action, outcome, target, address, detail FROM audit_events`+
 		where+` ORDER BY id DESC LIMIT `+strconv.Itoa(limit+1)), args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("find audit events: %w", err)
@@ -176,7 +176,7 @@ func (s *AuditStore) FindAuditEvents(ctx context.Context, f scorebridge.AuditFil
 func (s *AuditStore) CountAuditEvents(ctx context.Context, f scorebridge.AuditFilter) (int, error) {
 	where, args := s.where(f)
 	var n int
-	if err := s.db.SQL.QueryRowContext(ctx, s.db.rebind(`SELECT COUNT(*) FROM audit_events`+where), args...).Scan(&n); err != nil {
+	if err := s.db.reader().QueryRowContext(ctx, s.db.rebind(`SELECT COUNT(*) FROM audit_events`+where), args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count audit events: %w", err)
 	}
 	return n, nil

@@ -91,7 +91,7 @@ func (s *ConnectionStore) CreateConnection(ctx context.Context, c *scorebridge.C
 // FindConnections returns every connection, the default first, then by
 // creation.
 func (s *ConnectionStore) FindConnections(ctx context.Context) ([]*scorebridge.Connection, error) {
-	tx, err := s.db.begin(ctx)
+	tx, err := s.db.beginRead(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -120,12 +120,13 @@ type rowQuerier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// statement runs single read statements outside a transaction, with
+// statement runs single read statements outside a transaction (on a read
+// connection), with
 // placeholders rebound like tx does.
 type statement struct{ db *DB }
 
 func (st statement) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return st.db.SQL.QueryRowContext(ctx, st.db.rebind(query), args...)
+	return st.db.reader().QueryRowContext(ctx, st.db.rebind(query), args...)
 }
 
 // FindConnectionSecrets returns a connection (the default when id is "")
@@ -370,7 +371,7 @@ func (s *ConnectionStore) UpdateClientSecret(ctx context.Context, id, clientSecr
 // FindConnectionByClient returns the connection of an instance and client
 // id. Returns ENOTFOUND.
 func (s *ConnectionStore) FindConnectionByClient(ctx context.Context, instanceURL, clientID string) (*scorebridge.Connection, error) {
-	tx, err := s.db.begin(ctx)
+	tx, err := s.db.beginRead(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,11 @@ type DB struct {
 	// Pool is the pgx pool behind SQL on PostgreSQL (for River's riverpgxv5
 	// driver); nil on SQLite.
 	Pool *pgxpool.Pool
+	// read serves read-only transactions (beginRead): on SQLite a pool of
+	// read-only connections beside the one writer in SQL, so pages read on
+	// every core while a write is in progress (WAL lets readers see the last
+	// commit without waiting for the writer); on PostgreSQL, SQL itself.
+	read *sql.DB
 	// Now returns the current time. Tests replace it to control timestamps
 	// and the day a score snapshot belongs to. Values are used in UTC.
 	Now func() time.Time
@@ -95,8 +101,8 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
 	}
-	// One connection: SQLite allows one writer anyway, and River's
-	// riversqlite driver requires it.
+	// One writer connection: SQLite allows one writer anyway, and River's
+	// riversqlite driver requires it. Reads go to the read pool (read).
 	sqldb.SetMaxOpenConns(1)
 	if err := pingSQLite(ctx, sqldb); err != nil {
 		sqldb.Close()
@@ -105,7 +111,35 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		}
 		return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
 	}
-	return &DB{SQL: sqldb, Dialect: DialectSQLite, Now: utcNow}, nil
+	read, err := openSQLiteReaders(path)
+	if err != nil {
+		sqldb.Close()
+		return nil, err
+	}
+	return &DB{SQL: sqldb, Dialect: DialectSQLite, read: read, Now: utcNow}, nil
+}
+
+// sqliteReaders is how many read connections a SQLite database keeps open at
+// most: enough for every core, and a few more so a reader waiting on the
+// disk does not hold the others back.
+func sqliteReaders() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
+
+// openSQLiteReaders opens the pool of read connections. They are query-only,
+// so a store method that wrongly writes through one fails loudly instead of
+// taking the write lock, and their transactions begin deferred: in WAL mode
+// they never wait for the writer nor it for them.
+func openSQLiteReaders(path string) (*sql.DB, error) {
+	q := url.Values{}
+	q.Set("_busy_timeout", strconv.FormatInt(sqliteBusyTimeout.Milliseconds(), 10))
+	q.Set("_foreign_keys", "1")
+	q.Set("_query_only", "1")
+	read, err := sql.Open("sqlite", path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite database %q for reading: %w", path, err)
+	}
+	read.SetMaxOpenConns(sqliteReaders())
+	read.SetMaxIdleConns(sqliteReaders())
+	return read, nil
 }
 
 // pingSQLite opens the first connection. Turning a new file to WAL needs the
@@ -154,12 +188,16 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres database %s: cannot connect: %w", where, err)
 	}
-	return &DB{SQL: stdlib.OpenDBFromPool(pool), Dialect: DialectPostgres, Pool: pool, Now: utcNow}, nil
+	sqldb := stdlib.OpenDBFromPool(pool)
+	return &DB{SQL: sqldb, Dialect: DialectPostgres, Pool: pool, read: sqldb, Now: utcNow}, nil
 }
 
 // Close closes the database handle and, on PostgreSQL, the pool.
 func (db *DB) Close() error {
 	err := db.SQL.Close()
+	if db.read != nil && db.read != db.SQL {
+		db.read.Close()
+	}
 	if db.Pool != nil {
 		db.Pool.Close()
 	}
@@ -205,6 +243,25 @@ func (db *DB) begin(ctx context.Context) (*tx, error) {
 	t, err := db.SQL.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin transaction: %w", err)
+	}
+	return &tx{Tx: t, db: db}, nil
+}
+
+// reader is the handle for single read statements outside a transaction.
+func (db *DB) reader() *sql.DB {
+	if db.read == nil {
+		return db.SQL
+	}
+	return db.read
+}
+
+// beginRead starts a read-only transaction: one consistent view of the
+// database that takes no write lock (on SQLite, on one of the read
+// connections). Store methods that only read use it.
+func (db *DB) beginRead(ctx context.Context) (*tx, error) {
+	t, err := db.reader().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("begin read transaction: %w", err)
 	}
 	return &tx{Tx: t, db: db}, nil
 }

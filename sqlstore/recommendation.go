@@ -28,7 +28,7 @@ func NewRecommendationService(db *DB) scorebridge.RecommendationService {
 
 // FindRecommendationByID returns ENOTFOUND if there is no such action.
 func (s *RecommendationService) FindRecommendationByID(ctx context.Context, id string) (*scorebridge.Recommendation, error) {
-	tx, err := s.db.begin(ctx)
+	tx, err := s.db.beginRead(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +146,7 @@ func (s *RecommendationService) DeleteRecommendation(ctx context.Context, id str
 // FindStateChanges returns an action's history, newest first. Returns
 // ENOTFOUND if there is no such action.
 func (s *RecommendationService) FindStateChanges(ctx context.Context, id string) ([]*scorebridge.StateChange, error) {
-	tx, err := s.db.begin(ctx)
+	tx, err := s.db.beginRead(ctx)
 	if err != nil {
 		return nil, err
 	}

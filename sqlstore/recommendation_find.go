@@ -113,7 +113,7 @@ func (s *RecommendationService) FindRecommendations(ctx context.Context, filter 
 	query += ` ORDER BY ` + order + ` LIMIT ?`
 	args = append(args, limit+1)
 
-	tx, err := s.db.begin(ctx)
+	tx, err := s.db.beginRead(ctx)
 	if err != nil {
 		return nil, "", err
 	}

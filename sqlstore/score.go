@@ -28,7 +28,7 @@ func NewScoreService(db *DB) scorebridge.ScoreService {
 // CurrentScore computes the score from the actions as they are now, reading
 // only the four columns the arithmetic needs.
 func (s *ScoreService) CurrentScore(ctx context.Context) (scorebridge.Score, error) {
-	tx, err := s.db.begin(ctx)
+	tx, err := s.db.beginRead(ctx)
 	if err != nil {
 		return scorebridge.Score{}, err
 	}
@@ -75,7 +75,7 @@ func (s *ScoreService) ScoreHistory(ctx context.Context, days int) ([]*scorebrid
 	}
 	first := s.db.now().AddDate(0, 0, -(days - 1)).Format(dayFormat)
 
-	tx, err := s.db.begin(ctx)
+	tx, err := s.db.beginRead(ctx)
 	if err != nil {
 		return nil, err
 	}

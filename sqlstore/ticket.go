@@ -135,7 +135,7 @@ func (s *TicketStore) FindTickets(ctx context.Context, filter scorebridge.Ticket
 }
 
 func (s *TicketStore) findTickets(ctx context.Context, where string, args []any, limit int) ([]*scorebridge.Ticket, error) {
-	tx, err := s.db.begin(ctx)
+	tx, err := s.db.beginRead(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +296,7 @@ func (s *TicketStore) FindTicketAudit(ctx context.Context, id string) ([]*scoreb
 	if _, err := s.FindTicketByID(ctx, id); err != nil {
 		return nil, err
 	}
-	tx, err := s.db.begin(ctx)
+	tx, err := s.db.beginRead(ctx)
 	if err != nil {
 		return nil, err
 	}
