@@ -57,5 +57,5 @@ func TestDB_ReadsDoNotWaitForAWrite(t *testing.T) {
 }
 
 func scoreFilterAll() scorebridge.RecommendationFilter {
-	return scorebridge.RecommendationFilter{Limit: sqlstore.MaxRecommendationLimit}
+	return scorebridge.RecommendationFilter{Limit: scorebridge.MaxRecommendationPage}
 }
