@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -203,16 +202,6 @@ func (s *Server) strictTransport(next http.Handler) http.Handler {
 // secure reports whether the request reached the center over TLS.
 func (s *Server) secure(r *http.Request) bool {
 	return r.TLS != nil || (s.auth != nil && s.auth.SecureCookies)
-}
-
-// clientAddress is the address a request came from, for throttling and the
-// audit log. It is the TCP peer: a forwarded-for header can be forged.
-func clientAddress(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // recordAudit records an event with the request's address; a failure is

@@ -29,6 +29,8 @@ var statusByCode = map[string]int{
 	codeUnsupportedMediaType:    http.StatusUnsupportedMediaType,
 	codeRequestTooLarge:         http.StatusRequestEntityTooLarge,
 	codeMethodNotAllowed:        http.StatusMethodNotAllowed,
+	codeIdempotencyKeyReused:    http.StatusUnprocessableEntity,
+	codeMisdirected:             http.StatusMisdirectedRequest,
 }
 
 // errorStatusCode returns the HTTP status for an application error code.

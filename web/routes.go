@@ -64,6 +64,8 @@ func (s *Server) routes() http.Handler {
 		s.logRequests,
 		s.recoverPanics,
 		s.securityHeaders,
+		s.checkHost,
+		s.resolveClient,
 		s.strictTransport,
 		s.crossOriginProtection,
 		s.authenticate,

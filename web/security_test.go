@@ -46,6 +46,8 @@ type secOptions struct {
 	throttle Throttle
 	oidc     *OIDCConfig
 	tls      bool
+	// config changes the server's configuration before it is built.
+	config func(*Config)
 	// accounts wraps the account store the server uses (to count calls).
 	accounts func(scorebridge.AccountService) scorebridge.AccountService
 	// listenURL is set when the test must know the server's URL before it
@@ -99,7 +101,7 @@ func setupSecure(t testing.TB, opts secOptions) *secBundle {
 	if opts.accounts != nil {
 		accounts = opts.accounts(accounts)
 	}
-	b.server, err = NewServer(Config{
+	cfg := Config{
 		Recommendations: b.recs,
 		Scores:          b.scores,
 		Tickets:         opts.tickets,
@@ -108,7 +110,11 @@ func setupSecure(t testing.TB, opts secOptions) *secBundle {
 		Idempotency:     sqlstore.NewIdempotencyStore(db),
 		Auth: &Auth{Accounts: accounts, Sessions: b.sessions, Tokens: b.tokens, Now: clock.Now,
 			Throttle: opts.throttle, OIDC: opts.oidc},
-	})
+	}
+	if opts.config != nil {
+		opts.config(&cfg)
+	}
+	b.server, err = NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 
 	"github.com/scorebridge/scorebridge"
 )
@@ -56,6 +57,16 @@ type Config struct {
 	// be retried safely; optional: without it keys are ignored. The product
 	// always sets it.
 	Idempotency scorebridge.IdempotencyService
+	// TrustedProxies are the proxies whose X-Forwarded-For and Forwarded
+	// headers name the real client, for the audit log and sign-in
+	// throttling. Default none: the TCP peer is the client and the headers
+	// are ignored.
+	TrustedProxies []netip.Prefix
+	// Hosts are the host names (host or host:port) the center answers to:
+	// its public URL's host and its listen address. Requests for any other
+	// Host get a 421, so DNS rebinding cannot reach the center. Default
+	// none: every host is answered (tests, embedding).
+	Hosts []string
 }
 
 // DefaultUser is a trusted security admin for Config.User in tests.
@@ -98,6 +109,9 @@ type Server struct {
 	oidc            *oidcClient
 	signIns         *signInGate
 	idempotency     scorebridge.IdempotencyService
+	trustedProxies  []netip.Prefix
+	hosts           map[string]bool
+	hostList        []string
 
 	templates *templateSet
 	assets    *assetSet
@@ -122,6 +136,11 @@ func NewServer(cfg Config) (*Server, error) {
 		audit:           cfg.Audit,
 		signIns:         newSignInGate(),
 		idempotency:     cfg.Idempotency,
+		trustedProxies:  cfg.TrustedProxies,
+		hostList:        cfg.Hosts,
+	}
+	if len(cfg.Hosts) > 0 {
+		s.hosts = hostSet(cfg.Hosts)
 	}
 	if s.auth != nil && s.auth.OIDC != nil {
 		s.oidc = &oidcClient{cfg: s.auth.OIDC}

@@ -26,6 +26,10 @@ type authConfig struct {
 	// SecureCookies marks cookies Secure and sends HSTS for a center served
 	// over HTTPS by a proxy (SCOREBRIDGE_SECURE_COOKIES). Default false.
 	SecureCookies bool
+	// TrustedProxies are the proxies (CIDRs or addresses, comma-separated)
+	// whose X-Forwarded-For / Forwarded headers name the real client
+	// (SCOREBRIDGE_TRUSTED_PROXIES). Default none: the headers are ignored.
+	TrustedProxies string
 	// SessionIdle and SessionMax end sessions after inactivity and after
 	// sign-in. Defaults 2h and 12h.
 	SessionIdle, SessionMax time.Duration
@@ -53,6 +57,7 @@ func (c *authConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	c.AdminPassword = getenv("SCOREBRIDGE_ADMIN_PASSWORD")
 	secure, _ := strconv.ParseBool(getenv("SCOREBRIDGE_SECURE_COOKIES"))
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", secure, "mark cookies Secure and send HSTS: set when a proxy serves the center over HTTPS (env SCOREBRIDGE_SECURE_COOKIES)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", getenv("SCOREBRIDGE_TRUSTED_PROXIES"), "proxies whose X-Forwarded-For / Forwarded headers name the client, as CIDRs or addresses, comma-separated; none by default (env SCOREBRIDGE_TRUSTED_PROXIES)")
 	fs.DurationVar(&c.SessionIdle, "session-idle", envDuration(getenv, "SCOREBRIDGE_SESSION_IDLE", scorebridge.DefaultSessionIdle), "end a session unused this long (env SCOREBRIDGE_SESSION_IDLE)")
 	fs.DurationVar(&c.SessionMax, "session-max", envDuration(getenv, "SCOREBRIDGE_SESSION_MAX", scorebridge.DefaultSessionAbsolute), "end a session this long after sign-in (env SCOREBRIDGE_SESSION_MAX)")
 	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", getenv("SCOREBRIDGE_OIDC_ISSUER"), "OpenID Connect issuer URL; enables sign-in with it (env SCOREBRIDGE_OIDC_ISSUER)")

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"time"
 
 	"github.com/scorebridge/scorebridge"
@@ -176,6 +178,12 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 		db.Close()
 		return nil, err
 	}
+	proxies, err := web.ParseTrustedProxies(cfg.Auth.TrustedProxies)
+	if err != nil {
+		c.ln.Close()
+		db.Close()
+		return nil, usagef("--trusted-proxies: %s", scorebridge.ErrorMessage(err))
+	}
 	webServer, err := web.NewServer(web.Config{
 		Recommendations: c.recs,
 		Scores:          c.scores,
@@ -185,6 +193,8 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 		Auth:            webAuth,
 		Audit:           c.auth.audit,
 		Idempotency:     sqlstore.NewIdempotencyStore(db),
+		TrustedProxies:  proxies,
+		Hosts:           centerHosts(cfg, c.ln.Addr().String()),
 	})
 	if err != nil {
 		c.ln.Close()
@@ -279,4 +289,23 @@ func (c *center) snapshotDaily(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// centerHosts are the Host header values the center answers: its public
+// URL's host, the listen address as configured and as bound, and localhost
+// for a loopback address. Anything else is another site's name pointed at
+// this address (DNS rebinding) and gets a 421.
+func centerHosts(cfg centerConfig, bound string) []string {
+	hosts := []string{cfg.Addr, bound}
+	if u, err := url.Parse(cfg.Connections.PublicURL); err == nil && u.Host != "" {
+		hosts = append(hosts, u.Host)
+	}
+	for _, a := range []string{cfg.Addr, bound} {
+		if host, port, err := net.SplitHostPort(a); err == nil {
+			if ip, err := netip.ParseAddr(host); (err == nil && ip.IsLoopback()) || host == "localhost" {
+				hosts = append(hosts, net.JoinHostPort("localhost", port), net.JoinHostPort("127.0.0.1", port), net.JoinHostPort("::1", port))
+			}
+		}
+	}
+	return hosts
 }
