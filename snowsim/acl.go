@@ -21,9 +21,19 @@ type tableACL struct {
 // tables; application registries, credentials, role grants and properties
 // belong to admin and the security/OAuth administrators.
 var acls = map[string]tableACL{
-	"task":              {read: []string{"itil"}, write: []string{"itil"}},
-	"incident":          {read: []string{"itil"}, write: []string{"itil"}},
-	"change_request":    {read: []string{"itil"}, write: []string{"itil"}},
+	"task":           {read: []string{"itil"}, write: []string{"itil"}},
+	"incident":       {read: []string{"itil"}, write: []string{"itil"}},
+	"change_request": {read: []string{"itil"}, write: []string{"itil"}},
+	"problem":        {read: []string{"itil"}, write: []string{"itil"}},
+	// The CMDB and the foundation tables are readable by every fulfiller.
+	"cmdb_ci":        {read: []string{"itil"}, write: []string{"itil_admin"}},
+	"core_company":   {read: []string{"itil"}, write: nil},
+	"cmn_location":   {read: []string{"itil"}, write: nil},
+	"cmn_department": {read: []string{"itil"}, write: nil},
+	// sys_audit_delete is an audit table: admin only on a fresh instance
+	// (granular-admin-roles-for-auditing.md gives audit_viewer sys_audit,
+	// sys_journal_field and sys_history_set, not the deleted records).
+	"sys_audit_delete":  {read: nil, write: nil},
 	"sys_user":          {read: []string{"itil", "user_admin"}, write: []string{"user_admin"}},
 	"sys_user_group":    {read: []string{"itil", "user_admin"}, write: []string{"user_admin"}},
 	"sys_user_role":     {read: []string{"itil", "user_admin"}, write: nil},
@@ -35,12 +45,26 @@ var acls = map[string]tableACL{
 	"sys_properties":    {read: nil, write: nil},
 }
 
+// tableParents maps each extended table to the table it extends.
+var tableParents = func() map[string]string {
+	m := map[string]string{}
+	for name, t := range schemaDefs() {
+		m[name] = t.Extends
+	}
+	return m
+}()
+
 // allowed reports whether the session may perform op on table.
 func allowed(s *Session, table, op string) bool {
 	if s.HasRole("admin") {
 		return true
 	}
-	acl := acls[table]
+	acl, ok := acls[table]
+	for p := tableParents[table]; !ok && p != ""; p = tableParents[p] {
+		// A table without ACLs of its own is governed by its parent's
+		// (cmdb_ci_server by cmdb_ci's).
+		acl, ok = acls[p]
+	}
 	roles := acl.write
 	if op == opRead {
 		roles = acl.read

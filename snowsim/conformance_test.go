@@ -677,6 +677,12 @@ func TestConformance(t *testing.T) {
 			req: asAdmin("POST", "/api/now/table/incident", `{"short_description":"`+strings.Repeat("a", snowsim.MaxPayloadBytes)+`"}`), status: 400,
 			body: `{"error":{"message":"Exception while reading request","detail":"Rejected large REST payload with content-length = 10485784 bytes. Max allowed: 10485760 bytes."},"status":"failure"}`},
 	}
+	runCases(t, cases)
+}
+
+// runCases runs conformance cases, each on a fresh instance.
+func runCases(t *testing.T, cases []tcase) {
+	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -1,6 +1,7 @@
 package snowsim
 
 import (
+	"strconv"
 	"strings"
 	"time"
 )
@@ -25,7 +26,10 @@ type renderOptions struct {
 	excludeRefLink bool
 	fields         []string // nil: every field of the table
 	baseURL        string
-	loc            *time.Location
+	// tablePath is the Table API path of the request's version
+	// ("/api/now/v2/table/"), which reference links repeat.
+	tablePath string
+	loc       *time.Location
 }
 
 func parseDisplayMode(v string) string {
@@ -95,7 +99,11 @@ func (in *Instance) renderReferenceLocked(f *Field, v string, ro renderOptions) 
 		}
 		return ""
 	}
-	link := ro.baseURL + "/api/now/table/" + f.Ref + "/" + v
+	tablePath := ro.tablePath
+	if tablePath == "" {
+		tablePath = "/api/now/table/"
+	}
+	link := ro.baseURL + tablePath + f.Ref + "/" + v
 	switch ro.display {
 	case displayTrue:
 		dv := in.referenceDisplayLocked(f, v)
@@ -169,8 +177,111 @@ func (in *Instance) displayValueLocked(f *Field, rec Record, v string, loc *time
 		return t.In(loc).Format(timeFormat)
 	case TypeJournal:
 		return in.journalDisplayLocked(rec, f, loc)
+	case TypeJournalList:
+		// comments_and_work_notes shows both journals, newest first.
+		return in.journalListDisplayLocked(rec, loc)
+	case TypeClassName:
+		return in.classDisplayLocked(rec, v)
+	case TypeGlideList:
+		return in.listDisplayLocked(f, v)
+	case TypeDuration:
+		return durationDisplay(v)
 	}
 	return v
+}
+
+// classDisplayLocked is the display value of sys_class_name: its label in
+// the sys_choice list of the class field (task.sys_class_name on a fresh
+// instance), else the table's label.
+func (in *Instance) classDisplayLocked(rec Record, v string) string {
+	if v == "" {
+		return ""
+	}
+	for _, c := range in.choicesLocked(rec["sys_class_name"], "sys_class_name") {
+		if c["value"] == v {
+			return c["label"]
+		}
+	}
+	if t := in.tables[v]; t != nil {
+		return t.Label
+	}
+	return v
+}
+
+// listDisplayLocked renders a glide_list: the display values of its
+// references, separated by ", "; entries that are no sys_id (e-mail
+// addresses in a watch list) show as they are.
+func (in *Instance) listDisplayLocked(f *Field, v string) string {
+	if v == "" {
+		return ""
+	}
+	parts := strings.Split(v, ",")
+	for i, p := range parts {
+		p = strings.TrimSpace(p)
+		if dv := in.referenceDisplayLocked(f, p); dv != "" {
+			p = dv
+		}
+		parts[i] = p
+	}
+	return strings.Join(parts, ", ")
+}
+
+// durationDisplay renders a glide_duration ("1970-01-02 03:04:00") the way
+// a form shows it: "1 Day 3 Hours 4 Minutes".
+func durationDisplay(v string) string {
+	if v == "" {
+		return ""
+	}
+	t, err := time.ParseInLocation(timeFormat, v, time.UTC)
+	if err != nil {
+		return v
+	}
+	secs := int64(t.Sub(time.Unix(0, 0).UTC()) / time.Second)
+	if secs <= 0 {
+		return ""
+	}
+	var parts []string
+	for _, u := range []struct {
+		n    int64
+		name string
+	}{{86400, "Day"}, {3600, "Hour"}, {60, "Minute"}, {1, "Second"}} {
+		if q := secs / u.n; q > 0 {
+			name := u.name
+			if q > 1 {
+				name += "s"
+			}
+			parts = append(parts, strconv.FormatInt(q, 10)+" "+name)
+			secs -= q * u.n
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// journalListDisplayLocked merges the comments and work notes of a record,
+// newest first, each headed like journalDisplayLocked's entries.
+func (in *Instance) journalListDisplayLocked(rec Record, loc *time.Location) string {
+	t := in.classTable(rec)
+	if t == nil {
+		return ""
+	}
+	var b strings.Builder
+	ids := in.data["sys_journal_field"].order
+	for i := len(ids) - 1; i >= 0; i-- {
+		j := in.byID[ids[i]]
+		if j["element_id"] != rec["sys_id"] || (j["element"] != "comments" && j["element"] != "work_notes") {
+			continue
+		}
+		label := j["element"]
+		if f := t.Fields[j["element"]]; f != nil {
+			label = f.Label
+		}
+		when := j["sys_created_on"]
+		if ts, err := time.ParseInLocation(timeFormat, when, time.UTC); err == nil && loc != nil {
+			when = ts.In(loc).Format(timeFormat)
+		}
+		b.WriteString(when + " - " + in.userDisplayNameLocked(j["sys_created_by"]) + " (" + label + ")\n" + j["value"] + "\n\n")
+	}
+	return b.String()
 }
 
 // journalDisplayLocked renders a journal field the way the platform shows it:

@@ -47,6 +47,10 @@ type Instance struct {
 	byID     map[string]Record     // every record of every table, by sys_id
 	counters map[string]int        // last number used, by number prefix
 	version  uint64                // bumped on every write; persistence compares it
+	// choiceVersion is bumped on every write to sys_choice; choiceCache
+	// holds the index of sys_choice built for it (records.go).
+	choiceVersion uint64
+	choiceCache   atomic.Pointer[choiceIndex]
 
 	// ext is the state of the parts beyond the core (knobs.go), set by
 	// their extension while New runs.

@@ -124,7 +124,7 @@ func (in *Instance) Update(table, sysID string, values map[string]string) (Recor
 
 // Delete removes a record.
 func (in *Instance) Delete(table, sysID string) error {
-	if err := in.delete(table, sysID); err != nil {
+	if err := in.delete(in.systemSession(), table, sysID); err != nil {
 		return err
 	}
 	return nil
@@ -195,7 +195,7 @@ func (in *Instance) update(s *Session, table, sysID string, values map[string]st
 	return out, nil
 }
 
-func (in *Instance) delete(table, sysID string) error {
+func (in *Instance) delete(s *Session, table, sysID string) error {
 	in.mu.Lock()
 	t, aerr := in.table(table)
 	if aerr != nil {
@@ -207,10 +207,11 @@ func (in *Instance) delete(table, sysID string) error {
 		in.mu.Unlock()
 		return errNoRecord()
 	}
+	audit := in.recordDeleteLocked(s, rec)
 	in.deleteLocked(rec)
 	out := rec.Clone()
 	in.mu.Unlock()
-	in.notify([]WriteEvent{{Table: out["sys_class_name"], Operation: "delete", Record: out}})
+	in.notify(append([]WriteEvent{{Table: out["sys_class_name"], Operation: "delete", Record: out}}, audit...))
 	return nil
 }
 
@@ -222,7 +223,7 @@ func (in *Instance) deleteLocked(rec Record) {
 		d.rows = slices.Delete(d.rows, i, i+1)
 	}
 	delete(in.byID, id)
-	in.version++
+	in.wroteLocked(rec["sys_class_name"])
 }
 
 // insertLocked applies the insert business rules and stores the record. The
@@ -256,7 +257,7 @@ func (in *Instance) insertLocked(s *Session, table string, values map[string]str
 	}
 	in.byID[id] = rec
 	in.data[t.Name].add(rec)
-	in.version++
+	in.wroteLocked(t.Name)
 	return rec, in.writeJournalLocked(s, t, rec, journal, now), nil
 }
 
@@ -283,7 +284,7 @@ func (in *Instance) updateLocked(s *Session, table, sysID string, values map[str
 	rec["sys_updated_by"] = s.UserName
 	clear(cur)
 	maps.Copy(cur, rec)
-	in.version++
+	in.wroteLocked(ct.Name)
 	return cur, in.writeJournalLocked(s, ct, cur, journal, now), nil
 }
 
@@ -462,15 +463,9 @@ func (in *Instance) journalLocked(sysID, element string) []Record {
 // choicesLocked returns the sys_choice rows of table.element, falling back to
 // the parent table's list the way the platform does for inherited fields.
 func (in *Instance) choicesLocked(table, element string) []Record {
+	idx := in.choiceIndexLocked()
 	for t := in.tables[table]; t != nil; t = in.tables[t.Extends] {
-		var out []Record
-		for _, id := range in.data["sys_choice"].order {
-			c := in.byID[id]
-			if c["name"] == t.Name && c["element"] == element {
-				out = append(out, c)
-			}
-		}
-		if len(out) > 0 {
+		if out := idx[t.Name+"."+element]; len(out) > 0 {
 			return out
 		}
 		if t.Extends == "" {
@@ -478,6 +473,38 @@ func (in *Instance) choicesLocked(table, element string) []Record {
 		}
 	}
 	return nil
+}
+
+// choiceIndex is sys_choice by "table.element", built for one choiceVersion.
+type choiceIndex struct {
+	version uint64
+	lists   map[string][]Record
+}
+
+// choiceIndexLocked returns the index of sys_choice, rebuilding it when a
+// choice changed since it was built. Rendering a list reads several choice
+// fields per record, which would otherwise scan sys_choice each time.
+// Callers hold in.mu (read or write), so choiceVersion cannot move meanwhile;
+// two readers may both rebuild, which is harmless.
+func (in *Instance) choiceIndexLocked() map[string][]Record {
+	if c := in.choiceCache.Load(); c != nil && c.version == in.choiceVersion {
+		return c.lists
+	}
+	lists := map[string][]Record{}
+	for _, c := range in.data["sys_choice"].rows {
+		k := c["name"] + "." + c["element"]
+		lists[k] = append(lists[k], c)
+	}
+	in.choiceCache.Store(&choiceIndex{version: in.choiceVersion, lists: lists})
+	return lists
+}
+
+// wroteLocked notes a write to a table whose derived state is cached.
+func (in *Instance) wroteLocked(class string) {
+	in.version++
+	if class == "sys_choice" {
+		in.choiceVersion++
+	}
 }
 
 // propertyLocked returns a sys_properties value, "" when unset.

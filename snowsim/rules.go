@@ -14,7 +14,17 @@ var closedStates = map[string]map[string]bool{
 	"incident":       {"6": true, "7": true, "8": true}, // Resolved, Closed, Canceled
 	"change_request": {"3": true, "4": true},            // Closed, Canceled
 	"task":           {"3": true, "4": true, "7": true}, // Closed Complete/Incomplete/Skipped
+	"problem":        {"107": true},                     // Closed (Resolved stays active)
 }
+
+// Problem states of the best practice state model, on every instance since
+// Madrid (understanding-state-mgmt-transitions.md; values as in the
+// problem module of ansible-collections/servicenow.itsm).
+const (
+	problemNew      = "101"
+	problemResolved = "106"
+	problemClosed   = "107"
+)
 
 func isTask(t *Table) bool { return t.Name == "task" || t.Extends == "task" }
 
@@ -23,9 +33,17 @@ func (in *Instance) applyDefaults(s *Session, t *Table, rec Record, now string) 
 	case "incident":
 		rec["state"], rec["impact"], rec["urgency"] = "1", "3", "3"
 		rec["severity"], rec["reopen_count"], rec["category"] = "3", "0", "inquiry"
+		rec["notify"], rec["child_incidents"] = "1", "0"
 	case "change_request":
 		rec["state"], rec["type"], rec["impact"], rec["urgency"] = "-5", "normal", "3", "3"
 		rec["priority"], rec["risk"] = "4", "3"
+		rec["phase"], rec["phase_state"], rec["conflict_status"] = "requested", "open", "Not Run"
+		rec["cab_required"], rec["on_hold"], rec["production_system"] = "false", "false", "false"
+		rec["outside_maintenance_schedule"], rec["unauthorized"] = "false", "false"
+	case "problem":
+		rec["state"], rec["problem_state"], rec["impact"], rec["urgency"] = problemNew, problemNew, "3", "3"
+		rec["known_error"], rec["major_problem"], rec["workaround_applied"] = "false", "false", "false"
+		rec["related_incidents"], rec["reopen_count"] = "0", "0"
 	case "task":
 		rec["state"], rec["impact"], rec["urgency"], rec["priority"] = "1", "3", "3", "4"
 	case "sys_user", "sys_user_group":
@@ -49,9 +67,10 @@ func (in *Instance) applyDefaults(s *Session, t *Table, rec Record, now string) 
 		rec["opened_at"] = now
 		rec["opened_by"] = s.UserID
 		rec["approval"] = "not requested"
-		rec["upon_approval"] = "proceed"
+		rec["upon_approval"], rec["upon_reject"] = "proceed", "cancel"
 		rec["contact_type"] = ""
-		rec["sys_domain"] = "global"
+		rec["reassignment_count"] = "0"
+		rec["sys_domain"], rec["sys_domain_path"] = "global", "/"
 	}
 }
 
@@ -65,9 +84,19 @@ var priorityMatrix = map[[2]string]string{
 // applyRules runs after the client's values are in: computed fields and the
 // state model. prev is the record before an update, nil on insert.
 func (in *Instance) applyRules(s *Session, t *Table, rec, prev Record, now string) {
-	if t.Name == "incident" {
+	if t.Name == "problem" {
+		// problem_state mirrors state; a client that sets only
+		// problem_state (as the ansible problem module does) moves state.
+		if prev != nil && rec["problem_state"] != prev["problem_state"] && rec["state"] == prev["state"] {
+			rec["state"] = rec["problem_state"]
+		}
+	}
+	if t.Name == "incident" || t.Name == "problem" {
 		// Priority is a data lookup on incident and read-only: whatever the
-		// client sent is replaced (def-prio-lookup-rules.md). The base
+		// client sent is replaced (def-prio-lookup-rules.md). Problems
+		// follow the same matrix (a fresh instance's problem with impact
+		// and urgency 3 has priority 5: the sample record of the ansible
+		// servicenow.itsm problem module). The base
 		// system has no such lookup for change_request, whose priority is
 		// an ordinary field defaulting to 4 - Low.
 		if p, ok := priorityMatrix[[2]string{rec["impact"], rec["urgency"]}]; ok {
@@ -77,9 +106,11 @@ func (in *Instance) applyRules(s *Session, t *Table, rec, prev Record, now strin
 		} else {
 			rec["priority"] = "5"
 		}
-		rec["incident_state"] = rec["state"]
-		if rec["state"] != "3" {
-			rec["hold_reason"] = ""
+		if t.Name == "incident" {
+			rec["incident_state"] = rec["state"]
+			if rec["state"] != "3" {
+				rec["hold_reason"] = ""
+			}
 		}
 	}
 	if !isTask(t) {
@@ -92,6 +123,14 @@ func (in *Instance) applyRules(s *Session, t *Table, rec, prev Record, now strin
 		if prev != nil {
 			rec["state"] = prev["state"]
 		}
+	}
+	if rec["number"] != "" {
+		rec["task_effective_number"] = rec["number"]
+	}
+	if prev != nil && rec["assignment_group"] != prev["assignment_group"] && prev["assignment_group"] != "" {
+		// Moving a task to another group counts as a reassignment.
+		n, _ := strconv.Atoi(rec["reassignment_count"])
+		rec["reassignment_count"] = strconv.Itoa(n + 1)
 	}
 	closed := closedStates[t.Name][rec["state"]]
 	rec["active"] = strconv.FormatBool(!closed)
@@ -112,6 +151,25 @@ func (in *Instance) applyRules(s *Session, t *Table, rec, prev Record, now strin
 			rec["resolved_at"], rec["resolved_by"], rec["closed_at"], rec["closed_by"] = "", "", "", ""
 			n, _ := strconv.Atoi(rec["reopen_count"])
 			rec["reopen_count"] = strconv.Itoa(n + 1)
+			rec["reopened_by"], rec["reopened_time"] = s.UserID, now
+		}
+	case "problem":
+		rec["problem_state"] = rec["state"]
+		if entered(problemResolved) {
+			rec["resolved_at"], rec["resolved_by"] = now, s.UserID
+		}
+		if entered(problemClosed) {
+			rec["closed_at"], rec["closed_by"] = now, s.UserID
+			if rec["resolved_at"] == "" {
+				rec["resolved_at"], rec["resolved_by"] = now, s.UserID
+			}
+		}
+		wasDone := prev != nil && (prev["state"] == problemResolved || prev["state"] == problemClosed)
+		if wasDone && rec["state"] != problemResolved && rec["state"] != problemClosed {
+			rec["resolved_at"], rec["resolved_by"], rec["closed_at"], rec["closed_by"] = "", "", "", ""
+			n, _ := strconv.Atoi(rec["reopen_count"])
+			rec["reopen_count"] = strconv.Itoa(n + 1)
+			rec["reopened_by"], rec["reopened_at"] = s.UserID, now
 		}
 	case "change_request", "task":
 		if closed && (prev == nil || !closedStates[t.Name][prev["state"]]) {
@@ -130,6 +188,15 @@ var closeFieldLabels = map[string][2]string{
 // needs close_code and close_notes.
 func (in *Instance) checkDataPolicy(t *Table, rec Record) error {
 	if !in.dataPolicy.Load() {
+		return nil
+	}
+	if t.Name == "problem" {
+		// The Madrid problem data policy: resolving or closing a problem
+		// needs a resolution code.
+		if (rec["state"] == problemResolved || rec["state"] == problemClosed) && strings.TrimSpace(rec["resolution_code"]) == "" {
+			return &APIError{Status: http.StatusForbidden,
+				Message: "Data Policy Exception: The following fields are mandatory: Resolution code"}
+		}
 		return nil
 	}
 	labels, ok := closeFieldLabels[t.Name]

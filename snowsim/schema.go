@@ -8,17 +8,21 @@ type FieldType int
 
 // Field types the simulator knows.
 const (
-	TypeString    FieldType = iota
-	TypeInteger             // compared numerically (state, priority, sys_mod_count)
-	TypeBoolean             // "true" / "false"
-	TypeDateTime            // stored UTC "2006-01-02 15:04:05"
-	TypeReference           // holds a sys_id of Field.Ref
-	TypeChoice              // string choice with labels in sys_choice
-	TypeIntChoice           // integer choice with labels in sys_choice (state, impact)
-	TypeJournal             // write-only through the table; entries live in sys_journal_field
-	TypePassword            // one-way hashed (sys_user.user_password)
-	TypePassword2           // stored as a digest, never rendered (client secrets, tokens)
-	TypeSysID               // GUID
+	TypeString      FieldType = iota
+	TypeInteger               // compared numerically (state, priority, sys_mod_count)
+	TypeBoolean               // "true" / "false"
+	TypeDateTime              // stored UTC "2006-01-02 15:04:05"
+	TypeReference             // holds a sys_id of Field.Ref
+	TypeChoice                // string choice with labels in sys_choice
+	TypeIntChoice             // integer choice with labels in sys_choice (state, impact)
+	TypeJournal               // write-only through the table; entries live in sys_journal_field
+	TypePassword              // one-way hashed (sys_user.user_password)
+	TypePassword2             // stored as a digest, never rendered (client secrets, tokens)
+	TypeSysID                 // GUID
+	TypeGlideList             // comma-separated sys_ids of Field.Ref (watch_list, work_notes_list)
+	TypeDuration              // glide_duration: raw "1970-01-01 HH:MM:SS" past the epoch
+	TypeJournalList           // comments_and_work_notes: the journals of the record, read-only
+	TypeClassName             // sys_class_name: a choice list of the table's classes
 )
 
 // Field describes one column.
@@ -63,14 +67,18 @@ func sysFields() []*Field {
 		{Name: "sys_updated_on", Label: "Updated", Type: TypeDateTime},
 		{Name: "sys_updated_by", Label: "Updated by"},
 		{Name: "sys_mod_count", Label: "Updates", Type: TypeInteger},
-		{Name: "sys_class_name", Label: "Class"},
+		{Name: "sys_class_name", Label: "Class", Type: TypeClassName},
 		{Name: "sys_tags", Label: "Tags"},
 	}
 }
 
 func taskFields() []*Field {
+	// The task fields a fresh instance's records carry (captured in public
+	// client fixtures, e.g. the problem and incident samples of
+	// ansible-collections/servicenow.itsm), each with the platform's type.
 	return []*Field{
 		{Name: "number", Label: "Number", MaxLen: 40},
+		{Name: "task_effective_number", Label: "Effective number", MaxLen: 40},
 		{Name: "short_description", Label: "Short description", MaxLen: 160},
 		{Name: "description", Label: "Description", MaxLen: 4000},
 		{Name: "priority", Label: "Priority", Type: TypeIntChoice},
@@ -84,25 +92,84 @@ func taskFields() []*Field {
 		{Name: "closed_by", Label: "Closed by", Type: TypeReference, Ref: "sys_user"},
 		{Name: "assignment_group", Label: "Assignment group", Type: TypeReference, Ref: "sys_user_group"},
 		{Name: "assigned_to", Label: "Assigned to", Type: TypeReference, Ref: "sys_user"},
+		{Name: "additional_assignee_list", Label: "Additional assignee list", Type: TypeGlideList, Ref: "sys_user"},
+		{Name: "group_list", Label: "Group list", Type: TypeGlideList, Ref: "sys_user_group"},
+		{Name: "reassignment_count", Label: "Reassignment count", Type: TypeInteger},
 		{Name: "due_date", Label: "Due date", Type: TypeDateTime},
+		{Name: "sla_due", Label: "SLA due", Type: TypeDateTime},
+		{Name: "activity_due", Label: "Activity due", Type: TypeDateTime},
+		{Name: "expected_start", Label: "Expected start", Type: TypeDateTime},
+		{Name: "work_start", Label: "Actual start", Type: TypeDateTime},
+		{Name: "work_end", Label: "Actual end", Type: TypeDateTime},
+		{Name: "follow_up", Label: "Follow up", Type: TypeDateTime},
+		{Name: "approval_set", Label: "Approval set", Type: TypeDateTime},
+		{Name: "business_duration", Label: "Business duration", Type: TypeDuration},
+		{Name: "calendar_duration", Label: "Duration", Type: TypeDuration},
+		{Name: "time_worked", Label: "Time worked", Type: TypeDuration},
 		{Name: "close_code", Label: "Close code", Type: TypeChoice},
 		{Name: "close_notes", Label: "Close notes", MaxLen: 4000},
 		{Name: "work_notes", Label: "Work notes", Type: TypeJournal},
 		{Name: "comments", Label: "Additional comments", Type: TypeJournal},
+		{Name: "approval_history", Label: "Approval history", Type: TypeJournal},
+		{Name: "comments_and_work_notes", Label: "Comments and Work notes", Type: TypeJournalList},
+		{Name: "work_notes_list", Label: "Work notes list", Type: TypeGlideList, Ref: "sys_user"},
+		{Name: "watch_list", Label: "Watch list", Type: TypeGlideList, Ref: "sys_user"},
 		{Name: "correlation_id", Label: "Correlation ID", MaxLen: 100},
 		{Name: "correlation_display", Label: "Correlation display", MaxLen: 100},
 		{Name: "parent", Label: "Parent", Type: TypeReference, Ref: "task"},
-		{Name: "watch_list", Label: "Watch list"},
 		{Name: "upon_approval", Label: "Upon approval", Type: TypeChoice},
+		{Name: "upon_reject", Label: "Upon reject", Type: TypeChoice},
 		{Name: "approval", Label: "Approval", Type: TypeChoice},
 		{Name: "made_sla", Label: "Made SLA", Type: TypeBoolean},
 		{Name: "escalation", Label: "Escalation", Type: TypeIntChoice},
 		{Name: "contact_type", Label: "Contact type", Type: TypeChoice},
-		{Name: "location", Label: "Location"},
-		{Name: "company", Label: "Company"},
+		{Name: "business_service", Label: "Service", Type: TypeReference, Ref: "cmdb_ci_service"},
+		{Name: "service_offering", Label: "Service offering", Type: TypeReference, Ref: "cmdb_ci_service"},
+		{Name: "cmdb_ci", Label: "Configuration item", Type: TypeReference, Ref: "cmdb_ci"},
+		{Name: "company", Label: "Company", Type: TypeReference, Ref: "core_company"},
+		{Name: "location", Label: "Location", Type: TypeReference, Ref: "cmn_location"},
 		{Name: "knowledge", Label: "Knowledge", Type: TypeBoolean},
 		{Name: "order", Label: "Order", Type: TypeInteger},
+		{Name: "user_input", Label: "User input", MaxLen: 4000},
+		{Name: "route_reason", Label: "Route reason", Type: TypeIntChoice},
+		{Name: "universal_request", Label: "Universal Request", Type: TypeReference, Ref: "task"},
 		{Name: "sys_domain", Label: "Domain", Type: TypeReference, Ref: "sys_user_group"},
+		{Name: "sys_domain_path", Label: "Domain Path", MaxLen: 255},
+	}
+}
+
+// cmdbFields are the base configuration item's fields.
+func cmdbFields() []*Field {
+	return []*Field{
+		{Name: "name", Label: "Name", MaxLen: 255},
+		{Name: "short_description", Label: "Description", MaxLen: 1000},
+		{Name: "asset_tag", Label: "Asset tag", MaxLen: 40},
+		{Name: "serial_number", Label: "Serial number", MaxLen: 255},
+		{Name: "category", Label: "Category", MaxLen: 40},
+		{Name: "subcategory", Label: "Subcategory", MaxLen: 40},
+		{Name: "operational_status", Label: "Operational status", Type: TypeIntChoice},
+		{Name: "install_status", Label: "Status", Type: TypeIntChoice},
+		{Name: "company", Label: "Company", Type: TypeReference, Ref: "core_company"},
+		{Name: "location", Label: "Location", Type: TypeReference, Ref: "cmn_location"},
+		{Name: "department", Label: "Department", Type: TypeReference, Ref: "cmn_department"},
+		{Name: "owned_by", Label: "Owned by", Type: TypeReference, Ref: "sys_user"},
+		{Name: "managed_by", Label: "Managed by", Type: TypeReference, Ref: "sys_user"},
+		{Name: "support_group", Label: "Support group", Type: TypeReference, Ref: "sys_user_group"},
+		{Name: "ip_address", Label: "IP Address", MaxLen: 255},
+		{Name: "fqdn", Label: "Fully qualified domain name", MaxLen: 255},
+		{Name: "manufacturer", Label: "Manufacturer", Type: TypeReference, Ref: "core_company"},
+	}
+}
+
+// serverFields are cmdb_ci_server's own fields.
+func serverFields() []*Field {
+	return []*Field{
+		{Name: "os", Label: "Operating System", Type: TypeChoice},
+		{Name: "os_version", Label: "OS Version", MaxLen: 40},
+		{Name: "cpu_count", Label: "CPU count", Type: TypeInteger},
+		{Name: "ram", Label: "RAM (MB)", Type: TypeInteger},
+		{Name: "host_name", Label: "Host name", MaxLen: 100},
+		{Name: "classification", Label: "Classification", Type: TypeChoice},
 	}
 }
 
@@ -124,7 +191,19 @@ func schemaDefs() map[string]*Table {
 			{Name: "resolved_at", Label: "Resolved", Type: TypeDateTime},
 			{Name: "resolved_by", Label: "Resolved by", Type: TypeReference, Ref: "sys_user"},
 			{Name: "reopen_count", Label: "Reopen count", Type: TypeInteger},
-			{Name: "cmdb_ci", Label: "Configuration item"},
+			{Name: "reopened_by", Label: "Last reopened by", Type: TypeReference, Ref: "sys_user"},
+			{Name: "reopened_time", Label: "Last reopened at", Type: TypeDateTime},
+			{Name: "problem_id", Label: "Problem", Type: TypeReference, Ref: "problem"},
+			{Name: "parent_incident", Label: "Parent Incident", Type: TypeReference, Ref: "incident"},
+			{Name: "child_incidents", Label: "Child Incidents", Type: TypeInteger},
+			{Name: "rfc", Label: "Change Request", Type: TypeReference, Ref: "change_request"},
+			{Name: "caused_by", Label: "Caused by Change", Type: TypeReference, Ref: "change_request"},
+			{Name: "notify", Label: "Notify", Type: TypeIntChoice},
+			{Name: "business_stc", Label: "Business resolve time", Type: TypeInteger},
+			{Name: "calendar_stc", Label: "Resolve time", Type: TypeInteger},
+			{Name: "business_impact", Label: "Business impact", MaxLen: 4000},
+			{Name: "origin_id", Label: "Origin", MaxLen: 32},
+			{Name: "origin_table", Label: "Origin table", MaxLen: 80},
 		}},
 		{&Table{Name: "change_request", Label: "Change Request", Extends: "task", NumberPrefix: "CHG", NumberStart: 30000, DisplayField: "number"}, []*Field{
 			{Name: "type", Label: "Type", Type: TypeChoice},
@@ -137,8 +216,99 @@ func schemaDefs() map[string]*Table {
 			{Name: "backout_plan", Label: "Backout plan", MaxLen: 4000},
 			{Name: "test_plan", Label: "Test plan", MaxLen: 4000},
 			{Name: "justification", Label: "Justification", MaxLen: 4000},
-			{Name: "reason", Label: "Reason"},
-			{Name: "cmdb_ci", Label: "Configuration item"},
+			{Name: "reason", Label: "Reason", Type: TypeChoice},
+			{Name: "phase", Label: "Phase", Type: TypeChoice},
+			{Name: "phase_state", Label: "Phase state", Type: TypeChoice},
+			{Name: "review_status", Label: "Review status", Type: TypeIntChoice},
+			{Name: "conflict_status", Label: "Conflict status", Type: TypeChoice},
+			{Name: "conflict_last_run", Label: "Conflict last run", Type: TypeDateTime},
+			{Name: "cab_required", Label: "CAB required", Type: TypeBoolean},
+			{Name: "cab_date", Label: "CAB date", Type: TypeDateTime},
+			{Name: "cab_recommendation", Label: "CAB recommendation", MaxLen: 4000},
+			{Name: "on_hold", Label: "On hold", Type: TypeBoolean},
+			{Name: "on_hold_reason", Label: "On hold reason", MaxLen: 4000},
+			{Name: "production_system", Label: "Production system", Type: TypeBoolean},
+			{Name: "outside_maintenance_schedule", Label: "Outside maintenance schedule", Type: TypeBoolean},
+			{Name: "unauthorized", Label: "Unauthorized", Type: TypeBoolean},
+			{Name: "scope", Label: "Scope", Type: TypeIntChoice},
+			{Name: "change_plan", Label: "Change plan", MaxLen: 4000},
+			{Name: "risk_impact_analysis", Label: "Risk and impact analysis", MaxLen: 4000},
+		}},
+		{&Table{Name: "problem", Label: "Problem", Extends: "task", NumberPrefix: "PRB", NumberStart: 40000, DisplayField: "number"}, []*Field{
+			{Name: "problem_state", Label: "Problem state", Type: TypeIntChoice},
+			{Name: "category", Label: "Category", Type: TypeChoice},
+			{Name: "subcategory", Label: "Subcategory", Type: TypeChoice},
+			{Name: "known_error", Label: "Known error", Type: TypeBoolean},
+			{Name: "major_problem", Label: "Major problem", Type: TypeBoolean},
+			{Name: "workaround", Label: "Workaround", MaxLen: 4000},
+			{Name: "workaround_applied", Label: "Workaround applied", Type: TypeBoolean},
+			{Name: "workaround_communicated_at", Label: "Workaround communicated at", Type: TypeDateTime},
+			{Name: "workaround_communicated_by", Label: "Workaround communicated by", Type: TypeReference, Ref: "sys_user"},
+			{Name: "cause_notes", Label: "Cause notes", MaxLen: 4000},
+			{Name: "fix_notes", Label: "Fix notes", MaxLen: 4000},
+			{Name: "fix_communicated_at", Label: "Fix communicated at", Type: TypeDateTime},
+			{Name: "fix_communicated_by", Label: "Fix communicated by", Type: TypeReference, Ref: "sys_user"},
+			{Name: "resolution_code", Label: "Resolution code", Type: TypeChoice},
+			{Name: "resolved_at", Label: "Resolved", Type: TypeDateTime},
+			{Name: "resolved_by", Label: "Resolved by", Type: TypeReference, Ref: "sys_user"},
+			{Name: "confirmed_at", Label: "Confirmed at", Type: TypeDateTime},
+			{Name: "confirmed_by", Label: "Confirmed by", Type: TypeReference, Ref: "sys_user"},
+			{Name: "duplicate_of", Label: "Duplicate of", Type: TypeReference, Ref: "problem"},
+			{Name: "first_reported_by_task", Label: "First reported by", Type: TypeReference, Ref: "task"},
+			{Name: "related_incidents", Label: "Related Incidents", Type: TypeInteger},
+			{Name: "rfc", Label: "Change request", Type: TypeReference, Ref: "change_request"},
+			{Name: "reopen_count", Label: "Reopen count", Type: TypeInteger},
+			{Name: "reopened_at", Label: "Last reopened at", Type: TypeDateTime},
+			{Name: "reopened_by", Label: "Last reopened by", Type: TypeReference, Ref: "sys_user"},
+			{Name: "review_outcome", Label: "Review outcome", Type: TypeChoice},
+		}},
+		{&Table{Name: "cmdb_ci", Label: "Configuration Item", DisplayField: "name"}, cmdbFields()},
+		{&Table{Name: "cmdb_ci_server", Label: "Server", Extends: "cmdb_ci", DisplayField: "name"}, serverFields()},
+		{&Table{Name: "cmdb_ci_linux_server", Label: "Linux Server", Extends: "cmdb_ci_server", DisplayField: "name"}, nil},
+		{&Table{Name: "cmdb_ci_win_server", Label: "Windows Server", Extends: "cmdb_ci_server", DisplayField: "name"}, nil},
+		{&Table{Name: "cmdb_ci_service", Label: "Business Service", Extends: "cmdb_ci", DisplayField: "name"}, []*Field{
+			{Name: "service_classification", Label: "Service classification", Type: TypeChoice},
+			{Name: "busines_criticality", Label: "Business criticality", Type: TypeChoice},
+			{Name: "used_for", Label: "Used for", Type: TypeChoice},
+			{Name: "version", Label: "Version", MaxLen: 40},
+		}},
+		{&Table{Name: "cmdb_ci_service_auto", Label: "Application Service", Extends: "cmdb_ci_service", DisplayField: "name"}, nil},
+		{&Table{Name: "core_company", Label: "Company", DisplayField: "name"}, []*Field{
+			{Name: "name", Label: "Name", MaxLen: 80},
+			{Name: "customer", Label: "Customer", Type: TypeBoolean},
+			{Name: "vendor", Label: "Vendor", Type: TypeBoolean},
+			{Name: "manufacturer", Label: "Manufacturer", Type: TypeBoolean},
+			{Name: "primary", Label: "Primary", Type: TypeBoolean},
+			{Name: "city", Label: "City", MaxLen: 50},
+			{Name: "country", Label: "Country", MaxLen: 40},
+			{Name: "website", Label: "Website", MaxLen: 1024},
+			{Name: "parent", Label: "Parent", Type: TypeReference, Ref: "core_company"},
+		}},
+		{&Table{Name: "cmn_location", Label: "Location", DisplayField: "name"}, []*Field{
+			{Name: "name", Label: "Name", MaxLen: 100},
+			{Name: "full_name", Label: "Full name", MaxLen: 255},
+			{Name: "street", Label: "Street", MaxLen: 255},
+			{Name: "city", Label: "City", MaxLen: 50},
+			{Name: "state", Label: "State / Province", MaxLen: 40},
+			{Name: "country", Label: "Country", MaxLen: 40},
+			{Name: "zip", Label: "Zip / Postal code", MaxLen: 40},
+			{Name: "company", Label: "Company", Type: TypeReference, Ref: "core_company"},
+			{Name: "parent", Label: "Parent", Type: TypeReference, Ref: "cmn_location"},
+		}},
+		{&Table{Name: "cmn_department", Label: "Department", DisplayField: "name"}, []*Field{
+			{Name: "name", Label: "Name", MaxLen: 100},
+			{Name: "id", Label: "ID", MaxLen: 40},
+			{Name: "description", Label: "Description", MaxLen: 1000},
+			{Name: "company", Label: "Company", Type: TypeReference, Ref: "core_company"},
+			{Name: "dept_head", Label: "Department head", Type: TypeReference, Ref: "sys_user"},
+			{Name: "parent", Label: "Parent", Type: TypeReference, Ref: "cmn_department"},
+		}},
+		{&Table{Name: "sys_audit_delete", Label: "Deleted Records", DisplayField: "display_value"}, []*Field{
+			{Name: "tablename", Label: "Table", MaxLen: 80},
+			{Name: "documentkey", Label: "Document key", MaxLen: 32},
+			{Name: "display_value", Label: "Display value", MaxLen: 255},
+			{Name: "payload", Label: "Payload", MaxLen: 1 << 22},
+			{Name: "doc_update_count", Label: "Update count", Type: TypeInteger},
 		}},
 		{&Table{Name: "sys_user", Label: "User", DisplayField: "name"}, []*Field{
 			{Name: "user_name", Label: "User ID", MaxLen: 40},
@@ -153,7 +323,9 @@ func schemaDefs() map[string]*Table {
 			{Name: "user_password", Label: "Password", Type: TypePassword},
 			{Name: "web_service_access_only", Label: "Web service access only", Type: TypeBoolean},
 			{Name: "internal_integration_user", Label: "Internal Integration User", Type: TypeBoolean},
-			{Name: "department", Label: "Department"},
+			{Name: "department", Label: "Department", Type: TypeReference, Ref: "cmn_department"},
+			{Name: "company", Label: "Company", Type: TypeReference, Ref: "core_company"},
+			{Name: "location", Label: "Location", Type: TypeReference, Ref: "cmn_location"},
 			{Name: "manager", Label: "Manager", Type: TypeReference, Ref: "sys_user"},
 		}},
 		{&Table{Name: "sys_user_group", Label: "Group", DisplayField: "name"}, []*Field{

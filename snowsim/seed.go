@@ -84,7 +84,40 @@ var seedChoices = []struct {
 	{"change_request", "impact", levels},
 	{"change_request", "urgency", levels},
 	{"change_request", "priority", []choice{{"1", "1 - Critical"}, {"2", "2 - High"}, {"3", "3 - Moderate"}, {"4", "4 - Low"}}},
+	{"change_request", "phase", []choice{{"requested", "Requested"}, {"approval", "Approval"}, {"work", "Work"}, {"completed", "Completed"}}},
+	{"change_request", "phase_state", []choice{{"open", "Open"}, {"on_hold", "On Hold"}, {"closed", "Closed"}}},
+	{"change_request", "conflict_status", []choice{{"Not Run", "Not Run"}, {"Conflict", "Conflict"}, {"No Conflict", "No Conflict"}}},
+	{"change_request", "scope", []choice{{"1", "Massive"}, {"2", "Large"}, {"3", "Medium"}, {"4", "Small"}, {"5", "Tiny"}}},
+	{"change_request", "reason", []choice{{"broken", "Broken"}, {"enhancement", "Enhancement"}, {"maintenance", "Maintenance"}, {"security", "Security"}}},
+	// The task choices every task table inherits.
+	{"task", "approval", []choice{{"not requested", "Not Yet Requested"}, {"requested", "Requested"}, {"approved", "Approved"},
+		{"rejected", "Rejected"}, {"cancelled", "Cancelled"}, {"not_required", "No Longer Required"}, {"duplicate", "Duplicate"}}},
+	{"task", "escalation", []choice{{"0", "Normal"}, {"1", "Moderate"}, {"2", "High"}, {"3", "Overdue"}}},
+	{"task", "upon_approval", []choice{{"proceed", "Proceed to Next Task"}, {"do_nothing", "Wait for a User to Close this task"}}},
+	{"task", "upon_reject", []choice{{"cancel", "Cancel all future Tasks"}, {"goto", "Go to a previous Task"}}},
+	{"task", "contact_type", []choice{{"email", "Email"}, {"phone", "Phone"}, {"self-service", "Self-service"}, {"virtual_agent", "Virtual Agent"}, {"walk-in", "Walk-in"}}},
+	{"task", "sys_class_name", []choice{{"task", "Task"}, {"incident", "Incident"}, {"change_request", "Change Request"}, {"problem", "Problem"}}},
+	{"incident", "severity", levels},
+	{"incident", "notify", []choice{{"1", "Do Not Notify"}, {"2", "Send Email"}, {"3", "Send SMS"}}},
+	{"incident", "subcategory", []choice{{"email", "Email"}, {"os", "Operating System"}, {"antivirus", "Antivirus"}, {"vpn", "VPN"}, {"wireless", "Wireless"}, {"db2", "DB2"}}},
+	// problem, on the best practice state model (Madrid and later).
+	{"problem", "state", problemStates},
+	{"problem", "problem_state", problemStates},
+	{"problem", "impact", levels},
+	{"problem", "urgency", levels},
+	{"problem", "priority", []choice{{"1", "1 - Critical"}, {"2", "2 - High"}, {"3", "3 - Moderate"}, {"4", "4 - Low"}, {"5", "5 - Planning"}}},
+	{"problem", "resolution_code", []choice{{"fix_applied", "Fix Applied"}, {"risk_accepted", "Risk Accepted"}, {"duplicate", "Duplicate"}, {"canceled", "Canceled"}}},
+	{"problem", "category", []choice{{"inquiry", "Inquiry / Help"}, {"software", "Software"}, {"hardware", "Hardware"}, {"network", "Network"}, {"database", "Database"}}},
+	{"cmdb_ci", "operational_status", []choice{{"1", "Operational"}, {"2", "Non-Operational"}, {"3", "Repair in Progress"}, {"4", "DR Standby"}, {"5", "Ready"}, {"6", "Retired"}}},
+	{"cmdb_ci", "install_status", []choice{{"1", "Installed"}, {"2", "On Order"}, {"3", "In Maintenance"}, {"4", "Pending Install"}, {"5", "Pending Repair"}, {"6", "In Stock"}, {"7", "Retired"}, {"8", "Stolen"}, {"100", "Absent"}}},
+	{"cmdb_ci", "sys_class_name", []choice{{"cmdb_ci", "Configuration Item"}, {"cmdb_ci_server", "Server"}, {"cmdb_ci_linux_server", "Linux Server"},
+		{"cmdb_ci_win_server", "Windows Server"}, {"cmdb_ci_service", "Business Service"}, {"cmdb_ci_service_auto", "Application Service"}}},
+	{"cmdb_ci_server", "os", []choice{{"Linux Red Hat", "Linux Red Hat"}, {"Linux Ubuntu", "Linux Ubuntu"}, {"Windows 2019 Datacenter", "Windows 2019 Datacenter"}, {"Windows 2022 Standard", "Windows 2022 Standard"}}},
+	{"cmdb_ci_service", "busines_criticality", []choice{{"1 - most critical", "1 - most critical"}, {"2 - somewhat critical", "2 - somewhat critical"}, {"3 - less critical", "3 - less critical"}, {"4 - not critical", "4 - not critical"}}},
+	{"cmdb_ci_service", "used_for", []choice{{"Production", "Production"}, {"Staging", "Staging"}, {"QA", "QA"}, {"Test", "Test"}, {"Development", "Development"}}},
 }
+
+var problemStates = []choice{{"101", "New"}, {"102", "Assess"}, {"103", "Root Cause Analysis"}, {"104", "Fix in Progress"}, {"106", "Resolved"}, {"107", "Closed"}}
 
 var seedProperties = []struct{ name, value, description string }{
 	{"glide.sys.default.tz", "America/Los_Angeles", "System time zone"},
@@ -133,10 +166,59 @@ func (in *Instance) seed() {
 	for _, g := range seedGroups {
 		must("sys_user_group", map[string]string{"name": g.name, "description": g.description})
 	}
+	in.seedReferences(must)
 	for _, c := range seedChoices {
 		for i, ch := range c.choices {
 			must("sys_choice", map[string]string{"name": c.table, "element": c.element, "value": ch.value,
 				"label": ch.label, "sequence": strconv.Itoa((i + 1) * 100)})
 		}
 	}
+}
+
+// seedReferences fills the foundation tables and the CMDB with a little of
+// what a fresh instance's demo data holds: companies, locations,
+// departments, a few servers and an application service.
+func (in *Instance) seedReferences(must func(string, map[string]string) Record) {
+	company := map[string]string{}
+	for _, c := range []struct{ name, city, country string }{
+		{"ACME North America", "New York", "USA"}, {"ACME EMEA", "London", "UK"},
+	} {
+		company[c.name] = must("core_company", map[string]string{"name": c.name, "city": c.city, "country": c.country,
+			"customer": "false", "vendor": "false", "manufacturer": "false", "primary": "false"})["sys_id"]
+	}
+	for _, m := range []string{"Dell Inc.", "Microsoft"} {
+		company[m] = must("core_company", map[string]string{"name": m, "vendor": "true", "manufacturer": "true",
+			"customer": "false", "primary": "false"})["sys_id"]
+	}
+	location := map[string]string{}
+	for _, l := range []struct{ name, street, city, state, country, company string }{
+		{"2-10-1 Yurakucho, Chiyoda-ku, Tokyo", "2-10-1 Yurakucho", "Tokyo", "", "Japan", ""},
+		{"New York", "One World Trade Center", "New York", "NY", "USA", "ACME North America"},
+		{"London", "1 Churchill Place", "London", "", "UK", "ACME EMEA"},
+	} {
+		location[l.name] = must("cmn_location", map[string]string{"name": l.name, "full_name": l.name, "street": l.street,
+			"city": l.city, "state": l.state, "country": l.country, "company": company[l.company]})["sys_id"]
+	}
+	dept := map[string]string{}
+	for _, d := range []struct{ name, id string }{{"IT", "IT"}, {"Security", "SEC"}, {"Finance", "FIN"}} {
+		dept[d.name] = must("cmn_department", map[string]string{"name": d.name, "id": d.id, "company": company["ACME North America"]})["sys_id"]
+	}
+	ci := func(table string, v map[string]string) string {
+		v["operational_status"], v["install_status"] = "1", "1"
+		return must(table, v)["sys_id"]
+	}
+	ci("cmdb_ci_linux_server", map[string]string{"name": "lnux100", "os": "Linux Red Hat", "os_version": "9.4", "ip_address": "10.0.0.100",
+		"host_name": "lnux100", "fqdn": "lnux100.acme.example", "cpu_count": "8", "ram": "32768", "company": company["ACME North America"],
+		"location": location["New York"], "department": dept["IT"], "manufacturer": company["Dell Inc."]})
+	ci("cmdb_ci_linux_server", map[string]string{"name": "lnux101", "os": "Linux Ubuntu", "os_version": "24.04", "ip_address": "10.0.0.101",
+		"host_name": "lnux101", "fqdn": "lnux101.acme.example", "cpu_count": "4", "ram": "16384", "company": company["ACME North America"],
+		"location": location["New York"], "department": dept["IT"], "manufacturer": company["Dell Inc."]})
+	ci("cmdb_ci_win_server", map[string]string{"name": "EXCH-SD-05", "os": "Windows 2022 Standard", "ip_address": "10.0.1.5",
+		"host_name": "exch-sd-05", "fqdn": "exch-sd-05.acme.example", "cpu_count": "16", "ram": "65536", "company": company["ACME EMEA"],
+		"location": location["London"], "department": dept["IT"], "manufacturer": company["Microsoft"]})
+	ci("cmdb_ci_service", map[string]string{"name": "Email", "service_classification": "Business Service",
+		"busines_criticality": "2 - somewhat critical", "used_for": "Production", "company": company["ACME North America"]})
+	ci("cmdb_ci_service_auto", map[string]string{"name": "Identity Provider", "service_classification": "Application Service",
+		"busines_criticality": "1 - most critical", "used_for": "Production", "company": company["ACME North America"],
+		"department": dept["Security"]})
 }

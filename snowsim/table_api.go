@@ -77,7 +77,19 @@ func (in *Instance) baseURL(r *http.Request) string {
 }
 
 func (in *Instance) renderOpts(r *http.Request, p tableParams, s *Session) renderOptions {
-	return renderOptions{display: p.display, excludeRefLink: p.excludeRefLink, fields: p.fields, baseURL: in.baseURL(r), loc: s.Location}
+	return renderOptions{display: p.display, excludeRefLink: p.excludeRefLink, fields: p.fields, baseURL: in.baseURL(r),
+		tablePath: versionedTablePath(r.URL.Path), loc: s.Location}
+}
+
+// versionedTablePath is the Table API path of the request's API version:
+// a v2 request's reference links point at /api/now/v2/table/ too.
+func versionedTablePath(path string) string {
+	for _, v := range []string{"v1", "v2"} {
+		if strings.HasPrefix(path, "/api/now/"+v+"/") {
+			return "/api/now/" + v + "/table/"
+		}
+	}
+	return "/api/now/table/"
 }
 
 // acceptable reports whether the Accept header allows JSON or XML, the two
@@ -412,7 +424,7 @@ func (in *Instance) tableDelete(w http.ResponseWriter, r *http.Request, s *Sessi
 		writeError(w, aerr)
 		return
 	}
-	if err := in.delete(name, id); err != nil {
+	if err := in.delete(s, name, id); err != nil {
 		writeError(w, asAPIError(err))
 		return
 	}
