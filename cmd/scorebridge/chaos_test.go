@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -72,6 +73,10 @@ func TestChaosTicketsExactlyOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Between the clients and the center, a fifth of the answers to ticket
+	// requests are lost after the center has handled them.
+	dropper := httptest.NewServer(&answerDropper{target: c.url(), host: c.addr, rate: 5})
+	t.Cleanup(dropper.Close)
 	began := time.Now()
 	// Share from several clients at once, so the requests are queued well
 	// before they can all be sent.
@@ -91,10 +96,24 @@ func TestChaosTicketsExactlyOnce(t *testing.T) {
 					ID     string `json:"id"`
 					Status string `json:"status"`
 				}
-				err := c.call(http.MethodPost, "/api/v1/tickets", map[string]any{
+				// The client retries a request whose answer was lost, with
+				// the same Idempotency-Key, until it gets one.
+				body := map[string]any{
 					"recommendationId": action, "type": typ, "name": fmt.Sprintf("Chaos %d: %s", i, recs[i%len(recs)].Title),
 					"priority": 1 + i%4,
-				}, http.StatusAccepted, &tk)
+				}
+				var err error
+				for attempt := 0; ; attempt++ {
+					var lost bool
+					lost, err = c.create(dropper.URL, fmt.Sprintf("chaos-share-%d", i), "/api/v1/tickets", body, http.StatusAccepted, &tk)
+					if !lost {
+						break
+					}
+					if attempt == 20 {
+						err = fmt.Errorf("share %d: 20 answers in a row lost", i)
+						break
+					}
+				}
 				if err == nil && tk.Status != "queued" {
 					err = fmt.Errorf("new ticket status %q", tk.Status)
 				}
@@ -121,7 +140,10 @@ func TestChaosTicketsExactlyOnce(t *testing.T) {
 		c.api(http.MethodGet, "/api/v1/tickets?status=sent&limit=1000", nil, http.StatusOK, &list)
 		return len(list.Items)
 	}
-	t.Logf("%s: %d tickets shared", time.Since(began).Round(time.Second), total)
+	t.Logf("%s: %d tickets shared; %d answers to the clients lost and retried", time.Since(began).Round(time.Second), total, dropper.Config.Handler.(*answerDropper).dropped.Load())
+	if dropper.Config.Handler.(*answerDropper).dropped.Load() == 0 {
+		t.Error("no answer to a client was lost: the retries were not exercised")
+	}
 	for _, at := range []int{total / 3, 2 * total / 3} {
 		waitFor(t, 90*time.Second, fmt.Sprintf("%d tickets sent", at), func() bool { return sent() >= at })
 		t.Logf("%s: %d tickets sent; killing the center", time.Since(began).Round(time.Second), at)
@@ -179,6 +201,33 @@ func TestChaosTicketsExactlyOnce(t *testing.T) {
 	if limited == 0 || failed == 0 || lost == 0 || adopted == 0 {
 		t.Errorf("the run saw %d rate-limited, %d 5xx and %d lost answers and adopted %d records; each should have happened", limited, failed, lost, adopted)
 	}
+
+	// The audit log holds exactly one ticket.send per ticket, adopted ones
+	// included.
+	var sends struct {
+		Items []struct {
+			Target string         `json:"target"`
+			Detail map[string]any `json:"detail"`
+		}
+	}
+	c.api(http.MethodGet, "/api/v1/audit?action=ticket.send&limit=500", nil, http.StatusOK, &sends)
+	sendsOf := map[string]int{}
+	adoptedSends := 0
+	for _, e := range sends.Items {
+		sendsOf[e.Target]++
+		if e.Detail["adopted"] == true {
+			adoptedSends++
+		}
+	}
+	for _, tk := range list.Items {
+		if n := sendsOf[tk.ID]; n != 1 {
+			t.Errorf("ticket %s (%s) has %d ticket.send audit events, want 1", tk.ID, tk.Number, n)
+		}
+	}
+	if len(sends.Items) != total {
+		t.Errorf("%d ticket.send audit events for %d tickets", len(sends.Items), total)
+	}
+	t.Logf("audit: %d ticket.send events, %d of them for adopted records", len(sends.Items), adoptedSends)
 
 	if log, _ := os.ReadFile(c.logPath); bytes.Contains(log, []byte("DATA RACE")) {
 		t.Error("the race detector found a data race in the center (see its log)")
@@ -320,6 +369,75 @@ func (c *chaosCenter) call(method, path string, body any, want int, out any) err
 		}
 	}
 	return nil
+}
+
+// create sends a creating request with an Idempotency-Key through base
+// (the answer dropper). lost reports an answer that never arrived: the
+// caller sends the same request again.
+func (c *chaosCenter) create(base, key, path string, body any, want int, out any) (lost bool, err error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return false, err
+	}
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, base+path, bytes.NewReader(b))
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Idempotency-Key", key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return true, nil
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return true, nil
+	}
+	if resp.StatusCode == http.StatusBadGateway {
+		return true, nil // the center was down (killed): try again
+	}
+	if resp.StatusCode != want {
+		return false, fmt.Errorf("POST %s = %d, want %d: %s", path, resp.StatusCode, want, data)
+	}
+	return false, json.Unmarshal(data, out)
+}
+
+// answerDropper forwards requests to the center and loses one answer in
+// rate after the center has handled the request, as a network cut after
+// the server's commit does.
+type answerDropper struct {
+	target, host string
+	rate         int64
+	n, dropped   atomic.Int64
+}
+
+func (d *answerDropper) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	out, err := http.NewRequestWithContext(r.Context(), r.Method, d.target+r.URL.RequestURI(), bytes.NewReader(body))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	out.Header = r.Header.Clone()
+	out.Host = d.host
+	resp, err := http.DefaultTransport.RoundTrip(out)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if d.n.Add(1)%d.rate == 0 {
+		d.dropped.Add(1)
+		panic(http.ErrAbortHandler) // the connection is cut: no answer
+	}
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.StatusCode)
+	w.Write(data)
 }
 
 // buildScorebridge builds this command into dir.
