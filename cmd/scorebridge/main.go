@@ -44,6 +44,7 @@ Commands:
   token     create, list and revoke API tokens (token create --name ci --role operator)
   user      create, list and reset local accounts (user create --name ana --role reader)
   secrets   rotate the encryption key of stored secrets (secrets rotate)
+  backup    copy the SQLite database while the center runs (backup --to PATH)
   version   print the version
 
 Run "scorebridge <command> -h" for the flags of a command.
@@ -68,6 +69,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runToken(ctx, rest, getenv, stdout, stderr)
 	case "user":
 		err = runUser(ctx, rest, getenv, stdout, stderr)
+	case "backup":
+		err = runBackup(ctx, rest, getenv, stdout, stderr)
 	case "secrets":
 		err = runSecrets(ctx, rest, getenv, stdout, stderr)
 	case "snowsim":
