@@ -3,12 +3,8 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/scorebridge/scorebridge"
@@ -19,78 +15,48 @@ import (
 // authConfig is the part of the center's configuration about signing in.
 type authConfig struct {
 	// AdminPassword is the first admin's password on a first start
-	// (SCOREBRIDGE_ADMIN_PASSWORD, environment only: a flag would show in
-	// the process list). Default: a generated one-time password, printed
-	// once.
+	// (a secret: environment or _FILE only). Empty: a generated one-time
+	// password, printed once.
 	AdminPassword string
 	// SecureCookies marks cookies Secure and sends HSTS for a center served
-	// over HTTPS by a proxy (SCOREBRIDGE_SECURE_COOKIES). Default false.
+	// over HTTPS by a proxy.
 	SecureCookies bool
 	// TrustedProxies are the proxies (CIDRs or addresses, comma-separated)
-	// whose X-Forwarded-For / Forwarded headers name the real client
-	// (SCOREBRIDGE_TRUSTED_PROXIES). Default none: the headers are ignored.
+	// whose X-Forwarded-For / Forwarded headers name the real client.
+	// Empty: none, the headers are ignored.
 	TrustedProxies string
 	// SessionIdle and SessionMax end sessions after inactivity and after
-	// sign-in. Defaults 2h and 12h.
+	// sign-in; zero means the session store's defaults.
 	SessionIdle, SessionMax time.Duration
 
 	// OIDC sign-in; enabled when OIDCIssuer is set.
 	OIDCIssuer       string
 	OIDCClientID     string
-	OIDCClientSecret string // SCOREBRIDGE_OIDC_CLIENT_SECRET or _FILE only
+	OIDCClientSecret string // a secret: environment or _FILE only
 	OIDCRedirectURL  string
-	OIDCScopes       string
+	OIDCScopes       []string
 	OIDCRoleClaim    string
-	OIDCAdmins       string
-	OIDCOperators    string
+	OIDCAdmins       []string
+	OIDCOperators    []string
 	OIDCName         string
 }
 
-func envDuration(getenv func(string) string, name string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(getenv(name)); err == nil {
-		return d
+// newAuthConfig takes the sign-in settings from the options table.
+func newAuthConfig(c *config) authConfig {
+	return authConfig{
+		AdminPassword: c.String(optAdminPassword),
+		SecureCookies: c.Bool(optSecureCookies), TrustedProxies: c.String(optTrustedProxies),
+		SessionIdle: c.Duration(optSessionIdle), SessionMax: c.Duration(optSessionMax),
+		OIDCIssuer: c.String(optOIDCIssuer), OIDCClientID: c.String(optOIDCClientID),
+		OIDCClientSecret: c.String(optOIDCClientSecret), OIDCRedirectURL: c.String(optOIDCRedirectURL),
+		OIDCScopes: c.List(optOIDCScopes), OIDCRoleClaim: c.String(optOIDCRoleClaim),
+		OIDCAdmins: c.List(optOIDCAdmins), OIDCOperators: c.List(optOIDCOperators), OIDCName: c.String(optOIDCName),
 	}
-	return def
-}
-
-func (c *authConfig) register(fs *flag.FlagSet, getenv func(string) string) {
-	c.AdminPassword = getenv("SCOREBRIDGE_ADMIN_PASSWORD")
-	secure, _ := strconv.ParseBool(getenv("SCOREBRIDGE_SECURE_COOKIES"))
-	fs.BoolVar(&c.SecureCookies, "secure-cookies", secure, "mark cookies Secure and send HSTS: set when a proxy serves the center over HTTPS (env SCOREBRIDGE_SECURE_COOKIES)")
-	fs.StringVar(&c.TrustedProxies, "trusted-proxies", getenv("SCOREBRIDGE_TRUSTED_PROXIES"), "proxies whose X-Forwarded-For / Forwarded headers name the client, as CIDRs or addresses, comma-separated; none by default (env SCOREBRIDGE_TRUSTED_PROXIES)")
-	fs.DurationVar(&c.SessionIdle, "session-idle", envDuration(getenv, "SCOREBRIDGE_SESSION_IDLE", scorebridge.DefaultSessionIdle), "end a session unused this long (env SCOREBRIDGE_SESSION_IDLE)")
-	fs.DurationVar(&c.SessionMax, "session-max", envDuration(getenv, "SCOREBRIDGE_SESSION_MAX", scorebridge.DefaultSessionAbsolute), "end a session this long after sign-in (env SCOREBRIDGE_SESSION_MAX)")
-	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", getenv("SCOREBRIDGE_OIDC_ISSUER"), "OpenID Connect issuer URL; enables sign-in with it (env SCOREBRIDGE_OIDC_ISSUER)")
-	fs.StringVar(&c.OIDCClientID, "oidc-client-id", getenv("SCOREBRIDGE_OIDC_CLIENT_ID"), "OpenID Connect client id (env SCOREBRIDGE_OIDC_CLIENT_ID)")
-	fs.StringVar(&c.OIDCRedirectURL, "oidc-redirect-url", getenv("SCOREBRIDGE_OIDC_REDIRECT_URL"), "this center's callback, https://<center>/auth/oidc/callback (env SCOREBRIDGE_OIDC_REDIRECT_URL)")
-	fs.StringVar(&c.OIDCScopes, "oidc-scopes", envOr(getenv, "SCOREBRIDGE_OIDC_SCOPES", "profile,email"), "scopes besides openid, comma-separated (env SCOREBRIDGE_OIDC_SCOPES)")
-	fs.StringVar(&c.OIDCRoleClaim, "oidc-role-claim", envOr(getenv, "SCOREBRIDGE_OIDC_ROLE_CLAIM", "groups"), "ID token claim that decides the role (env SCOREBRIDGE_OIDC_ROLE_CLAIM)")
-	fs.StringVar(&c.OIDCAdmins, "oidc-admin-values", getenv("SCOREBRIDGE_OIDC_ADMIN_VALUES"), "role claim values that make a security admin, comma-separated (env SCOREBRIDGE_OIDC_ADMIN_VALUES)")
-	fs.StringVar(&c.OIDCOperators, "oidc-operator-values", getenv("SCOREBRIDGE_OIDC_OPERATOR_VALUES"), "role claim values that make a security operator, comma-separated; anyone else is a reader (env SCOREBRIDGE_OIDC_OPERATOR_VALUES)")
-	fs.StringVar(&c.OIDCName, "oidc-name", getenv("SCOREBRIDGE_OIDC_NAME"), "the identity provider's name on the sign-in button (env SCOREBRIDGE_OIDC_NAME)")
-	// The client secret is read from the environment or a file only, never
-	// a flag, and never printed.
-	c.OIDCClientSecret = getenv("SCOREBRIDGE_OIDC_CLIENT_SECRET")
-	if path := getenv("SCOREBRIDGE_OIDC_CLIENT_SECRET_FILE"); path != "" && c.OIDCClientSecret == "" {
-		c.OIDCClientSecret = "file:" + path
-	}
-}
-
-// resolve reads the client secret file, when one was named.
-func (c *authConfig) resolve() error {
-	if path, ok := strings.CutPrefix(c.OIDCClientSecret, "file:"); ok {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return fmt.Errorf("SCOREBRIDGE_OIDC_CLIENT_SECRET_FILE: %w", err)
-		}
-		c.OIDCClientSecret = strings.TrimSpace(string(b))
-	}
-	return nil
 }
 
 func (c *authConfig) validate() error {
-	if scorebridge.ValidateSessionLifetimes(c.SessionIdle, c.SessionMax) != nil {
-		return usagef("--session-idle and --session-max must be positive, idle no longer than max")
+	if c.SessionIdle > 0 && c.SessionMax > 0 && scorebridge.ValidateSessionLifetimes(c.SessionIdle, c.SessionMax) != nil {
+		return usagef("--session-idle (%v) must not be longer than --session-max (%v)", c.SessionIdle, c.SessionMax)
 	}
 	if c.AdminPassword != "" {
 		if err := scorebridge.ValidatePassword(c.AdminPassword); err != nil {
@@ -107,16 +73,6 @@ func (c *authConfig) validate() error {
 		return usagef("--oidc-issuer needs --oidc-client-id, --oidc-redirect-url and SCOREBRIDGE_OIDC_CLIENT_SECRET (or _FILE)")
 	}
 	return nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, v := range strings.Split(s, ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 // authServices are the stores behind sign-in and the audit log.
@@ -138,16 +94,13 @@ func newAuthServices(db *sqlstore.DB) *authServices {
 
 // webAuth is the web server's sign-in configuration.
 func (a *authServices) webAuth(cfg authConfig) (*web.Auth, error) {
-	if err := cfg.resolve(); err != nil {
-		return nil, err
-	}
 	a.sessions.Idle, a.sessions.Absolute = cfg.SessionIdle, cfg.SessionMax
 	wa := &web.Auth{Accounts: a.accounts, Sessions: a.sessions, Tokens: a.tokens, SecureCookies: cfg.SecureCookies}
 	if cfg.OIDCIssuer != "" {
 		wa.OIDC = &web.OIDCConfig{
 			Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
-			RedirectURL: cfg.OIDCRedirectURL, Scopes: splitList(cfg.OIDCScopes), RoleClaim: cfg.OIDCRoleClaim,
-			AdminValues: splitList(cfg.OIDCAdmins), OperatorValues: splitList(cfg.OIDCOperators), DisplayName: cfg.OIDCName,
+			RedirectURL: cfg.OIDCRedirectURL, Scopes: cfg.OIDCScopes, RoleClaim: cfg.OIDCRoleClaim,
+			AdminValues: cfg.OIDCAdmins, OperatorValues: cfg.OIDCOperators, DisplayName: cfg.OIDCName,
 		}
 	}
 	return wa, nil

@@ -22,12 +22,12 @@ it), and start the center. For PostgreSQL use pg_dump.
 // runBackup copies the SQLite database online.
 func runBackup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := subcommandFlags("backup", backupUsage, stderr)
-	var dsn string
-	dbFlagVar(fs, &dsn, getenv)
 	to := fs.String("to", "", "the new file to write the copy to")
-	if err := fs.Parse(args); err != nil {
+	opts, err := parseConfig("backup", fs, args, getenv)
+	if err != nil {
 		return err
 	}
+	dsn := opts.String(optDB)
 	if fs.NArg() > 0 {
 		return usagef("backup takes no arguments, got %q", fs.Args())
 	}

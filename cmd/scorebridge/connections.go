@@ -1,11 +1,8 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"log/slog"
-	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/scorebridge/scorebridge/connection"
@@ -18,35 +15,25 @@ import (
 // connecting to ServiceNow.
 type connectionConfig struct {
 	// PublicURL is the address browsers reach the center at; the OAuth
-	// redirect URL is PublicURL + /connections/callback. Default
-	// http://<listen address> (SCOREBRIDGE_PUBLIC_URL).
+	// redirect URL is PublicURL + /connections/callback. Empty means
+	// http://<listen address>.
 	PublicURL string
 	// AllowPrivate lets connections reach loopback and private addresses:
 	// the simulator, or an on-premise instance on a private network.
-	// Default false (SCOREBRIDGE_ALLOW_PRIVATE_INSTANCES).
 	AllowPrivate bool
 
-	// secretKey and secretKeyFile are the environment's key settings, kept
-	// here (never in a flag, never printed) so tests can pass their own.
+	// secretKey is the key from the environment or its _FILE twin
+	// (never a flag, never printed); secretKeyFile names that file.
 	secretKey, secretKeyFile string
 }
 
-func (c *connectionConfig) register(fs *flag.FlagSet, getenv func(string) string) {
-	fs.StringVar(&c.PublicURL, "public-url", getenv("SCOREBRIDGE_PUBLIC_URL"), "URL browsers reach the center at, for the OAuth redirect URL (env SCOREBRIDGE_PUBLIC_URL; default http://<addr>)")
-	allow, _ := strconv.ParseBool(getenv("SCOREBRIDGE_ALLOW_PRIVATE_INSTANCES"))
-	fs.BoolVar(&c.AllowPrivate, "allow-private-instances", allow, "allow instances on loopback and private addresses (env SCOREBRIDGE_ALLOW_PRIVATE_INSTANCES)")
-	c.secretKey, c.secretKeyFile = getenv(secret.KeyEnv), getenv(secret.KeyFileEnv)
-}
-
-func (c *connectionConfig) validate() error {
-	if c.PublicURL == "" {
-		return nil
+// newConnectionConfig takes the connection settings from the options table.
+func newConnectionConfig(c *config) connectionConfig {
+	return connectionConfig{
+		PublicURL:    c.String(optPublicURL),
+		AllowPrivate: c.Bool(optAllowPrivate),
+		secretKey:    c.String(optSecretKey), secretKeyFile: c.File(optSecretKey),
 	}
-	u, err := url.Parse(c.PublicURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return usagef("--public-url %q must be an absolute http(s) URL such as https://scorebridge.example.org", c.PublicURL)
-	}
-	return nil
 }
 
 // redirectURL is the OAuth callback for a center listening at addr.
@@ -63,17 +50,21 @@ func (c *connectionConfig) redirectURL(addr string) string {
 // created with 0600 permissions on first start.
 func (c *connectionConfig) loadKey(dsn string, logger *slog.Logger) (*secret.Box, error) {
 	keyFile := defaultKeyFile(dsn)
-	env := map[string]string{secret.KeyEnv: c.secretKey, secret.KeyFileEnv: c.secretKeyFile}
-	box, src, err := secret.LoadKey(func(k string) string { return env[k] }, keyFile)
+	box, src, err := secret.LoadKey(func(k string) string {
+		if k == secret.KeyEnv {
+			return c.secretKey
+		}
+		return ""
+	}, keyFile)
 	if err != nil {
 		return nil, fmt.Errorf("encryption key for ServiceNow secrets: %w", err)
 	}
 	where := string(src)
-	if src != secret.FromEnv {
+	switch {
+	case c.secretKeyFile != "":
+		where = string(secret.FromFile) + " " + c.secretKeyFile
+	case src != secret.FromEnv:
 		where += " " + keyFile
-		if c.secretKeyFile != "" {
-			where = string(src) + " " + c.secretKeyFile
-		}
 	}
 	logger.Info("encryption key loaded", "source", where, "key_id", box.KeyID())
 	if src == secret.FromCreatedFile {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/scorebridge/scorebridge/snowsim/consent"
 	"io"
 	"log/slog"
 	"net"
@@ -16,6 +15,7 @@ import (
 	"github.com/scorebridge/scorebridge/connection"
 	"github.com/scorebridge/scorebridge/servicenow"
 	"github.com/scorebridge/scorebridge/snowsim"
+	"github.com/scorebridge/scorebridge/snowsim/consent"
 )
 
 // demoAdminPassword is the embedded simulator's admin password, printed for
@@ -33,29 +33,23 @@ const demoIntegrationPassword = "Demo.Integration1"
 func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var cfg centerConfig
-	cfg.register(fs, getenv)
-	snowAddr := fs.String("snow-addr", "127.0.0.1:8090", "listen address of the embedded ServiceNow simulator")
-	// The demo keeps its own database unless told otherwise, so it never
-	// mixes demo data into a real center's.
-	if err := fs.Set("db", envOr(getenv, "SCOREBRIDGE_DEMO_DB", "scorebridge-demo.db")); err != nil {
-		return err
-	}
-	if err := fs.Parse(args); err != nil {
+	opts, err := parseConfig("demo", fs, args, getenv)
+	if err != nil {
 		return err
 	} else if fs.NArg() > 0 {
 		return usagef("demo takes no arguments, got %q", fs.Args())
 	}
-	if _, _, err := net.SplitHostPort(*snowAddr); err != nil {
-		return usagef("--snow-addr %q is not host:port: %v", *snowAddr, err)
-	}
+	// The demo keeps its own database (optDemoDB) unless told otherwise,
+	// so it never mixes demo data into a real center's.
+	cfg := newCenterConfig(opts, optDemoDB)
+	snowAddr := opts.String(optDemoSnowAddr)
 	// The simulator runs on this machine, over plain http.
 	cfg.Connections.AllowPrivate = true
 	if err := cfg.validate(); err != nil {
 		return err
 	}
 	logger := newLogger(cfg.LogFormat, stderr)
-	d, err := startDemo(ctx, cfg, *snowAddr, logger)
+	d, err := startDemo(ctx, cfg, snowAddr, logger)
 	if err != nil {
 		return err
 	}

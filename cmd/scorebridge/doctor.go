@@ -28,17 +28,14 @@ func (e errChecksFailed) Error() string {
 func runDoctor(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var cfg centerConfig
-	cfg.register(fs, getenv)
 	id := fs.String("connection", "", "connection id (default: the default connection)")
-	if err := fs.Parse(args); err != nil {
+	opts, err := parseConfig("doctor", fs, args, getenv)
+	if err != nil {
 		return err
 	} else if fs.NArg() > 0 {
 		return usagef("doctor takes no arguments, got %q", fs.Args())
 	}
-	if err := cfg.validate(); err != nil {
-		return err
-	}
+	cfg := newCenterConfig(opts, optDB)
 	// Connection events go to stderr only as warnings: stdout is the report.
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	db, err := sqlstore.Open(ctx, cfg.DB)

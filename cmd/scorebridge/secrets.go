@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"strings"
 
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/secret"
@@ -33,19 +32,20 @@ func runSecrets(ctx context.Context, args []string, getenv func(string) string, 
 		return usagef("secrets needs the subcommand rotate")
 	}
 	fsf := subcommandFlags("secrets rotate", secretsUsage, stderr)
-	var dsn string
-	dbFlagVar(fsf, &dsn, getenv)
-	newKeyFile := fsf.String("new-key-file", "", "where to write the new key when the current one comes from SCOREBRIDGE_SECRET_KEY")
-	if err := fsf.Parse(args[1:]); err != nil {
+	opts, err := parseConfig("secrets", fsf, args[1:], getenv)
+	if err != nil {
 		return err
 	}
 	if fsf.NArg() > 0 {
 		return usagef("secrets rotate takes no arguments, got %q", fsf.Args())
 	}
+	dsn := opts.String(optDB)
+	newKeyFile := new(string)
+	*newKeyFile = opts.String(optNewKeyFile)
 
 	// Where the current key lives decides where the new one goes.
-	keyFile := strings.TrimSpace(getenv(secret.KeyFileEnv))
-	fromEnv := strings.TrimSpace(getenv(secret.KeyEnv)) != ""
+	keyFile := opts.File(optSecretKey)
+	fromEnv := opts.String(optSecretKey) != "" && keyFile == ""
 	if !fromEnv && keyFile == "" {
 		keyFile = defaultKeyFile(dsn)
 	}
@@ -59,14 +59,14 @@ func runSecrets(ctx context.Context, args []string, getenv func(string) string, 
 			return fmt.Errorf("key file %s: %w (nothing to rotate)", keyFile, err)
 		}
 	}
-	keyEnv := getenv
-	if !fromEnv {
-		keyEnv = func(k string) string {
-			if k == secret.KeyFileEnv {
-				return keyFile
-			}
-			return ""
+	keyEnv := func(k string) string {
+		switch {
+		case fromEnv && k == secret.KeyEnv:
+			return opts.String(optSecretKey)
+		case !fromEnv && k == secret.KeyFileEnv:
+			return keyFile
 		}
+		return ""
 	}
 	oldBox, _, err := secret.LoadKey(keyEnv, "")
 	if err != nil {

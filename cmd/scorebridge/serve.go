@@ -21,15 +21,19 @@ import (
 	"github.com/scorebridge/scorebridge/web"
 )
 
-// centerConfig is what serve (and demo) need to start the center.
+// centerConfig is what serve (and demo) need to start the center. Its
+// values come from the options table (options.go), where each is defined
+// with its flag, variable and default; tests fill it directly.
 type centerConfig struct {
-	// Addr is the listen address. Default 127.0.0.1:8080 (SCOREBRIDGE_ADDR).
+	// Addr is the listen address.
 	Addr string
-	// DB is a SQLite file path or a postgres:// URL. Default scorebridge.db
-	// in the working directory (SCOREBRIDGE_DB).
+	// DB is a SQLite file path or a postgres:// URL.
 	DB string
-	// LogFormat is "text" (default) or "json" (SCOREBRIDGE_LOG_FORMAT).
+	// LogFormat is "text" or "json".
 	LogFormat string
+	// ShutdownGrace is how long requests and running jobs get to finish
+	// once the center is asked to stop. Zero means 20 seconds.
+	ShutdownGrace time.Duration
 	// Tickets configures sending tickets to ServiceNow.
 	Tickets ticketConfig
 	// Connections configures connecting to ServiceNow instances.
@@ -38,26 +42,24 @@ type centerConfig struct {
 	Auth authConfig
 }
 
-func envOr(getenv func(string) string, name, def string) string {
-	if v := getenv(name); v != "" {
-		return v
+// newCenterConfig takes the center's settings from a command's options;
+// those the command does not read keep their zero value.
+func newCenterConfig(c *config, db *option) centerConfig {
+	cfg := centerConfig{Addr: c.String(optAddr), DB: c.String(db), LogFormat: "text"}
+	if c.has(optLogFormat) {
+		cfg.LogFormat = c.String(optLogFormat)
 	}
-	return def
-}
-
-func (c *centerConfig) register(fs *flag.FlagSet, getenv func(string) string) {
-	fs.StringVar(&c.Addr, "addr", envOr(getenv, "SCOREBRIDGE_ADDR", "127.0.0.1:8080"), "listen address (env SCOREBRIDGE_ADDR)")
-	dbFlagVar(fs, &c.DB, getenv)
-	fs.StringVar(&c.LogFormat, "log-format", envOr(getenv, "SCOREBRIDGE_LOG_FORMAT", "text"), "log format: text or json (env SCOREBRIDGE_LOG_FORMAT)")
-	c.Tickets.register(fs, getenv)
-	c.Connections.register(fs, getenv)
-	c.Auth.register(fs, getenv)
-}
-
-// dbFlagVar registers --db, the database every command that opens the
-// center's store reads.
-func dbFlagVar(fs *flag.FlagSet, p *string, getenv func(string) string) {
-	fs.StringVar(p, "db", envOr(getenv, "SCOREBRIDGE_DB", "scorebridge.db"), "SQLite file or postgres:// URL (env SCOREBRIDGE_DB)")
+	if c.has(optShutdownGrace) {
+		cfg.ShutdownGrace = c.Duration(optShutdownGrace)
+	}
+	if c.has(optServiceNowRPS) {
+		cfg.Tickets.RequestsPerSecond = c.Float(optServiceNowRPS)
+	}
+	cfg.Connections = newConnectionConfig(c)
+	if c.has(optSecureCookies) {
+		cfg.Auth = newAuthConfig(c)
+	}
+	return cfg
 }
 
 // subcommandFlags is the flag set of "scorebridge cmd sub": errors go to
@@ -69,22 +71,9 @@ func subcommandFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// validate checks the rules that tie options together; each option's own
+// value was checked when it was read.
 func (c *centerConfig) validate() error {
-	if c.Addr == "" {
-		return usagef("--addr must not be empty")
-	}
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		return usagef("--addr %q is not host:port: %v", c.Addr, err)
-	}
-	if c.DB == "" {
-		return usagef("--db must not be empty")
-	}
-	if c.LogFormat != "text" && c.LogFormat != "json" {
-		return usagef("--log-format must be text or json, not %q", c.LogFormat)
-	}
-	if err := c.Connections.validate(); err != nil {
-		return err
-	}
 	if err := c.Auth.validate(); err != nil {
 		return err
 	}
@@ -101,13 +90,13 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var cfg centerConfig
-	cfg.register(fs, getenv)
-	if err := fs.Parse(args); err != nil {
+	opts, err := parseConfig("serve", fs, args, getenv)
+	if err != nil {
 		return err
 	} else if fs.NArg() > 0 {
 		return usagef("serve takes no arguments, got %q", fs.Args())
 	}
+	cfg := newCenterConfig(opts, optDB)
 	if err := cfg.validate(); err != nil {
 		return err
 	}
@@ -128,6 +117,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 // It is shared by serve, demo and the end-to-end tests.
 type center struct {
 	logger *slog.Logger
+	// grace is how long a stop gives requests and running jobs.
+	grace  time.Duration
 	db     *sqlstore.DB
 	recs   scorebridge.RecommendationService
 	scores scorebridge.ScoreService
@@ -149,6 +140,7 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 	}
 	c := &center{
 		logger: logger,
+		grace:  cfg.ShutdownGrace,
 		db:     db,
 		recs:   sqlstore.NewRecommendationService(db),
 		scores: sqlstore.NewScoreService(db),
@@ -158,6 +150,9 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 		return nil, err
 	}
 	// Listen first: the OAuth redirect URL names the address actually bound.
+	if c.grace <= 0 {
+		c.grace = 20 * time.Second
+	}
 	if c.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -235,7 +230,7 @@ func (c *center) seed(ctx context.Context) error {
 func (c *center) URL() string { return "http://" + c.ln.Addr().String() }
 
 // Run serves until ctx ends, then shuts down gracefully: in-flight requests
-// get up to 15 seconds to finish.
+// and running jobs get up to the shutdown grace to finish.
 func (c *center) Run(ctx context.Context) error {
 	c.logger.Info("scorebridge started", "url", c.URL())
 	// Background work (the ticket jobs) records what it does in the audit
@@ -256,7 +251,7 @@ func (c *center) Run(ctx context.Context) error {
 	case err = <-errc:
 	}
 	c.logger.Info("scorebridge shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), c.grace)
 	defer cancel()
 	if serr := c.srv.Shutdown(shutdownCtx); serr != nil && err == nil {
 		err = serr

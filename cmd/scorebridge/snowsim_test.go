@@ -30,7 +30,14 @@ func startSnowsim(t *testing.T, args ...string) *runningSnowsim {
 	var stderr strings.Builder
 	code := make(chan int, 1)
 	go func() {
-		code <- run(ctx, append([]string{"snowsim"}, args...), func(string) string { return "" }, outW, &stderr)
+		// The admin password is a secret: from the environment only.
+		getenv := func(k string) string {
+			if k == "SCOREBRIDGE_SNOWSIM_ADMIN_PASSWORD" {
+				return "s3cret-Admin"
+			}
+			return ""
+		}
+		code <- run(ctx, append([]string{"snowsim"}, args...), getenv, outW, &stderr)
 		outW.Close()
 	}()
 	rs := &runningSnowsim{}
@@ -106,7 +113,7 @@ func adminRequest(t *testing.T, c *http.Client, method, url, body string) (int, 
 func TestSnowsimServesAndKeepsStateAcrossRestarts(t *testing.T) {
 	t.Parallel()
 	state := filepath.Join(t.TempDir(), "snow.json")
-	args := []string{"--addr", "127.0.0.1:0", "--state", state, "--admin-password", "s3cret-Admin", "--data-policy"}
+	args := []string{"--addr", "127.0.0.1:0", "--state", state, "--data-policy"}
 	sim := startSnowsim(t, args...)
 	if !strings.HasPrefix(sim.url, "http://127.0.0.1:") {
 		t.Fatalf("URL %q", sim.url)
@@ -137,7 +144,7 @@ func TestSnowsimServesAndKeepsStateAcrossRestarts(t *testing.T) {
 func TestSnowsimTLS(t *testing.T) {
 	t.Parallel()
 	certPath := filepath.Join(t.TempDir(), "sim.pem")
-	sim := startSnowsim(t, "--addr", "127.0.0.1:0", "--tls", "--tls-cert-out", certPath, "--admin-password", "s3cret-Admin",
+	sim := startSnowsim(t, "--addr", "127.0.0.1:0", "--tls", "--tls-cert-out", certPath,
 		"--rate-limit-per-hour", "100")
 	if !strings.HasPrefix(sim.url, "https://") || !strings.Contains(strings.Join(sim.lines, "\n"), certPath) {
 		t.Fatalf("TLS start: %q %v", sim.url, sim.lines)

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/scorebridge/scorebridge"
@@ -15,17 +13,9 @@ import (
 // tickets to ServiceNow.
 type ticketConfig struct {
 	// RequestsPerSecond paces calls to each instance so its rate limit is
-	// not overrun. Default 20 (SCOREBRIDGE_SERVICENOW_RPS); negative turns
-	// pacing off.
+	// not overrun; negative turns pacing off, zero means the jobs'
+	// default.
 	RequestsPerSecond float64
-}
-
-func (c *ticketConfig) register(fs *flag.FlagSet, getenv func(string) string) {
-	def := 20.0
-	if v, err := strconv.ParseFloat(getenv("SCOREBRIDGE_SERVICENOW_RPS"), 64); err == nil {
-		def = v
-	}
-	fs.Float64Var(&c.RequestsPerSecond, "servicenow-rps", def, "requests per second sent to each ServiceNow instance (env SCOREBRIDGE_SERVICENOW_RPS)")
 }
 
 // openTickets prepares the job runner that sends tickets (River's tables

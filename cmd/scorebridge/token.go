@@ -32,17 +32,17 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 		return usagef("token needs a subcommand: create, list or revoke")
 	}
 	fs := subcommandFlags("token "+args[0], tokenUsage, stderr)
-	var dsn string
-	dbFlagVar(fs, &dsn, getenv)
 	var name, role, expires string
 	if args[0] == "create" {
 		fs.StringVar(&name, "name", "", "what the token is for, e.g. ci (required)")
 		fs.StringVar(&role, "role", "", "admin, operator or reader (required)")
 		fs.StringVar(&expires, "expires", "", "lifetime (30d, 12h) or last day (2027-01-31); default: no expiry")
 	}
-	if err := fs.Parse(args[1:]); err != nil {
+	opts, err := parseConfig("token", fs, args[1:], getenv)
+	if err != nil {
 		return err
 	}
+	dsn := opts.String(optDB)
 	ctx = scorebridge.NewContextWithUser(ctx, cliUser)
 	switch args[0] {
 	case "create":

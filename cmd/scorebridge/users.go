@@ -26,16 +26,16 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		return usagef("user needs a subcommand: create, list or reset-password")
 	}
 	fs := subcommandFlags("user "+args[0], userUsage, stderr)
-	var dsn string
-	dbFlagVar(fs, &dsn, getenv)
 	var name, role string
 	if args[0] == "create" {
 		fs.StringVar(&name, "name", "", "sign-in name (required)")
 		fs.StringVar(&role, "role", "", "admin, operator or reader (required)")
 	}
-	if err := fs.Parse(args[1:]); err != nil {
+	opts, err := parseConfig("user", fs, args[1:], getenv)
+	if err != nil {
 		return err
 	}
+	dsn := opts.String(optDB)
 	ctx = scorebridge.NewContextWithUser(ctx, cliUser)
 	switch args[0] {
 	case "create":
