@@ -32,6 +32,10 @@ type Config struct {
 	Instances       scorebridge.InstanceSource
 	Recommendations scorebridge.RecommendationService
 	Logger          *slog.Logger
+	// Connections, when set, is asked whether the connection a ticket
+	// request names exists, so a request for an unknown one is refused at
+	// once instead of queued to fail later.
+	Connections ConnectionFinder
 
 	// CenterURL is the center's address as a ServiceNow user reaches it,
 	// for the link back to the action in each ticket. Default
@@ -170,10 +174,11 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		return nil, err
 	}
 	r.tickets = &TicketService{
-		store:   r.store,
-		recs:    cfg.Recommendations,
-		enqueue: r.enqueueTickets,
-		now:     cfg.Now,
+		store:       r.store,
+		recs:        cfg.Recommendations,
+		connections: cfg.Connections,
+		enqueue:     r.enqueueTickets,
+		now:         cfg.Now,
 	}
 	return r, nil
 }

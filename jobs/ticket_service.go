@@ -16,10 +16,17 @@ import (
 // TicketService implements scorebridge.TicketService: it validates ticket
 // requests, stores them with their jobs, and answers what became of them.
 type TicketService struct {
-	store   TicketStore
-	recs    scorebridge.RecommendationService
-	enqueue sqlstore.EnqueueFunc
-	now     func() time.Time
+	store       TicketStore
+	recs        scorebridge.RecommendationService
+	connections ConnectionFinder // optional
+	enqueue     sqlstore.EnqueueFunc
+	now         func() time.Time
+}
+
+// ConnectionFinder finds a ServiceNow connection by id (the connection
+// service does); ENOTFOUND when there is none.
+type ConnectionFinder interface {
+	FindConnectionByID(ctx context.Context, id string) (*scorebridge.Connection, error)
 }
 
 var _ scorebridge.TicketService = (*TicketService)(nil)
@@ -53,6 +60,13 @@ func (s *TicketService) CreateTickets(ctx context.Context, reqs []*scorebridge.T
 				}
 			}
 			return nil, err
+		}
+		if req.ConnectionID != "" && s.connections != nil {
+			if _, err := s.connections.FindConnectionByID(ctx, req.ConnectionID); scorebridge.ErrorCode(err) == scorebridge.ENOTFOUND {
+				return nil, scorebridge.FieldErrorf("connectionId", "There is no ServiceNow connection %q; choose one of the connections on the Connections page, or leave it out for the default.", req.ConnectionID)
+			} else if err != nil {
+				return nil, err
+			}
 		}
 		t := &scorebridge.Ticket{
 			ID:                newTicketID(),

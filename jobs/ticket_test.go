@@ -1,6 +1,7 @@
 package jobs_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/internal/dbtest"
+	"github.com/scorebridge/scorebridge/jobs"
 	"github.com/scorebridge/scorebridge/servicenow"
 	"github.com/scorebridge/scorebridge/snowsim"
 )
@@ -394,5 +396,35 @@ func TestTicket_Postgres(t *testing.T) {
 	tk := createOne(t, b, &scorebridge.TicketRequest{RecommendationIDs: []string{"mfa-admins", "bitlocker"}, Type: scorebridge.TicketChange, Name: "Grouped", Priority: 2})
 	if got := b.waitTicket(t, tk.ID, nil); got.Status != scorebridge.TicketSent || len(b.records(t, "change_request", tk.ID)) != 1 {
 		t.Fatalf("ticket %+v", got)
+	}
+}
+
+// knownConnections is a ConnectionFinder over a fixed set of ids: the
+// domain-interface stand-in for the connection service.
+type knownConnections map[string]bool
+
+func (k knownConnections) FindConnectionByID(_ context.Context, id string) (*scorebridge.Connection, error) {
+	if !k[id] {
+		return nil, scorebridge.Errorf(scorebridge.ENOTFOUND, "Connection not found.")
+	}
+	return &scorebridge.Connection{ID: id}, nil
+}
+
+// A ticket request naming a connection that does not exist is refused at
+// once, naming the field, and nothing is queued.
+func TestTicket_UnknownConnectionRefusedAtOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{config: func(c *jobs.Config) { c.Connections = knownConnections{"c-1": true} }})
+	_, err := b.tickets.CreateTickets(b.ctx, []*scorebridge.TicketRequest{{RecommendationIDs: []string{"mfa-admins"}, Type: scorebridge.TicketIncident,
+		Name: "MFA", Priority: 2, ConnectionID: "no-such-connection"}})
+	if scorebridge.ErrorCode(err) != scorebridge.EINVALID || scorebridge.ErrorField(err) != "connectionId" {
+		t.Fatalf("unknown connection: %v, want EINVALID on connectionId", err)
+	}
+	if list, err := b.tickets.FindTickets(b.ctx, scorebridge.TicketFilter{}); err != nil || len(list) != 0 {
+		t.Fatalf("%d tickets stored, %v", len(list), err)
+	}
+	if _, err := b.tickets.CreateTickets(b.ctx, []*scorebridge.TicketRequest{{RecommendationIDs: []string{"mfa-admins"}, Type: scorebridge.TicketIncident,
+		Name: "MFA", Priority: 2, ConnectionID: "c-1"}}); err != nil {
+		t.Fatalf("known connection: %v", err)
 	}
 }

@@ -21,9 +21,11 @@ type ticketConfig struct {
 // openTickets prepares the job runner that sends tickets (River's tables
 // are migrated here); Run starts it.
 func (c *center) openTickets(ctx context.Context, cfg centerConfig, instances scorebridge.InstanceSource) error {
+	finder, _ := instances.(jobs.ConnectionFinder)
 	r, err := jobs.New(ctx, jobs.Config{
 		DB:                c.db,
 		Instances:         instances,
+		Connections:       finder,
 		Recommendations:   c.recs,
 		Logger:            c.logger,
 		RequestsPerSecond: cfg.Tickets.RequestsPerSecond,
