@@ -340,3 +340,34 @@ func TestAudit_RecordFindCountRedact(t *testing.T) {
 		rows.Close()
 	})
 }
+
+// A session used more often than its idle timeout stays alive however
+// short that timeout is: last-seen is written at a granularity finer than
+// the timeout.
+func TestSession_ShortIdleKeptAliveByUse(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		db, clock := openTest(t, b)
+		accounts := newAccountStore(t, db)
+		a := &scorebridge.Account{Name: "alice", Role: scorebridge.RoleReader}
+		if err := accounts.CreateAccount(ctx, a, testPassword); err != nil {
+			t.Fatal(err)
+		}
+		s := sqlstore.NewSessionStore(db)
+		s.Idle = 30 * time.Second
+		token, err := s.CreateSession(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 10 {
+			clock.Advance(20 * time.Second)
+			if _, _, err := s.FindSession(ctx, token); err != nil {
+				t.Fatalf("use %d, 20 s after the last one, with a 30 s idle timeout: %v", i+1, err)
+			}
+		}
+		clock.Advance(31 * time.Second)
+		if _, _, err := s.FindSession(ctx, token); scorebridge.ErrorCode(err) != scorebridge.EUNAUTHORIZED {
+			t.Fatalf("after 31 s unused: %v, want the session ended", err)
+		}
+	})
+}

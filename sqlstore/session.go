@@ -15,8 +15,15 @@ import (
 )
 
 // sessionTouchEvery limits writes: the idle deadline moves at most once a
-// minute, not on every request.
+// minute, not on every request; see touchEvery.
 const sessionTouchEvery = time.Minute
+
+// touchEvery is how stale last_seen_at may grow before a request writes
+// it: a minute, or a tenth of the idle timeout when that is shorter, so a
+// session in use never times out for want of a write.
+func touchEvery(idle time.Duration) time.Duration {
+	return min(sessionTouchEvery, idle/10)
+}
 
 // SessionStore keeps browser sessions. The token in the cookie is never
 // stored; its SHA-256 is the key.
@@ -118,7 +125,7 @@ func (s *SessionStore) FindSession(ctx context.Context, token string) (*scorebri
 		s.db.SQL.ExecContext(ctx, s.db.rebind(`DELETE FROM sessions WHERE token_hash = ?`), h)
 		return nil, nil, errNoSession
 	}
-	if now.Sub(sess.LastSeenAt) >= sessionTouchEvery {
+	if now.Sub(sess.LastSeenAt) >= touchEvery(idle) {
 		if _, err := s.db.SQL.ExecContext(ctx, s.db.rebind(`UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?`), s.db.timeArg(now), h); err != nil {
 			return nil, nil, fmt.Errorf("touch session: %w", err)
 		}
