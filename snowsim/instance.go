@@ -3,6 +3,7 @@ package snowsim
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -155,6 +156,8 @@ func New(opts Options) (*Instance, error) {
 	for _, ext := range extensions {
 		ext(in)
 	}
+	// The transport is outermost: faults and rate limits answer through it.
+	in.handler = in.transport(in.handler)
 	if opts.StateFile != "" {
 		in.persist = startPersister(in)
 	}
@@ -240,6 +243,7 @@ func (in *Instance) api(h apiHandler) http.Handler {
 			return
 		}
 		s, err := in.authenticate(r)
+		w.Header().Set("X-Is-Logged-In", strconv.FormatBool(err == nil))
 		if err != nil {
 			var ae *APIError
 			if !errors.As(err, &ae) {
