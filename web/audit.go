@@ -68,10 +68,18 @@ type auditPage struct {
 	Outcomes []string
 }
 
-// auditRow is one event as the page shows it, its detail as compact JSON.
+// auditRow is one event as the page shows it: the action in words, a
+// link to what it concerns, who it is credited to, and its detail both as
+// a one-line summary and in full (indented JSON) for the detail view.
 type auditRow struct {
 	*scorebridge.AuditEvent
 	DetailText string
+	Summary    string
+	ActionName string
+	TargetURL  string
+	// OnBehalfOf is the person whose request background work carried out
+	// (the person who shared a ticket that the system then sent).
+	OnBehalfOf string
 }
 
 // auditActions are the actions the filter offers.
@@ -108,11 +116,25 @@ func (s *Server) handleAuditPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page.Next = next
+	requesters := map[string]string{}
 	for _, e := range events {
-		row := auditRow{AuditEvent: e}
+		row := auditRow{AuditEvent: e, ActionName: auditActionName(e.Action), TargetURL: auditTargetURL(e)}
 		if len(e.Detail) > 0 {
-			b, _ := json.Marshal(e.Detail)
+			b, _ := json.MarshalIndent(e.Detail, "", "  ")
 			row.DetailText = string(b)
+			row.Summary = auditSummary(e.Detail)
+		}
+		if e.Action == scorebridge.AuditTicketSend && e.Target != "" && s.tickets != nil {
+			who, ok := requesters[e.Target]
+			if !ok {
+				if t, err := s.tickets.FindTicketByID(r.Context(), e.Target); err == nil {
+					who = t.RequestedBy
+				}
+				requesters[e.Target] = who
+			}
+			if who != "" && who != e.Actor {
+				row.OnBehalfOf = who
+			}
 		}
 		page.Events = append(page.Events, row)
 	}

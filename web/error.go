@@ -71,12 +71,14 @@ func (s *Server) errorStatus(w http.ResponseWriter, r *http.Request, status int,
 		writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: message, Field: field}})
 		return
 	}
-	s.render(w, r, status, "error", &errorPage{
+	page := &errorPage{
 		pageBase: pageBase{Title: http.StatusText(status)},
 		Status:   status,
 		Code:     code,
 		Message:  message,
-	})
+	}
+	page.Back, page.BackLabel = s.wayBack(r)
+	s.render(w, r, status, "error", page)
 }
 
 // levelFor picks the log level of a request line: server faults stand out.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/scorebridge/scorebridge"
@@ -127,4 +128,23 @@ func (p *pageBase) RoleLabel() string {
 		return l
 	}
 	return p.User.Role
+}
+
+// wayBack is where an error page sends the user back to: the page they
+// came from when it is on this site and not the failing page itself, else
+// the section the failing page belongs to, else home.
+func (s *Server) wayBack(r *http.Request) (path, label string) {
+	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host && ref.Path != "" && ref.Path != r.URL.Path {
+		back := safeNext(ref.RequestURI())
+		if sec := navSection(s.nav, ref.Path); sec != nil && back != "/" {
+			return back, "the previous page (" + sec.Label + ")"
+		}
+		if back != "/" {
+			return back, "the previous page"
+		}
+	}
+	if sec := navSection(s.nav, r.URL.Path); sec != nil && sec.Path != "/" && sec.Path != r.URL.Path {
+		return sec.Path, sec.Label
+	}
+	return "/", "Home"
 }

@@ -122,6 +122,9 @@ type errorPage struct {
 	Status  int
 	Code    string
 	Message string
+	// Back is where the user came from on this site (or the section the
+	// page is in), with BackLabel naming it, so the way back is one click.
+	Back, BackLabel string
 }
 
 // templateFuncs are the functions every template may call.
@@ -130,7 +133,8 @@ func (s *Server) templateFuncs() template.FuncMap {
 		"asset":        func(name string) (string, error) { return s.assets.url(name) },
 		"num":          formatNumber,
 		"remediation":  sanitizeRemediation,
-		"datetime":     formatTime,
+		"datetime":     displayTime,
+		"priority":     priorityName,
 		"rawJSON":      formatRaw,
 		"instanceHost": instanceHost,
 		// idempotencyKey gives a form its key, so submitting it twice

@@ -144,11 +144,38 @@ func TestBrowserFirstRunAndEveryPage(t *testing.T) {
 		}
 	}
 
+	// Sharing nothing is not offered: the bulk button waits for a tick.
+	p.Go("/actions")
+	if !browsertest.Eval[bool](p, `document.querySelector("[data-needs-selection]").disabled`) {
+		t.Error("Share selected is enabled with nothing ticked")
+	}
+	p.Click(`input[type=checkbox][form="share-selected"]`)
+	if browsertest.Eval[bool](p, `document.querySelector("[data-needs-selection]").disabled`) {
+		t.Errorf("Share selected stays disabled with an action ticked (ticked: %v; %s)", browsertest.Eval[int](p, `document.querySelectorAll("input[form=share-selected]:checked").length`),
+			browsertest.Eval[string](p, `document.querySelector("[data-selection-count]").textContent + " | " + document.querySelectorAll("[data-needs-selection]").length + " | " + document.querySelectorAll("form[id]").length + " | " + document.documentElement.className`))
+	}
+
+	// The audit log reads as sentences with a detail view, not raw JSON.
+	p.Go("/audit")
+	if got := p.Text(".audit-table tbody"); !strings.Contains(got, "Signed in") || !strings.Contains(got, "Changed password") {
+		t.Errorf("the audit log does not name its events in words:\n%s", got)
+	}
+	if browsertest.Eval[int](p, `document.querySelectorAll(".audit-table details.audit-detail").length`) == 0 {
+		t.Error("no audit event has a detail view")
+	}
+	// Times name their zone, and keep UTC on hover.
+	if title := browsertest.Eval[string](p, `document.querySelector(".audit-table time").title`); !strings.HasSuffix(title, "UTC") {
+		t.Errorf("an audit time's hover text is %q, want UTC", title)
+	}
+
 	// A page that is not there says so and offers the way back.
 	p.ExpectErrorStatus("/actions/no-such-action")
 	p.Go("/actions/no-such-action")
 	p.Check("a missing action")
-	if text := p.Text("main"); !strings.Contains(strings.ToLower(text), "not found") && !strings.Contains(strings.ToLower(text), "no improvement action") {
+	if text := strings.ToLower(p.Text("main")); !strings.Contains(text, "not found") {
 		t.Errorf("a missing action's page says %q", text)
+	}
+	if href := browsertest.Eval[string](p, `document.querySelector(".error-page a.button").getAttribute("href")`); href != "/actions" {
+		t.Errorf("the missing action's way back leads to %q, want /actions", href)
 	}
 }
