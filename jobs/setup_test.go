@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/jobs"
 	"github.com/scorebridge/scorebridge/snowsim"
@@ -166,16 +167,21 @@ func testActions() []*scorebridge.Recommendation {
 	}
 }
 
-// waitTicket polls until the ticket leaves the queued state (or, with
-// untilWaiting, until it records a waiting reason) and returns it.
+// waitTicket waits until done holds for the ticket (by default: it left
+// the queue) and returns it. It looks again each time River reports that a
+// job attempt ended, never on a timer.
 func (b *bundle) waitTicket(t testing.TB, id string, done func(*scorebridge.Ticket) bool) *scorebridge.Ticket {
 	t.Helper()
 	if done == nil {
 		done = func(tk *scorebridge.Ticket) bool { return tk.Status != scorebridge.TicketQueued }
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
+	// Subscribed before the first look, so no attempt ends unseen between
+	// the look and the wait.
+	events, stop := b.runner.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed,
+		river.EventKindJobCancelled, river.EventKindJobSnoozed)
+	defer stop()
+	timeout := time.NewTimer(30 * time.Second)
+	defer timeout.Stop()
 	for {
 		tk, err := b.tickets.FindTicketByID(b.ctx, id)
 		if err != nil {
@@ -184,10 +190,11 @@ func (b *bundle) waitTicket(t testing.TB, id string, done func(*scorebridge.Tick
 		if done(tk) {
 			return tk
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-events: // an attempt ended: look again
+		case <-timeout.C:
 			t.Fatalf("ticket %s still %s (%s) after 30s", id, tk.Status, tk.Error)
 		}
-		<-tick.C
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/jobs"
 	"github.com/scorebridge/scorebridge/snowsim"
@@ -83,6 +84,7 @@ func ticketSetup(t *testing.T) (*testBundle, *ticketInstances, *snowsim.Instance
 	if err := runner.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
+	b.runner = runner
 	t.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -118,21 +120,27 @@ type apiTicket struct {
 	Error             string   `json:"error"`
 }
 
-// waitAPITicket polls GET /api/v1/tickets/{id} until the ticket leaves the
-// queue.
+// waitAPITicket reads GET /api/v1/tickets/{id} until the ticket leaves the
+// queue, looking again each time River reports that a job attempt ended.
 func waitAPITicket(t *testing.T, b *testBundle, id string) apiTicket {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	// Subscribed before the first look, so no attempt ends unseen.
+	events, stop := b.runner.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed,
+		river.EventKindJobCancelled, river.EventKindJobSnoozed)
+	defer stop()
+	timeout := time.NewTimer(30 * time.Second)
+	defer timeout.Stop()
 	for {
 		var tk apiTicket
 		b.get(t, "/api/v1/tickets/"+id).wantStatus(t, http.StatusOK).decode(t, &tk)
 		if tk.Status != "queued" {
 			return tk
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-events:
+		case <-timeout.C:
 			t.Fatalf("ticket %s still queued: %+v", id, tk)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/catalog"
+	"github.com/scorebridge/scorebridge/jobs"
 	"github.com/scorebridge/scorebridge/sqlstore"
 )
 
@@ -29,6 +30,9 @@ type testBundle struct {
 	ts     *httptest.Server
 	client *http.Client
 	logs   *syncBuffer
+	// runner is the job runner of a bundle that sends tickets, nil
+	// otherwise; tests wait on its events.
+	runner *jobs.Runner
 }
 
 // syncBuffer collects log output from concurrent handlers.
