@@ -46,6 +46,9 @@ type DB struct {
 	// every core while a write is in progress (WAL lets readers see the last
 	// commit without waiting for the writer); on PostgreSQL, SQL itself.
 	read *sql.DB
+	// path is the SQLite file; lock is held while a center runs on it.
+	path string
+	lock *processLock
 	// Now returns the current time. Tests replace it to control timestamps
 	// and the day a score snapshot belongs to. Values are used in UTC.
 	Now func() time.Time
@@ -96,6 +99,13 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// Write transactions take the lock when they begin, so two processes never
 	// both read and then fail to upgrade to a write.
 	q.Set("_txlock", "immediate")
+	// The database holds the audit log and sealed secrets: readable by its
+	// owner only, like the key file. SQLite gives its -wal and -shm files
+	// the database file's permissions, so creating it 0600 first covers
+	// all three.
+	if err := createPrivate(path); err != nil {
+		return nil, err
+	}
 	// No "file:" prefix: the path is taken literally, '%' and '#' included.
 	sqldb, err := sql.Open("sqlite", path+"?"+q.Encode())
 	if err != nil {
@@ -116,7 +126,21 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		sqldb.Close()
 		return nil, err
 	}
-	return &DB{SQL: sqldb, Dialect: DialectSQLite, read: read, Now: utcNow}, nil
+	return &DB{SQL: sqldb, Dialect: DialectSQLite, read: read, path: path, Now: utcNow}, nil
+}
+
+// createPrivate creates a missing database file with 0600 permissions.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	} else if err != nil {
+		if dir := filepath.Dir(path); !isDir(dir) {
+			return fmt.Errorf("open sqlite database %q: directory %q does not exist: %w", path, dir, err)
+		}
+		return fmt.Errorf("open sqlite database %q: %w", path, err)
+	}
+	return f.Close()
 }
 
 // sqliteReaders is how many read connections a SQLite database keeps open at
@@ -201,6 +225,9 @@ func (db *DB) Close() error {
 	if db.Pool != nil {
 		db.Pool.Close()
 	}
+	// The lock goes last: the next center may start once the file is
+	// closed.
+	db.lock.release()
 	return err
 }
 

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -163,4 +165,30 @@ func TestServeReadsEnvironment(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr.String(), "bad-address") {
 		t.Fatalf("SCOREBRIDGE_ADDR not used: code %d, %q", code, stderr.String())
 	}
+}
+
+// A second serve on the SQLite file of a running center is refused with the
+// first one's pid; once the first stops, serve starts again.
+func TestSecondServeOnOneSQLiteFileRefused(t *testing.T) {
+	t.Parallel()
+	dbPath := filepath.Join(t.TempDir(), "center.db")
+	ctx, cancel := context.WithCancel(context.Background())
+	c, err := openCenter(ctx, centerConfig{Addr: "127.0.0.1:0", DB: dbPath, LogFormat: "text"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+
+	var stderr bytes.Buffer
+	code := run(context.Background(), []string{"serve", "--db", dbPath, "--addr", "127.0.0.1:0"}, func(string) string { return "" }, io.Discard, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), fmt.Sprintf("in use by another scorebridge process (pid %d)", os.Getpid())) {
+		t.Fatalf("second serve: exit %d, %q", code, stderr.String())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	startCenter(t, dbPath)
 }

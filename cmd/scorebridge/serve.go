@@ -138,6 +138,11 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	// One center per SQLite file: a second would work the same jobs.
+	if err := db.LockExclusive(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	c := &center{
 		logger: logger,
 		grace:  cfg.ShutdownGrace,
@@ -239,6 +244,9 @@ func (c *center) Run(ctx context.Context) error {
 	if err := c.startTickets(ctx); err != nil {
 		c.srv.Close()
 		c.db.Close()
+		if ctx.Err() != nil {
+			return nil // asked to stop while starting: a clean stop
+		}
 		return err
 	}
 	errc := make(chan error, 2)
