@@ -179,3 +179,39 @@ func TestBrowserFirstRunAndEveryPage(t *testing.T) {
 		t.Errorf("the missing action's way back leads to %q, want /actions", href)
 	}
 }
+
+// TestBrowserDoctorWithBrokenConnection: with single sign-on turned on at
+// the instance (so the integration user's password sign-in is refused), the
+// doctor page names the failing check and its fix, and stays a sound page
+// at a phone's width.
+func TestBrowserDoctorWithBrokenConnection(t *testing.T) {
+	t.Parallel()
+	d := browserDemo(t)
+	p := browsertest.Open(t, d.center.URL(), 360, 800)
+	signInFirstTime(t, p)
+	c, err := d.center.conns.FindConnectionByID(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Go("/connections/" + c.ID + "/doctor")
+	if got := p.Text("main"); !strings.Contains(got, "Every check passed") {
+		t.Fatalf("the doctor of the demo's connection says:\n%s", got)
+	}
+	p.Check("doctor, all well")
+
+	d.sim.SetSSO(true)
+	p.Go("/connections/" + c.ID + "/doctor")
+	p.Check("doctor, single sign-on on")
+	failed := p.Text(".checks .check-failed")
+	if !strings.Contains(failed, "Single sign-on") || !strings.Contains(failed, "Fix:") || !strings.Contains(failed, "side_door.do") {
+		t.Errorf("the failing check reads %q, want the single sign-on check with its fix", failed)
+	}
+	if got := p.Text("main > .card > p"); !strings.Contains(got, "1 problem found") {
+		t.Errorf("the doctor's summary says %q, want one problem", got)
+	}
+	// The way back leads to the connection.
+	p.ClickAndLoad(".card a.button")
+	if path := p.Path(); path != "/connections/"+c.ID {
+		t.Errorf("the doctor's way back leads to %s", path)
+	}
+}
