@@ -67,6 +67,15 @@ type AuditFilter struct {
 // MaxAuditPage is the largest page FindAuditEvents returns.
 const MaxAuditPage = 500
 
+// Validate returns EINVALID for a limit outside 0 (the default) to
+// MaxAuditPage, the one ceiling the API and the stores share.
+func (f AuditFilter) Validate() error {
+	if f.Limit < 0 || f.Limit > MaxAuditPage {
+		return FieldErrorf("limit", "limit must be a whole number from 1 to %d.", MaxAuditPage)
+	}
+	return nil
+}
+
 // AuditService records who did what and answers questions about it.
 type AuditService interface {
 	// RecordAuditEvent appends an event. At defaults to now, Actor to

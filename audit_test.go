@@ -86,3 +86,12 @@ func TestAPIToken(t *testing.T) {
 		}
 	}
 }
+
+func TestAuditFilter_Validate(t *testing.T) {
+	for limit, ok := range map[int]bool{0: true, 1: true, scorebridge.MaxAuditPage: true, -1: false, scorebridge.MaxAuditPage + 1: false} {
+		err := scorebridge.AuditFilter{Limit: limit}.Validate()
+		if (err == nil) != ok || (err != nil && scorebridge.ErrorField(err) != "limit") {
+			t.Errorf("Validate(limit %d) = %v, want ok=%v", limit, err, ok)
+		}
+	}
+}

@@ -124,8 +124,11 @@ func (s *AuditStore) where(f scorebridge.AuditFilter) (string, []any) {
 // FindAuditEvents returns matching events, newest first. Returns EINVALID
 // for a bad cursor.
 func (s *AuditStore) FindAuditEvents(ctx context.Context, f scorebridge.AuditFilter) ([]*scorebridge.AuditEvent, string, error) {
+	if err := f.Validate(); err != nil {
+		return nil, "", err
+	}
 	limit := f.Limit
-	if limit <= 0 || limit > scorebridge.MaxAuditPage {
+	if limit == 0 {
 		limit = scorebridge.MaxAuditPage
 	}
 	where, args := s.where(f)

@@ -312,6 +312,10 @@ func TestAudit_RecordFindCountRedact(t *testing.T) {
 		if len(seen) != 7 {
 			t.Fatalf("paging saw %d events, want 7", len(seen))
 		}
+		// The store and the API share one ceiling: above it is refused.
+		if _, _, err := s.FindAuditEvents(ctx, scorebridge.AuditFilter{Limit: scorebridge.MaxAuditPage + 1}); scorebridge.ErrorField(err) != "limit" {
+			t.Errorf("a page above MaxAuditPage: %v, want EINVALID on limit", err)
+		}
 		if _, _, err := s.FindAuditEvents(ctx, scorebridge.AuditFilter{Cursor: "x"}); scorebridge.ErrorCode(err) != scorebridge.EINVALID {
 			t.Errorf("bad cursor: %v", err)
 		}

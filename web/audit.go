@@ -30,12 +30,12 @@ func parseAuditFilter(q url.Values) (scorebridge.AuditFilter, auditFilterForm, e
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > scorebridge.MaxAuditPage {
+		if err != nil || n < 1 {
 			return f, form, scorebridge.FieldErrorf("limit", "limit must be a whole number from 1 to %d.", scorebridge.MaxAuditPage)
 		}
 		f.Limit = n
 	}
-	return f, form, nil
+	return f, form, f.Validate()
 }
 
 // parseAuditTime reads a date or a time; a date given as "until" means the
