@@ -67,6 +67,7 @@ type Instance struct {
 	mux      *http.ServeMux
 	handler  http.Handler
 	persist  *persister
+	wal      *journal // the write-ahead journal of the state file (persist_journal.go)
 	closeErr error
 	closed   sync.Once
 }
@@ -126,7 +127,8 @@ func New(opts Options) (*Instance, error) {
 		opts.Scope = "x_scorebridge"
 	}
 	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
-	if err := opts.Knobs.validate(); err != nil {
+	var err error
+	if err = opts.Knobs.validate(); err != nil {
 		return nil, err
 	}
 	in := &Instance{
@@ -147,9 +149,25 @@ func New(opts Options) (*Instance, error) {
 		if loaded, err = in.load(opts.StateFile); err != nil {
 			return nil, err
 		}
+		if loaded {
+			if err := in.replayJournals(opts.StateFile); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if !loaded {
 		in.seed()
+	}
+	if opts.StateFile != "" {
+		// The journal needs a state file to replay onto: a new instance
+		// writes its seed data first.
+		if in.wal, err = openJournal(opts.StateFile); err != nil {
+			return nil, err
+		}
+		if _, err := in.saveTo(opts.StateFile); err != nil {
+			in.wal.close()
+			return nil, err
+		}
 	}
 	in.routes()
 	in.handler = in.mux
@@ -170,6 +188,9 @@ func (in *Instance) Close() error {
 	in.closed.Do(func() {
 		if in.persist != nil {
 			in.closeErr = in.persist.stop()
+		}
+		if in.wal != nil {
+			in.wal.close()
 		}
 	})
 	return in.closeErr

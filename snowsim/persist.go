@@ -18,7 +18,10 @@ import (
 // leaves either the old or the new state, never half of one.
 
 type stateFile struct {
-	Format   int                 `json:"format"`
+	Format int `json:"format"`
+	// Version is the instance version saved; journal entries above it
+	// come after this state (persist_journal.go).
+	Version  uint64              `json:"version,omitempty"`
 	Counters map[string]int      `json:"counters"`
 	Tables   map[string][]Record `json:"tables"`
 }
@@ -60,19 +63,31 @@ func (in *Instance) load(path string) (bool, error) {
 	for k, v := range st.Counters {
 		in.counters[k] = v
 	}
+	in.version = st.Version
 	return true, nil
 }
 
 // snapshot serialises the state under the read lock.
-func (in *Instance) snapshot() ([]byte, uint64, error) {
+// With a journal, it starts the journal file that the writes after this
+// snapshot go to, and returns its sequence number (0 without a journal).
+func (in *Instance) snapshot() ([]byte, uint64, int, error) {
 	in.mu.RLock()
 	defer in.mu.RUnlock()
-	st := stateFile{Format: stateFormat, Counters: in.counters, Tables: map[string][]Record{}}
+	st := stateFile{Format: stateFormat, Version: in.version, Counters: in.counters, Tables: map[string][]Record{}}
 	for name, d := range in.data {
 		st.Tables[name] = d.rows
 	}
 	b, err := json.Marshal(st)
-	return b, in.version, err
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	seq := 0
+	if in.wal != nil {
+		if seq, err = in.wal.next(); err != nil {
+			return nil, 0, 0, err
+		}
+	}
+	return b, in.version, seq, nil
 }
 
 // Save writes the state file now. It is a no-op without Options.StateFile.
@@ -85,7 +100,7 @@ func (in *Instance) Save() error {
 }
 
 func (in *Instance) saveTo(path string) (uint64, error) {
-	b, version, err := in.snapshot()
+	b, version, seq, err := in.snapshot()
 	if err != nil {
 		return 0, fmt.Errorf("snowsim: encode state: %w", err)
 	}
@@ -107,6 +122,10 @@ func (in *Instance) saveTo(path string) (uint64, error) {
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return 0, fmt.Errorf("snowsim: replace state file: %w", err)
+	}
+	if in.wal != nil {
+		_ = syncDir(filepath.Dir(path))
+		in.wal.removeBefore(seq)
 	}
 	return version, nil
 }

@@ -167,15 +167,17 @@ func (in *Instance) insert(s *Session, table string, values map[string]string, w
 	in.mu.Lock()
 	rec, journal, err := in.insertLocked(s, table, values, wo)
 	var out Record
+	var ev []WriteEvent
 	if err == nil {
 		out = rec.Clone()
+		ev = append([]WriteEvent{{Table: out["sys_class_name"], Operation: "insert", Record: out.Clone()}}, journal...)
+		err = in.journalWriteLocked(ev)
 	}
 	in.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	ev := []WriteEvent{{Table: out["sys_class_name"], Operation: "insert", Record: out.Clone()}}
-	in.notify(append(ev, journal...))
+	in.notify(ev)
 	return out, nil
 }
 
@@ -183,15 +185,17 @@ func (in *Instance) update(s *Session, table, sysID string, values map[string]st
 	in.mu.Lock()
 	rec, journal, err := in.updateLocked(s, table, sysID, values, wo)
 	var out Record
+	var ev []WriteEvent
 	if err == nil {
 		out = rec.Clone()
+		ev = append([]WriteEvent{{Table: out["sys_class_name"], Operation: "update", Record: out.Clone()}}, journal...)
+		err = in.journalWriteLocked(ev)
 	}
 	in.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	ev := []WriteEvent{{Table: out["sys_class_name"], Operation: "update", Record: out.Clone()}}
-	in.notify(append(ev, journal...))
+	in.notify(ev)
 	return out, nil
 }
 
@@ -210,8 +214,13 @@ func (in *Instance) delete(s *Session, table, sysID string) error {
 	audit := in.recordDeleteLocked(s, rec)
 	in.deleteLocked(rec)
 	out := rec.Clone()
+	ev := append([]WriteEvent{{Table: out["sys_class_name"], Operation: "delete", Record: out}}, audit...)
+	err := in.journalWriteLocked(ev)
 	in.mu.Unlock()
-	in.notify(append([]WriteEvent{{Table: out["sys_class_name"], Operation: "delete", Record: out}}, audit...))
+	if err != nil {
+		return err
+	}
+	in.notify(ev)
 	return nil
 }
 
