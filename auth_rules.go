@@ -49,6 +49,9 @@ func ValidatePassword(password string) error {
 	if len(password) > MaxPasswordBytes {
 		return FieldErrorf("password", "A password may be at most %d bytes long.", MaxPasswordBytes)
 	}
+	if CommonPassword(password) {
+		return FieldErrorf("password", "This password is among the most common ones (found in breached password lists) or only repeats itself; attackers try those first. Choose another, such as a few unrelated words.")
+	}
 	return nil
 }
 

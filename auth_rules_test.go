@@ -8,13 +8,23 @@ import (
 	"github.com/scorebridge/scorebridge"
 )
 
+// passphrase returns the first n characters of a long phrase that does
+// not repeat itself (repeated passwords are refused as common).
+func passphrase(n int, accented bool) string {
+	phrase := []rune("tulip canoe oxide walnut meadow lantern ember quartz harbor violet saffron glacier")
+	if accented {
+		phrase = []rune("été à côté d'un hôtel étrange près de la forêt où l'élève épelle déjà")
+	}
+	return string(phrase[:n])
+}
+
 func TestValidatePassword(t *testing.T) {
 	for pw, ok := range map[string]bool{
-		strings.Repeat("a", scorebridge.MinPasswordLength-1):      false,
-		strings.Repeat("a", scorebridge.MinPasswordLength):        true,
-		strings.Repeat("é", scorebridge.MinPasswordLength):        true, // characters, not bytes
-		strings.Repeat("a", scorebridge.MaxPasswordBytes):         true,
-		strings.Repeat("a", scorebridge.MaxPasswordBytes+1):       false, // bcrypt would cut it
+		passphrase(scorebridge.MinPasswordLength-1, false):        false,
+		passphrase(scorebridge.MinPasswordLength, false):          true,
+		passphrase(scorebridge.MinPasswordLength, true):           true, // characters, not bytes
+		passphrase(scorebridge.MaxPasswordBytes, false):           true,
+		passphrase(scorebridge.MaxPasswordBytes+1, false):         false, // bcrypt would cut it
 		strings.Repeat("é", scorebridge.MaxPasswordBytes/2) + "a": false,
 	} {
 		err := scorebridge.ValidatePassword(pw)

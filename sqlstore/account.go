@@ -68,7 +68,7 @@ func (s *AccountStore) CreateAccount(ctx context.Context, a *scorebridge.Account
 	if err := scorebridge.ValidateRole("role", a.Role); err != nil {
 		return err
 	}
-	if err := scorebridge.ValidatePassword(password); err != nil {
+	if err := scorebridge.ValidatePasswordFor(password, a.Name); err != nil {
 		return err
 	}
 	hash, err := s.hash(password)
@@ -216,6 +216,9 @@ func (s *AccountStore) ChangePassword(ctx context.Context, id, current, next str
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(current)) != nil {
 		return scorebridge.FieldErrorf("current", "The current password is wrong.")
 	}
+	if err := scorebridge.ValidatePasswordFor(next, a.Name); err != nil {
+		return err
+	}
 	newHash, err := s.hash(next)
 	if err != nil {
 		return err
@@ -289,7 +292,7 @@ func (s *AccountStore) SignInOIDC(ctx context.Context, subject, name, role strin
 // at the next sign-in, for an admin who lost theirs. Returns ENOTFOUND and
 // EINVALID.
 func (s *AccountStore) ResetPassword(ctx context.Context, name, password string) (*scorebridge.Account, error) {
-	if err := scorebridge.ValidatePassword(password); err != nil {
+	if err := scorebridge.ValidatePasswordFor(password, name); err != nil {
 		return nil, err
 	}
 	hash, err := s.hash(password)

@@ -744,17 +744,17 @@ func TestNoSecretInDatabaseLogsOrPages(t *testing.T) {
 	for _, s := range b.bearer {
 		secrets = append(secrets, s)
 	}
-	if err := b.accounts.CreateAccount(ctx, &scorebridge.Account{Name: "carol", Role: scorebridge.RoleOperator, MustChangePassword: true}, "carol first password"); err != nil {
+	if err := b.accounts.CreateAccount(ctx, &scorebridge.Account{Name: "carol", Role: scorebridge.RoleOperator, MustChangePassword: true}, "first password of hers"); err != nil {
 		t.Fatal(err)
 	}
-	_, c := b.login(t, "carol", "carol first password")
-	change := url.Values{"current": {"carol first password"}, "password": {"carol second password"}, "confirm": {"carol second password"}}
+	_, c := b.login(t, "carol", "first password of hers")
+	change := url.Values{"current": {"first password of hers"}, "password": {"second password of hers"}, "confirm": {"second password of hers"}}
 	r := b.send(t, http.MethodPost, "/account/password", "application/x-www-form-urlencoded", change.Encode(), nil, c)
-	secrets = append(secrets, "carol first password", "carol second password", c.Value, r.Cookies()[0].Value)
+	secrets = append(secrets, "first password of hers", "second password of hers", c.Value, r.Cookies()[0].Value)
 	b.login(t, "carol", "a wrong guess for carol")
 	secrets = append(secrets, "a wrong guess for carol")
 	// Someone types their password into the name field.
-	b.login(t, "carol second password", "carol second password")
+	b.login(t, "second password of hers", "second password of hers")
 	for _, s := range b.bearer {
 		b.send(t, http.MethodGet, "/api/v1/score", "", "", bearerHeader(s)).wantStatus(t, http.StatusOK)
 	}
