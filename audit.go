@@ -20,6 +20,7 @@ const (
 	AuditConnection     = "connection"      // a ServiceNow connection was created, changed or removed
 	AuditTicketSend     = "ticket.send"     // a ticket was sent to ServiceNow, with its payload
 	AuditStateChange    = "state.change"    // an action's state changed
+	AuditScoreChange    = "score.change"    // an action's current score was edited, with the old and new values
 	AuditImport         = "import"          // recommendations were imported
 	AuditSecretsRotate  = "secrets.rotate"  // the encryption key was rotated
 )

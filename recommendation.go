@@ -271,13 +271,17 @@ func validText(field, v string, max int, required bool) error {
 
 // StateChange records one change of an action's state.
 type StateChange struct {
-	ID               int64     `json:"id"`
-	RecommendationID string    `json:"recommendationId"`
-	From             State     `json:"from"`
-	To               State     `json:"to"`
-	Note             string    `json:"note"`
-	ChangedBy        string    `json:"changedBy"`
-	ChangedAt        time.Time `json:"changedAt"`
+	ID               int64  `json:"id"`
+	RecommendationID string `json:"recommendationId"`
+	From             State  `json:"from"`
+	To               State  `json:"to"`
+	Note             string `json:"note"`
+	// FromScore and ToScore are the current score before and after, when
+	// the change edited it (an operator's edit of the score); nil otherwise.
+	FromScore *float64  `json:"fromScore,omitempty"`
+	ToScore   *float64  `json:"toScore,omitempty"`
+	ChangedBy string    `json:"changedBy"`
+	ChangedAt time.Time `json:"changedAt"`
 }
 
 // Sort orders for FindRecommendations.

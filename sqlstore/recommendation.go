@@ -98,7 +98,7 @@ func (s *RecommendationService) UpdateRecommendation(ctx context.Context, id str
 	if err := updateRecommendation(ctx, tx, &r); err != nil {
 		return nil, err
 	}
-	if r.State != old.State {
+	if r.State != old.State || r.CurrentScore != old.CurrentScore {
 		change := &scorebridge.StateChange{
 			RecommendationID: r.ID,
 			From:             old.State,
@@ -106,6 +106,16 @@ func (s *RecommendationService) UpdateRecommendation(ctx context.Context, id str
 			Note:             upd.StateNote,
 			ChangedBy:        scorebridge.ActorFromContext(ctx),
 			ChangedAt:        r.UpdatedAt,
+		}
+		if r.CurrentScore != old.CurrentScore {
+			from, to := old.CurrentScore, r.CurrentScore
+			change.FromScore, change.ToScore = &from, &to
+			// The score is the admin's figure: who changed it, from what
+			// to what, is in the audit log with the change.
+			if err := auditInTx(ctx, tx, &scorebridge.AuditEvent{Action: scorebridge.AuditScoreChange, Target: r.ID,
+				Detail: map[string]any{"fromScore": from, "toScore": to, "maxScore": r.MaxScore, "state": string(r.State)}}); err != nil {
+				return nil, err
+			}
 		}
 		if err := insertStateChange(ctx, tx, change); err != nil {
 			return nil, err
@@ -156,7 +166,7 @@ func (s *RecommendationService) FindStateChanges(ctx context.Context, id string)
 		return nil, err
 	}
 	rows, err := tx.QueryContext(ctx, `
-		SELECT id, recommendation_id, from_state, to_state, note, changed_by, changed_at
+		SELECT id, recommendation_id, from_state, to_state, note, changed_by, changed_at, from_score, to_score
 		FROM state_changes WHERE recommendation_id = ?
 		ORDER BY changed_at DESC, id DESC`, id)
 	if err != nil {
@@ -166,8 +176,12 @@ func (s *RecommendationService) FindStateChanges(ctx context.Context, id string)
 	changes := []*scorebridge.StateChange{}
 	for rows.Next() {
 		var c scorebridge.StateChange
-		if err := rows.Scan(&c.ID, &c.RecommendationID, &c.From, &c.To, &c.Note, &c.ChangedBy, scanTime{&c.ChangedAt}); err != nil {
+		var from, to sql.NullFloat64
+		if err := rows.Scan(&c.ID, &c.RecommendationID, &c.From, &c.To, &c.Note, &c.ChangedBy, scanTime{&c.ChangedAt}, &from, &to); err != nil {
 			return nil, fmt.Errorf("read state change: %w", err)
+		}
+		if from.Valid && to.Valid {
+			c.FromScore, c.ToScore = &from.Float64, &to.Float64
 		}
 		changes = append(changes, &c)
 	}
@@ -378,13 +392,21 @@ func updateRecommendation(ctx context.Context, tx *tx, r *scorebridge.Recommenda
 
 func insertStateChange(ctx context.Context, tx *tx, c *scorebridge.StateChange) error {
 	_, err := tx.ExecContext(ctx, `
-		INSERT INTO state_changes (recommendation_id, from_state, to_state, note, changed_by, changed_at)
-		VALUES (?, ?, ?, ?, ?, ?)`,
-		c.RecommendationID, string(c.From), string(c.To), c.Note, c.ChangedBy, tx.db.timeArg(c.ChangedAt))
+		INSERT INTO state_changes (recommendation_id, from_state, to_state, note, changed_by, changed_at, from_score, to_score)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.RecommendationID, string(c.From), string(c.To), c.Note, c.ChangedBy, tx.db.timeArg(c.ChangedAt), optionalFloat(c.FromScore), optionalFloat(c.ToScore))
 	if err != nil {
 		return fmt.Errorf("record state change of %q: %w", c.RecommendationID, err)
 	}
 	return nil
+}
+
+// optionalFloat writes a nil score as NULL.
+func optionalFloat(f *float64) any {
+	if f == nil {
+		return nil
+	}
+	return *f
 }
 
 // rawArg keeps an absent source record as NULL and a present one as bytes.

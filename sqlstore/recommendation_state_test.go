@@ -340,3 +340,35 @@ func TestRecommendation_ConcurrentStateChanges(t *testing.T) {
 		}
 	})
 }
+
+// An operator's edit of an action's current score is kept in its history
+// and in the audit log, both with the old and the new score, in the same
+// transaction as the edit.
+func TestRecommendation_ScoreEditRecorded(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		db, _ := openTest(t, b)
+		s := sqlstore.NewRecommendationService(db)
+		r := newRec("mfa")
+		r.MaxScore, r.CurrentScore = 10, 2
+		mustCreate(t, s, asUser("alice"), r)
+		if _, err := s.UpdateRecommendation(asUser("olga"), "mfa", scorebridge.RecommendationUpdate{CurrentScore: ptr(7.5)}); err != nil {
+			t.Fatal(err)
+		}
+		history, err := s.FindStateChanges(context.Background(), "mfa")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(history) != 1 || history[0].FromScore == nil || *history[0].FromScore != 2 || *history[0].ToScore != 7.5 ||
+			history[0].ChangedBy != "olga" || history[0].From != history[0].To {
+			t.Fatalf("history %+v, want one score edit 2 -> 7.5 by olga", history)
+		}
+		events, _, err := sqlstore.NewAuditStore(db).FindAuditEvents(context.Background(), scorebridge.AuditFilter{Action: scorebridge.AuditScoreChange})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) != 1 || events[0].Actor != "olga" || events[0].Target != "mfa" ||
+			events[0].Detail["fromScore"] != 2.0 || events[0].Detail["toScore"] != 7.5 {
+			t.Fatalf("audit %+v, want one score.change 2 -> 7.5", events)
+		}
+	})
+}

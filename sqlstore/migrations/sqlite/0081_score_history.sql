@@ -1,0 +1,4 @@
+-- An action's history keeps edits of its current score too: the score
+-- before and after, NULL when the score did not change.
+ALTER TABLE state_changes ADD COLUMN from_score REAL;
+ALTER TABLE state_changes ADD COLUMN to_score REAL;
