@@ -23,6 +23,7 @@ const (
 	AuditScoreChange    = "score.change"    // an action's current score was edited, with the old and new values
 	AuditImport         = "import"          // recommendations were imported
 	AuditSecretsRotate  = "secrets.rotate"  // the encryption key was rotated
+	AuditTicketTrack    = "ticket.track"    // a ticket's state changed in ServiceNow (sync or push)
 )
 
 // Audit outcomes.

@@ -1,0 +1,89 @@
+package servicenow
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Value is one field as the Table API answers with
+// sysparm_display_value=all: the stored value and what a person reads
+// (a reference's name, a journal's entries, a date in the user's zone).
+type Value struct {
+	Value   string
+	Display string
+}
+
+// UnmarshalJSON accepts the {"value","display_value"} object and a plain
+// string (both halves the same).
+func (v *Value) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		v.Value, v.Display = s, s
+		return nil
+	}
+	var obj struct {
+		Value        any `json:"value"`
+		DisplayValue any `json:"display_value"`
+	}
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return err
+	}
+	v.Value, v.Display = plain(obj.Value), plain(obj.DisplayValue)
+	return nil
+}
+
+func plain(x any) string {
+	switch x := x.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	}
+	b, _ := json.Marshal(x)
+	return strings.Trim(string(b), `"`)
+}
+
+// DisplayRecord is one row with values and display values.
+type DisplayRecord map[string]Value
+
+// ListWithDisplay is List with sysparm_display_value=all, for callers that
+// show reference names and journal entries without a second call. It
+// returns the total the instance reported (-1 when absent).
+func (c *Client) ListWithDisplay(ctx context.Context, table string, opts ListOptions) ([]DisplayRecord, int, error) {
+	q := url.Values{}
+	q.Set("sysparm_display_value", "all")
+	q.Set("sysparm_exclude_reference_link", "true")
+	if opts.Query != "" {
+		q.Set("sysparm_query", opts.Query)
+	}
+	if len(opts.Fields) > 0 {
+		q.Set("sysparm_fields", strings.Join(opts.Fields, ","))
+	}
+	if opts.Limit > 0 {
+		q.Set("sysparm_limit", strconv.Itoa(opts.Limit))
+	}
+	if opts.Offset > 0 {
+		q.Set("sysparm_offset", strconv.Itoa(opts.Offset))
+	}
+	if opts.NoCount {
+		q.Set("sysparm_no_count", "true")
+	}
+	var out struct {
+		Result []DisplayRecord `json:"result"`
+	}
+	resp, err := c.do(ctx, http.MethodGet, tablePath(table, ""), q, nil, &out)
+	if err != nil {
+		return nil, 0, err
+	}
+	total := -1
+	if v := resp.Header.Get("X-Total-Count"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			total = n
+		}
+	}
+	return out.Result, total, nil
+}

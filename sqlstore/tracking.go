@@ -1,0 +1,317 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/scorebridge/scorebridge"
+	"github.com/scorebridge/scorebridge/secret"
+)
+
+// TrackingStore keeps what the center knows of its tickets' ServiceNow
+// records: their current fields, the history of changes, each
+// connection's sync watermark, push secret (sealed) and the push
+// signatures already accepted.
+type TrackingStore struct {
+	db  *DB
+	box *secret.Box
+}
+
+// NewTrackingStore returns the tracking store on db, sealing push secrets
+// with box.
+func NewTrackingStore(db *DB, box *secret.Box) *TrackingStore {
+	return &TrackingStore{db: db, box: box}
+}
+
+// TrackedTicket is what applying a change needs of a ticket.
+type TrackedTicket struct {
+	ID                string
+	Type              scorebridge.TicketType
+	ModCount          int
+	State             string
+	StateClass        scorebridge.StateClass
+	RecommendationIDs []string
+}
+
+// AppliedChange is a change that moved a ticket forward.
+type AppliedChange struct {
+	Ticket TrackedTicket // as it was before
+	Change scorebridge.RecordChange
+	// StateName and Class are the ticket's new state name and class.
+	StateName string
+	Class     scorebridge.StateClass
+}
+
+// StateNamer names a state value of a ticket type.
+type StateNamer func(t scorebridge.TicketType, value string) string
+
+// Watermark returns the sys_updated_on (UTC, Table API layout) the last
+// stored sync page reached, or "" before the first.
+func (s *TrackingStore) Watermark(ctx context.Context, connectionID string) (string, error) {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer tx.Rollback()
+	var w string
+	err = tx.QueryRowContext(ctx, `SELECT watermark FROM sync_watermarks WHERE connection_id = ?`, connectionID).Scan(&w)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	} else if err != nil {
+		return "", fmt.Errorf("read watermark: %w", err)
+	}
+	return w, nil
+}
+
+// ApplyChanges stores every change that is newer (by sys_mod_count) than
+// what its ticket holds, with a history entry and, for a change of state,
+// an audit event, and moves the connection's watermark to watermark (when
+// not ""), all in one transaction: a page is stored whole with its
+// watermark, or not at all. Changes for records the center did not make
+// are skipped.
+func (s *TrackingStore) ApplyChanges(ctx context.Context, connectionID string, changes []scorebridge.RecordChange, name StateNamer, watermark string) ([]AppliedChange, error) {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	now := s.db.now()
+	var out []AppliedChange
+	for _, c := range changes {
+		if c.SysID == "" {
+			continue
+		}
+		tt, err := findTracked(ctx, tx, c.SysID)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		// A deletion has no mod count of its own; it ends the record.
+		if !c.Deleted && c.ModCount <= tt.ModCount {
+			continue
+		}
+		if tt.StateClass == scorebridge.ClassDeleted {
+			continue
+		}
+		a := AppliedChange{Ticket: *tt, Change: c}
+		state := c.State
+		if c.Deleted {
+			state = tt.State
+			a.Class, a.StateName = scorebridge.ClassDeleted, scorebridge.DeletedStateName
+			if _, err := tx.ExecContext(ctx, `UPDATE tickets SET state_class = ?, state_name = ?, updated_at = ? WHERE id = ?`,
+				string(a.Class), a.StateName, s.db.timeArg(now), tt.ID); err != nil {
+				return nil, fmt.Errorf("mark ticket deleted: %w", err)
+			}
+		} else {
+			a.Class, a.StateName = scorebridge.ClassifyState(tt.Type, c.State), name(tt.Type, c.State)
+			if _, err := tx.ExecContext(ctx, `UPDATE tickets SET sys_mod_count = ?, sn_updated_on = ?, state = ?, state_name = ?, state_class = ?,
+				assigned_to = ?, assignment_group = ?, sn_priority = ?, sn_due_date = ?, close_code = ?, close_notes = ?,
+				resolved_at = ?, closed_at = ?,
+				work_notes = CASE WHEN ? = '' THEN work_notes ELSE ? END, comments = CASE WHEN ? = '' THEN comments ELSE ? END,
+				updated_at = ? WHERE id = ? AND sys_mod_count < ?`,
+				c.ModCount, c.UpdatedOn.UTC().Format(snTimeLayout), c.State, a.StateName, string(a.Class),
+				c.AssignedTo, c.AssignmentGroup, c.Priority, c.DueDate, c.CloseCode, c.CloseNotes, c.ResolvedAt, c.ClosedAt,
+				c.WorkNotes, c.WorkNotes, c.Comments, c.Comments, s.db.timeArg(now), tt.ID, c.ModCount); err != nil {
+				return nil, fmt.Errorf("update tracked ticket: %w", err)
+			}
+		}
+		detail, _ := json.Marshal(c)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ticket_history (ticket_id, at, source, mod_count, state, state_name, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			tt.ID, s.db.timeArg(now), c.Source, c.ModCount, state, a.StateName, string(detail)); err != nil {
+			return nil, fmt.Errorf("add ticket history: %w", err)
+		}
+		if state != tt.State || c.Deleted {
+			if err := auditInTx(ctx, tx, &scorebridge.AuditEvent{
+				Actor: "servicenow", Action: scorebridge.AuditTicketTrack, Target: tt.ID,
+				Detail: map[string]any{"from": tt.State, "to": state, "stateName": a.StateName, "class": string(a.Class), "source": c.Source, "sysModCount": c.ModCount},
+			}); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, a)
+	}
+	if watermark != "" {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sync_watermarks (connection_id, watermark, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (connection_id) DO UPDATE SET watermark = excluded.watermark, updated_at = excluded.updated_at`,
+			connectionID, watermark, s.db.timeArg(now)); err != nil {
+			return nil, fmt.Errorf("store watermark: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	return out, nil
+}
+
+// snTimeLayout is how the Table API writes date-time values.
+const snTimeLayout = "2006-01-02 15:04:05"
+
+func findTracked(ctx context.Context, tx *tx, sysID string) (*TrackedTicket, error) {
+	var t TrackedTicket
+	if err := tx.QueryRowContext(ctx, `SELECT id, type, sys_mod_count, state, state_class FROM tickets WHERE sys_id = ? ORDER BY created_at LIMIT 1`, sysID).
+		Scan(&t.ID, &t.Type, &t.ModCount, &t.State, &t.StateClass); err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT recommendation_id FROM ticket_recommendations WHERE ticket_id = ? ORDER BY position`, t.ID)
+	if err != nil {
+		return nil, fmt.Errorf("find ticket actions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		t.RecommendationIDs = append(t.RecommendationIDs, id)
+	}
+	return &t, rows.Err()
+}
+
+// SetDrift marks or clears a ticket's drift: it finished while its
+// action's control is not achieved.
+func (s *TrackingStore) SetDrift(ctx context.Context, ticketID string, drift bool) error {
+	v := 0
+	if drift {
+		v = 1
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE tickets SET drift = ? WHERE id = ?`, v, ticketID); err != nil {
+		return fmt.Errorf("set drift: %w", err)
+	}
+	return tx.Commit()
+}
+
+// PushSecret returns the connection's push secret, making one (32 random
+// bytes, hex) the first time. It is stored sealed.
+func (s *TrackingStore) PushSecret(ctx context.Context, connectionID string) (string, error) {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer tx.Rollback()
+	purpose := sealPurpose("push_secrets", connectionID, "secret")
+	var sealed string
+	err = tx.QueryRowContext(ctx, `SELECT secret FROM push_secrets WHERE connection_id = ?`, connectionID).Scan(&sealed)
+	if err == nil {
+		return s.box.Open(sealed, purpose)
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("read push secret: %w", err)
+	}
+	b := make([]byte, 32)
+	rand.Read(b)
+	plain := hex.EncodeToString(b)
+	if sealed, err = s.box.Seal(plain, purpose); err != nil {
+		return "", err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO push_secrets (connection_id, secret, created_at) VALUES (?, ?, ?)`,
+		connectionID, sealed, s.db.timeArg(s.db.now())); err != nil {
+		return "", fmt.Errorf("store push secret: %w", err)
+	}
+	if err := auditInTx(ctx, tx, &scorebridge.AuditEvent{Action: scorebridge.AuditConnection, Target: connectionID, Detail: map[string]any{"change": "push secret created"}}); err != nil {
+		return "", err
+	}
+	if err := tx.Commit(); err != nil {
+		return "", fmt.Errorf("commit: %w", err)
+	}
+	return plain, nil
+}
+
+// UseSignature records a push signature as used. It returns ECONFLICT when
+// the signature was seen already (a replay), and forgets signatures older
+// than forgetBefore, which are refused as stale anyway.
+func (s *TrackingStore) UseSignature(ctx context.Context, connectionID, signature string, forgetBefore time.Time) error {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM push_signatures WHERE seen_at < ?`, s.db.timeArg(forgetBefore)); err != nil {
+		return fmt.Errorf("forget push signatures: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO push_signatures (connection_id, signature, seen_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+		connectionID, signature, s.db.timeArg(s.db.now()))
+	if err != nil {
+		return fmt.Errorf("record push signature: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return scorebridge.Errorf(scorebridge.ECONFLICT, "This push was received already (replayed).")
+	}
+	return tx.Commit()
+}
+
+// Summary counts tickets sent to ServiceNow by type and state.
+func (s *TrackingStore) Summary(ctx context.Context) (map[scorebridge.TicketType]*scorebridge.TicketTypeSummary, error) {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT type, state, MAX(state_name), COUNT(*) FROM tickets WHERE status = ? GROUP BY type, state ORDER BY type, state`,
+		string(scorebridge.TicketSent))
+	if err != nil {
+		return nil, fmt.Errorf("count tickets: %w", err)
+	}
+	defer rows.Close()
+	out := map[scorebridge.TicketType]*scorebridge.TicketTypeSummary{
+		scorebridge.TicketIncident: {ByState: []scorebridge.StateCount{}},
+		scorebridge.TicketChange:   {ByState: []scorebridge.StateCount{}},
+	}
+	for rows.Next() {
+		var t scorebridge.TicketType
+		var c scorebridge.StateCount
+		if err := rows.Scan(&t, &c.State, &c.StateName, &c.Count); err != nil {
+			return nil, fmt.Errorf("read ticket count: %w", err)
+		}
+		sum := out[t]
+		if sum == nil {
+			sum = &scorebridge.TicketTypeSummary{}
+			out[t] = sum
+		}
+		sum.ByState = append(sum.ByState, c)
+		sum.Total += c.Count
+	}
+	return out, rows.Err()
+}
+
+// TicketHistoryEntry is one change of a ticket's record.
+type TicketHistoryEntry struct {
+	At        time.Time `json:"at"`
+	Source    string    `json:"source"`
+	ModCount  int       `json:"modCount"`
+	State     string    `json:"state"`
+	StateName string    `json:"stateName"`
+}
+
+// FindTicketHistory returns a ticket's changes, oldest first.
+func (s *TrackingStore) FindTicketHistory(ctx context.Context, ticketID string) ([]TicketHistoryEntry, error) {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT at, source, mod_count, state, state_name FROM ticket_history WHERE ticket_id = ? ORDER BY id`, ticketID)
+	if err != nil {
+		return nil, fmt.Errorf("find ticket history: %w", err)
+	}
+	defer rows.Close()
+	out := []TicketHistoryEntry{}
+	for rows.Next() {
+		var e TicketHistoryEntry
+		if err := rows.Scan(scanTime{&e.At}, &e.Source, &e.ModCount, &e.State, &e.StateName); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,309 @@
+package tracking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/scorebridge/scorebridge"
+	"github.com/scorebridge/scorebridge/servicenow"
+	"github.com/scorebridge/scorebridge/sqlstore"
+)
+
+// Defaults of Config.
+const (
+	DefaultPageSize = 200
+	DefaultOverlap  = 2 * time.Minute
+)
+
+// Config holds what a Service needs. Store, Instances, Recommendations
+// and Logger are required.
+type Config struct {
+	Store           Store
+	Instances       scorebridge.InstanceSource
+	Recommendations scorebridge.RecommendationService
+	Logger          *slog.Logger
+	// PageSize is sysparm_limit of one sync call. Default 200.
+	PageSize int
+	// Overlap is subtracted from the watermark, so a record committed late
+	// within the same seconds is still read. Default 2 minutes.
+	Overlap time.Duration
+	// DriftPolicy is what happens when a ticket finishes while its control
+	// is not achieved. Default DriftNone.
+	DriftPolicy scorebridge.DriftPolicy
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+// Service implements scorebridge.TrackingService and the push receiver.
+type Service struct {
+	cfg Config
+
+	mu    sync.Mutex
+	zones map[string]*time.Location // integration user's zone, per connection
+}
+
+var _ scorebridge.TrackingService = (*Service)(nil)
+
+// New returns a tracking service.
+func New(cfg Config) (*Service, error) {
+	switch {
+	case cfg.Store == nil:
+		return nil, errors.New("tracking: Config.Store is required")
+	case cfg.Instances == nil:
+		return nil, errors.New("tracking: Config.Instances is required")
+	case cfg.Recommendations == nil:
+		return nil, errors.New("tracking: Config.Recommendations is required")
+	case cfg.Logger == nil:
+		return nil, errors.New("tracking: Config.Logger is required")
+	}
+	if cfg.PageSize <= 0 {
+		cfg.PageSize = DefaultPageSize
+	}
+	if cfg.Overlap <= 0 {
+		cfg.Overlap = DefaultOverlap
+	}
+	if cfg.DriftPolicy == "" {
+		cfg.DriftPolicy = scorebridge.DriftNone
+	}
+	if !cfg.DriftPolicy.Valid() {
+		return nil, fmt.Errorf("tracking: drift policy %q is not none, reopen or new", cfg.DriftPolicy)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{cfg: cfg, zones: map[string]*time.Location{}}, nil
+}
+
+// trackedTables are the tables the center's tickets live in.
+var trackedTables = map[string]scorebridge.TicketType{
+	servicenow.TableIncident:      scorebridge.TicketIncident,
+	servicenow.TableChangeRequest: scorebridge.TicketChange,
+	"problem":                     scorebridge.TicketProblem,
+}
+
+// syncFields are the only fields a sync asks for.
+var syncFields = []string{"sys_id", "sys_class_name", "sys_mod_count", "sys_updated_on", "state", "assigned_to", "assignment_group",
+	"priority", "due_date", "close_code", "close_notes", "resolved_at", "closed_at", "work_notes", "comments"}
+
+// StateName names a state value: the fresh-instance label, or the value
+// itself marked unknown.
+func StateName(t scorebridge.TicketType, value string) string {
+	var m map[string]string
+	switch t {
+	case scorebridge.TicketIncident:
+		m = servicenow.IncidentStates
+	case scorebridge.TicketChange:
+		m = servicenow.ChangeStates
+	case scorebridge.TicketProblem:
+		m = problemStates
+	}
+	if n, ok := m[value]; ok {
+		return n
+	}
+	if value == "" {
+		return ""
+	}
+	return "Unknown state (" + value + ")"
+}
+
+var problemStates = map[string]string{"101": "New", "102": "Assess", "103": "Root Cause Analysis", "104": "Fix in Progress", "106": "Resolved", "107": "Closed"}
+
+// SyncConnection reads every tracked record changed since the watermark
+// (minus the overlap), page by page, storing each page with the new
+// watermark before asking for the next, then the deletions since the same
+// watermark. A failure mid-way keeps what was stored.
+func (s *Service) SyncConnection(ctx context.Context, connectionID string) (*scorebridge.SyncResult, error) {
+	inst, err := s.cfg.Instances.ConnectedInstance(ctx, connectionID)
+	if err != nil {
+		return nil, err
+	}
+	connID := inst.ConnectionID
+	res := &scorebridge.SyncResult{ConnectionID: connID}
+	client := servicenow.NewClient(inst.BaseURL, inst.HTTPClient)
+	loc, err := s.zone(ctx, connID, client, res)
+	if err != nil {
+		return res, err
+	}
+	mark, err := s.cfg.Store.Watermark(ctx, connID)
+	if err != nil {
+		return res, err
+	}
+	since := time.Time{}
+	if mark != "" {
+		if since, err = servicenow.ParseDateTime(mark); err != nil {
+			return res, fmt.Errorf("tracking: stored watermark %q: %w", mark, err)
+		}
+		since = since.Add(-s.cfg.Overlap)
+		res.Watermark, _ = servicenow.ParseDateTime(mark)
+	}
+	from := dateGenerate(since, loc)
+	query := "sys_class_nameINincident,change_request,problem^correlation_display=" + servicenow.CorrelationDisplay
+	if !since.IsZero() {
+		query += "^sys_updated_on>=" + from
+	}
+	query += "^ORDERBYsys_updated_on^ORDERBYsys_id"
+	seen := map[string]int{}
+	for offset := 0; ; offset += s.cfg.PageSize {
+		res.Calls++
+		recs, total, err := client.ListWithDisplay(ctx, "task", servicenow.ListOptions{Query: query, Fields: syncFields, Limit: s.cfg.PageSize, Offset: offset})
+		if err != nil {
+			return res, err
+		}
+		changes := make([]scorebridge.RecordChange, 0, len(recs))
+		pageMark := ""
+		for _, r := range recs {
+			c, ok := changeFromDisplay(r)
+			if !ok {
+				continue
+			}
+			if n, dup := seen[c.SysID]; dup && n >= c.ModCount {
+				continue
+			}
+			seen[c.SysID] = c.ModCount
+			changes = append(changes, c)
+			if v := r["sys_updated_on"].Value; v > pageMark {
+				pageMark = v
+			}
+		}
+		res.Changed += len(changes)
+		if pageMark < mark {
+			pageMark = "" // never move the watermark back
+		}
+		applied, err := s.cfg.Store.ApplyChanges(ctx, connID, changes, StateName, pageMark)
+		if err != nil {
+			return res, err
+		}
+		if pageMark != "" {
+			mark = pageMark
+			res.Watermark, _ = servicenow.ParseDateTime(mark)
+		}
+		res.Applied += len(applied)
+		s.follow(ctx, client, applied)
+		if len(recs) < s.cfg.PageSize || (total >= 0 && offset+len(recs) >= total) {
+			break
+		}
+	}
+	n, err := s.syncDeletions(ctx, client, connID, since, loc, res)
+	res.Deleted = n
+	return res, err
+}
+
+// syncDeletions reads sys_audit_delete for the tracked tables since the
+// same watermark. An instance without the table (or without read access to
+// it) leaves deletions to be found another day, and says so in the log.
+func (s *Service) syncDeletions(ctx context.Context, client *servicenow.Client, connID string, since time.Time, loc *time.Location, res *scorebridge.SyncResult) (int, error) {
+	q := "tablenameINincident,change_request,problem"
+	if !since.IsZero() {
+		q += "^sys_created_on>=" + dateGenerate(since, loc)
+	}
+	q += "^ORDERBYsys_created_on"
+	deleted := 0
+	for offset := 0; ; offset += s.cfg.PageSize {
+		res.Calls++
+		recs, total, err := client.List(ctx, "sys_audit_delete", servicenow.ListOptions{Query: q, Fields: []string{"documentkey", "tablename"}, Limit: s.cfg.PageSize, Offset: offset})
+		var e *servicenow.Error
+		if errors.As(err, &e) && (e.StatusCode == 400 || e.StatusCode == 403) {
+			s.cfg.Logger.Warn("deletions not read: sys_audit_delete cannot be queried", "connection", connID, "error", err)
+			return deleted, nil
+		} else if err != nil {
+			return deleted, err
+		}
+		changes := make([]scorebridge.RecordChange, 0, len(recs))
+		for _, r := range recs {
+			changes = append(changes, scorebridge.RecordChange{SysID: r["documentkey"], Table: r["tablename"], Deleted: true, Source: "sync"})
+		}
+		applied, err := s.cfg.Store.ApplyChanges(ctx, connID, changes, StateName, "")
+		if err != nil {
+			return deleted, err
+		}
+		deleted += len(applied)
+		s.follow(ctx, client, applied)
+		if len(recs) < s.cfg.PageSize || (total >= 0 && offset+len(recs) >= total) {
+			return deleted, nil
+		}
+	}
+}
+
+// dateGenerate writes t as the encoded-query value the platform reads in
+// the session user's time zone.
+func dateGenerate(t time.Time, loc *time.Location) string {
+	lt := t.In(loc)
+	return "javascript:gs.dateGenerate('" + lt.Format("2006-01-02") + "','" + lt.Format("15:04:05") + "')"
+}
+
+// zone returns the integration user's time zone, read once per connection
+// (its sys_user.time_zone, or the instance's default when it has none).
+func (s *Service) zone(ctx context.Context, connID string, client *servicenow.Client, res *scorebridge.SyncResult) (*time.Location, error) {
+	s.mu.Lock()
+	loc := s.zones[connID]
+	s.mu.Unlock()
+	if loc != nil {
+		return loc, nil
+	}
+	res.Calls++
+	users, _, err := client.List(ctx, "sys_user", servicenow.ListOptions{Query: "sys_id=javascript:gs.getUserID()", Fields: []string{"time_zone"}, Limit: 1, NoCount: true})
+	if err != nil {
+		return nil, err
+	}
+	name := ""
+	if len(users) > 0 {
+		name = users[0]["time_zone"]
+	}
+	if name == "" {
+		res.Calls++
+		props, _, err := client.List(ctx, "sys_properties", servicenow.ListOptions{Query: "name=glide.sys.default.tz", Fields: []string{"value"}, Limit: 1, NoCount: true})
+		if err == nil && len(props) > 0 {
+			name = props[0]["value"]
+		}
+	}
+	loc = time.UTC
+	if name != "" {
+		if l, err := time.LoadLocation(name); err == nil {
+			loc = l
+		} else {
+			s.cfg.Logger.Warn("integration user's time zone unknown here; using UTC", "connection", connID, "zone", name)
+		}
+	}
+	s.mu.Lock()
+	s.zones[connID] = loc
+	s.mu.Unlock()
+	return loc, nil
+}
+
+// changeFromDisplay reads a sync row.
+func changeFromDisplay(r servicenow.DisplayRecord) (scorebridge.RecordChange, bool) {
+	if _, ok := trackedTables[r["sys_class_name"].Value]; !ok {
+		return scorebridge.RecordChange{}, false
+	}
+	mod, err := strconv.Atoi(r["sys_mod_count"].Value)
+	if err != nil {
+		return scorebridge.RecordChange{}, false
+	}
+	at, _ := servicenow.ParseDateTime(r["sys_updated_on"].Value)
+	return scorebridge.RecordChange{
+		SysID: r["sys_id"].Value, Table: r["sys_class_name"].Value, ModCount: mod, UpdatedOn: at,
+		State: r["state"].Value, AssignedTo: r["assigned_to"].Display, AssignmentGroup: r["assignment_group"].Display,
+		Priority: r["priority"].Value, DueDate: r["due_date"].Value, CloseCode: r["close_code"].Value, CloseNotes: r["close_notes"].Value,
+		ResolvedAt: r["resolved_at"].Value, ClosedAt: r["closed_at"].Value,
+		WorkNotes: r["work_notes"].Display, Comments: r["comments"].Display, Source: "sync",
+	}, true
+}
+
+// Summary counts tickets by type and state.
+func (s *Service) Summary(ctx context.Context) (map[scorebridge.TicketType]*scorebridge.TicketTypeSummary, error) {
+	return s.cfg.Store.Summary(ctx)
+}
+
+// MinCalls is the fewest calls a sync of k changed records can make with
+// page size p: ceil(k/p) pages (at least one) and one for deletions.
+func MinCalls(k, p int) int {
+	return max(1, int(math.Ceil(float64(k)/float64(p)))) + 1
+}
+
+var _ sqlstore.StateNamer = StateName

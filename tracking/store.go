@@ -1,0 +1,31 @@
+package tracking
+
+import (
+	"context"
+	"time"
+
+	"github.com/scorebridge/scorebridge"
+	"github.com/scorebridge/scorebridge/sqlstore"
+)
+
+// Store is what tracking keeps in the database. sqlstore.TrackingStore
+// implements it; a change is stored with its history, audit event and the
+// sync watermark in one transaction.
+type Store interface {
+	// Watermark returns the sys_updated_on the last stored page reached
+	// (UTC, Table API layout), "" before the first sync.
+	Watermark(ctx context.Context, connectionID string) (string, error)
+	// ApplyChanges stores the changes newer than what each ticket holds
+	// and moves the watermark (when not "") in the same transaction.
+	ApplyChanges(ctx context.Context, connectionID string, changes []scorebridge.RecordChange, name sqlstore.StateNamer, watermark string) ([]sqlstore.AppliedChange, error)
+	// SetDrift marks or clears a ticket's drift.
+	SetDrift(ctx context.Context, ticketID string, drift bool) error
+	// PushSecret returns the connection's push secret, made on first use.
+	PushSecret(ctx context.Context, connectionID string) (string, error)
+	// UseSignature records a push signature; ECONFLICT when seen before.
+	UseSignature(ctx context.Context, connectionID, signature string, forgetBefore time.Time) error
+	// Summary counts tickets by type and state.
+	Summary(ctx context.Context) (map[scorebridge.TicketType]*scorebridge.TicketTypeSummary, error)
+}
+
+var _ Store = (*sqlstore.TrackingStore)(nil)
