@@ -146,6 +146,13 @@ type TrackingService interface {
 	SyncConnection(ctx context.Context, connectionID string) (*SyncResult, error)
 	// Summary counts tickets by type and state.
 	Summary(ctx context.Context) (map[TicketType]*TicketTypeSummary, error)
+	// ReceivePush verifies a push a business rule sent (HMAC-SHA256 of
+	// timestamp + "." + body with the connection's push secret) and
+	// applies its change. Returns EUNAUTHORIZED for an unsigned, badly
+	// signed or stale push, ECONFLICT for a replay, EINVALID for a bad body.
+	ReceivePush(ctx context.Context, connectionID, timestamp, signature string, body []byte) error
+	// PushSecret returns the connection's push secret, made on first use.
+	PushSecret(ctx context.Context, connectionID string) (string, error)
 }
 
 // ControlAchieved reports whether the posture data says the action's

@@ -66,6 +66,12 @@ type Config struct {
 	// PollInterval is how often idle workers look for new jobs (SQLite has
 	// no notifications). Default 100 ms, River's least.
 	PollInterval time.Duration
+	// SyncTickets, when set, runs as a periodic job every SyncInterval,
+	// once across all replicas (River's leader schedules it): the ticket
+	// sync of package tracking.
+	SyncTickets func(context.Context) error
+	// SyncInterval is how often tickets are synced. Default 5 minutes.
+	SyncInterval time.Duration
 	// Now is the clock for due-date checks. Default time.Now.
 	Now func() time.Time
 }
@@ -109,6 +115,9 @@ func (c *Config) validate() error {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.SyncInterval <= 0 {
+		c.SyncInterval = 5 * time.Minute
+	}
 	return nil
 }
 
@@ -149,7 +158,7 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	}
 	rc := &river.Config{
 		Logger:            cfg.Logger,
-		Queues:            map[string]river.QueueConfig{QueueTickets: {MaxWorkers: cfg.Workers}},
+		Queues:            map[string]river.QueueConfig{QueueTickets: {MaxWorkers: cfg.Workers}, QueueSync: {MaxWorkers: 1}},
 		Workers:           workers,
 		MaxAttempts:       cfg.MaxAttempts,
 		RetryPolicy:       retryPolicy{max: cfg.MaxBackoff},
@@ -162,6 +171,11 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		// after it could no longer be running anywhere, not after River's
 		// default hour: it is safe to repeat (the correlation lookup).
 		RescueStuckJobsAfter: 3*cfg.RequestTimeout + 2*time.Minute,
+	}
+	if cfg.SyncTickets != nil {
+		if err := addSync(workers, rc, cfg); err != nil {
+			return nil, err
+		}
 	}
 	var err error
 	switch cfg.DB.Dialect {

@@ -44,10 +44,10 @@ type PushEvent struct {
 	Display     map[string]string `json:"display"`
 }
 
-// Receive verifies a push (signature, age, replay) and applies its change.
+// ReceivePush verifies a push (signature, age, replay) and applies its change.
 // Returns EUNAUTHORIZED for an unsigned, badly signed or stale push,
 // ECONFLICT for a replay and EINVALID for a body that is not an event.
-func (s *Service) Receive(ctx context.Context, connectionID, ts, signature string, body []byte) error {
+func (s *Service) ReceivePush(ctx context.Context, connectionID, ts, signature string, body []byte) error {
 	if ts == "" || signature == "" {
 		return scorebridge.Errorf(scorebridge.EUNAUTHORIZED, "Unsigned push: %s and %s are required.", HeaderTimestamp, HeaderSignature)
 	}
@@ -127,4 +127,10 @@ func changeFromPush(ev PushEvent) scorebridge.RecordChange {
 		ResolvedAt: r["resolved_at"], ClosedAt: r["closed_at"], WorkNotes: ev.Display["work_notes"], Comments: ev.Display["comments"],
 		Source: "push",
 	}
+}
+
+// PushSecret returns the connection's push secret for the business rule
+// script, made on first use. Only admins see it, on the connection page.
+func (s *Service) PushSecret(ctx context.Context, connectionID string) (string, error) {
+	return s.cfg.Store.PushSecret(ctx, connectionID)
 }

@@ -28,6 +28,9 @@ type Config struct {
 	Instances       scorebridge.InstanceSource
 	Recommendations scorebridge.RecommendationService
 	Logger          *slog.Logger
+	// Connections lists the connections SyncAll visits; optional: without
+	// it SyncAll syncs the default connection.
+	Connections ConnectionLister
 	// PageSize is sysparm_limit of one sync call. Default 200.
 	PageSize int
 	// Overlap is subtracted from the watermark, so a record committed late
@@ -307,3 +310,40 @@ func MinCalls(k, p int) int {
 }
 
 var _ sqlstore.StateNamer = StateName
+
+// ConnectionLister lists the connections a periodic sync visits.
+type ConnectionLister interface {
+	FindConnections(ctx context.Context) ([]*scorebridge.Connection, error)
+}
+
+// SyncAll syncs every connected connection (the default one when the
+// service has no lister), one after another; a connection that fails is
+// logged and the others still sync. It returns the first error.
+func (s *Service) SyncAll(ctx context.Context) error {
+	ids := []string{""}
+	if s.cfg.Connections != nil {
+		conns, err := s.cfg.Connections.FindConnections(ctx)
+		if err != nil {
+			return err
+		}
+		ids = ids[:0]
+		for _, c := range conns {
+			if c.Status == scorebridge.ConnectionConnected || c.Status == scorebridge.ConnectionError {
+				ids = append(ids, c.ID)
+			}
+		}
+	}
+	var first error
+	for _, id := range ids {
+		res, err := s.SyncConnection(ctx, id)
+		if err != nil {
+			s.cfg.Logger.Warn("ticket sync stopped; the next one resumes from the stored watermark", "connection", id, "error", err)
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		s.cfg.Logger.Info("tickets synced", "connection", res.ConnectionID, "calls", res.Calls, "changed", res.Changed, "applied", res.Applied, "deleted", res.Deleted)
+	}
+	return first
+}

@@ -263,7 +263,7 @@ func signer(t testing.TB, secret string, to http.Handler) *httptest.Server {
 func (b *bundle) receiver(applied chan<- struct{}) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		err := b.svc.Receive(b.ctx, "c1", r.Header.Get(tracking.HeaderTimestamp), r.Header.Get(tracking.HeaderSignature), body)
+		err := b.svc.ReceivePush(b.ctx, "c1", r.Header.Get(tracking.HeaderTimestamp), r.Header.Get(tracking.HeaderSignature), body)
 		if err != nil {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
@@ -313,26 +313,26 @@ func TestPushRefusesUnsignedStaleReplayedAndNeverMovesBack(t *testing.T) {
 	}
 	now := strconv.FormatInt(time.Now().Unix(), 10)
 	body := event(5, "2")
-	if err := b.svc.Receive(b.ctx, "c1", "", "", body); scorebridge.ErrorCode(err) != scorebridge.EUNAUTHORIZED {
+	if err := b.svc.ReceivePush(b.ctx, "c1", "", "", body); scorebridge.ErrorCode(err) != scorebridge.EUNAUTHORIZED {
 		t.Fatalf("unsigned push: %v", err)
 	}
-	if err := b.svc.Receive(b.ctx, "c1", now, tracking.Sign("wrong", now, body), body); scorebridge.ErrorCode(err) != scorebridge.EUNAUTHORIZED {
+	if err := b.svc.ReceivePush(b.ctx, "c1", now, tracking.Sign("wrong", now, body), body); scorebridge.ErrorCode(err) != scorebridge.EUNAUTHORIZED {
 		t.Fatalf("badly signed push: %v", err)
 	}
 	old := strconv.FormatInt(time.Now().Add(-time.Hour).Unix(), 10)
-	if err := b.svc.Receive(b.ctx, "c1", old, tracking.Sign(secret, old, body), body); scorebridge.ErrorCode(err) != scorebridge.EUNAUTHORIZED {
+	if err := b.svc.ReceivePush(b.ctx, "c1", old, tracking.Sign(secret, old, body), body); scorebridge.ErrorCode(err) != scorebridge.EUNAUTHORIZED {
 		t.Fatalf("stale push: %v", err)
 	}
 	sig := tracking.Sign(secret, now, body)
-	if err := b.svc.Receive(b.ctx, "c1", now, sig, body); err != nil {
+	if err := b.svc.ReceivePush(b.ctx, "c1", now, sig, body); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.svc.Receive(b.ctx, "c1", now, sig, body); scorebridge.ErrorCode(err) != scorebridge.ECONFLICT {
+	if err := b.svc.ReceivePush(b.ctx, "c1", now, sig, body); scorebridge.ErrorCode(err) != scorebridge.ECONFLICT {
 		t.Fatalf("replayed push: %v", err)
 	}
 	// An older event arriving late, and a duplicate of the current one.
 	for _, late := range [][]byte{event(3, "1"), event(5, "1")} {
-		if err := b.svc.Receive(b.ctx, "c1", now, tracking.Sign(secret, now, late), late); err != nil {
+		if err := b.svc.ReceivePush(b.ctx, "c1", now, tracking.Sign(secret, now, late), late); err != nil {
 			t.Fatal(err)
 		}
 	}

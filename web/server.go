@@ -39,6 +39,9 @@ type Config struct {
 	// Connections connects ServiceNow instances; optional: without it the
 	// connection pages and API answer 503.
 	Connections scorebridge.ConnectionService
+	// Tracking brings ticket state back from ServiceNow (sync, push,
+	// summary); optional: without it those routes answer 404.
+	Tracking scorebridge.TrackingService
 	// Logger receives request logs and the detail of internal errors.
 	Logger *slog.Logger
 	// Auth turns sign-in on: sessions, API tokens, OIDC and role checks
@@ -102,6 +105,7 @@ type Server struct {
 	scores          scorebridge.ScoreService
 	tickets         scorebridge.TicketService
 	connections     scorebridge.ConnectionService
+	tracking        scorebridge.TrackingService
 	logger          *slog.Logger
 	user            *scorebridge.User
 	auth            *Auth
@@ -130,6 +134,7 @@ func NewServer(cfg Config) (*Server, error) {
 		scores:          cfg.Scores,
 		tickets:         cfg.Tickets,
 		connections:     cfg.Connections,
+		tracking:        cfg.Tracking,
 		logger:          cfg.Logger,
 		user:            cfg.User,
 		auth:            cfg.Auth,

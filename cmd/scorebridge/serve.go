@@ -18,6 +18,7 @@ import (
 	"github.com/scorebridge/scorebridge/connection"
 	"github.com/scorebridge/scorebridge/jobs"
 	"github.com/scorebridge/scorebridge/sqlstore"
+	"github.com/scorebridge/scorebridge/tracking"
 	"github.com/scorebridge/scorebridge/web"
 )
 
@@ -124,7 +125,9 @@ type center struct {
 	scores scorebridge.ScoreService
 	jobs   *jobs.Runner
 	conns  *connection.Service
-	auth   *authServices
+	// tracking brings ticket state back from ServiceNow.
+	tracking *tracking.Service
+	auth     *authServices
 	// firstAdmin is set when this start created the first admin.
 	firstAdmin *firstAdmin
 	ln         net.Listener
@@ -189,6 +192,7 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 		Scores:          c.scores,
 		Tickets:         c.jobs.Tickets(),
 		Connections:     c.conns,
+		Tracking:        c.tracking,
 		Logger:          logger,
 		Auth:            webAuth,
 		Audit:           c.auth.audit,

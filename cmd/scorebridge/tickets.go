@@ -7,6 +7,8 @@ import (
 
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/jobs"
+	"github.com/scorebridge/scorebridge/sqlstore"
+	"github.com/scorebridge/scorebridge/tracking"
 )
 
 // ticketConfig is the part of the center's configuration about sending
@@ -22,7 +24,22 @@ type ticketConfig struct {
 // are migrated here); Run starts it.
 func (c *center) openTickets(ctx context.Context, cfg centerConfig, instances scorebridge.InstanceSource) error {
 	finder, _ := instances.(jobs.ConnectionFinder)
+	box, err := cfg.Connections.loadKey(cfg.DB, c.logger)
+	if err != nil {
+		return err
+	}
+	c.tracking, err = tracking.New(tracking.Config{
+		Store:           sqlstore.NewTrackingStore(c.db, box),
+		Instances:       instances,
+		Recommendations: c.recs,
+		Connections:     c.conns,
+		Logger:          c.logger,
+	})
+	if err != nil {
+		return fmt.Errorf("ticket tracking: %w", err)
+	}
 	r, err := jobs.New(ctx, jobs.Config{
+		SyncTickets:       c.tracking.SyncAll,
 		DB:                c.db,
 		Instances:         instances,
 		Connections:       finder,

@@ -1,0 +1,49 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// QueueSync is the River queue the periodic ticket sync runs on.
+const QueueSync = "sync"
+
+// SyncTicketsArgs is the periodic job that syncs tickets back from every
+// connected instance.
+type SyncTicketsArgs struct{}
+
+// Kind implements river.JobArgs.
+func (SyncTicketsArgs) Kind() string { return "sync_tickets" }
+
+// InsertOpts keeps at most one sync waiting: a slow instance never piles
+// syncs up behind it.
+func (SyncTicketsArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueSync, MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled, rivertype.JobStateRetryable,
+	}}}
+}
+
+type syncWorker struct {
+	river.WorkerDefaults[SyncTicketsArgs]
+	sync func(context.Context) error
+}
+
+// Work runs one sync. A failure is not retried: the next period resumes
+// from the stored watermark.
+func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncTicketsArgs]) error {
+	return w.sync(ctx)
+}
+
+// addSync registers the sync worker and its periodic job.
+func addSync(workers *river.Workers, rc *river.Config, cfg Config) error {
+	if err := river.AddWorkerSafely(workers, &syncWorker{sync: cfg.SyncTickets}); err != nil {
+		return fmt.Errorf("jobs: %w", err)
+	}
+	rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(cfg.SyncInterval),
+		func() (river.JobArgs, *river.InsertOpts) { return SyncTicketsArgs{}, nil },
+		&river.PeriodicJobOpts{RunOnStart: true}))
+	return nil
+}
