@@ -62,7 +62,12 @@ type bundle struct {
 
 func setup(t testing.TB, cfg tracking.Config) *bundle {
 	t.Helper()
-	sim, err := snowsim.New(snowsim.Options{})
+	return setupSim(t, cfg, snowsim.Options{})
+}
+
+func setupSim(t testing.TB, cfg tracking.Config, opts snowsim.Options) *bundle {
+	t.Helper()
+	sim, err := snowsim.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
