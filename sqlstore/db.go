@@ -48,6 +48,7 @@ type DB struct {
 	read *sql.DB
 	// path is the SQLite file; lock is held while a center runs on it.
 	path string
+	id   fileID
 	lock *processLock
 	// Now returns the current time. Tests replace it to control timestamps
 	// and the day a score snapshot belongs to. Values are used in UTC.
@@ -126,7 +127,13 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		sqldb.Close()
 		return nil, err
 	}
-	return &DB{SQL: sqldb, Dialect: DialectSQLite, read: read, path: path, Now: utcNow}, nil
+	id, err := statID(path)
+	if err != nil {
+		sqldb.Close()
+		read.Close()
+		return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
+	}
+	return &DB{SQL: sqldb, Dialect: DialectSQLite, read: read, path: path, id: id, Now: utcNow}, nil
 }
 
 // createPrivate creates a missing database file with 0600 permissions.

@@ -56,3 +56,44 @@ func (l *processLock) release() {
 		l.f.Close()
 	}
 }
+
+// fileID is the identity of the SQLite file the center opened.
+type fileID struct{ dev, ino uint64 }
+
+func statID(path string) (fileID, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileID{}, err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fileID{}, nil
+	}
+	return fileID{dev: uint64(st.Dev), ino: uint64(st.Ino)}, nil
+}
+
+// ErrDatabaseReplaced and ErrDatabaseRemoved say why a SQLite center can no
+// longer write: its file is gone or another file took its name. Going on
+// would "send" tickets into an unlinked file that is lost at exit.
+var (
+	ErrDatabaseRemoved  = errors.New("the database file was removed while the center ran")
+	ErrDatabaseReplaced = errors.New("the database file is no longer the one the center opened")
+)
+
+// CheckFile reports whether the SQLite file at the database's path is still
+// the one opened (same device and inode); nil on PostgreSQL.
+func (db *DB) CheckFile() error {
+	if db.Dialect != DialectSQLite || db.id == (fileID{}) {
+		return nil
+	}
+	id, err := statID(db.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%w: %s", ErrDatabaseRemoved, db.path)
+	} else if err != nil {
+		return fmt.Errorf("check database file %s: %w", db.path, err)
+	}
+	if id != db.id {
+		return fmt.Errorf("%w: %s", ErrDatabaseReplaced, db.path)
+	}
+	return nil
+}

@@ -152,7 +152,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 // can still reach.
 func passwordChangeAllowed(r *http.Request) bool {
 	p := r.URL.Path
-	return p == "/account/password" || p == "/logout" || p == "/healthz" || strings.HasPrefix(p, "/static/")
+	return p == "/account/password" || p == "/logout" || p == "/healthz" || p == "/readyz" || strings.HasPrefix(p, "/static/")
 }
 
 // authenticateToken checks an "Authorization: Bearer" API token and

@@ -156,7 +156,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 // isAPI reports whether a request is for the JSON API, which answers errors
 // in JSON rather than as a page.
 func isAPI(r *http.Request) bool {
-	return r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/healthz"
+	return r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/healthz" || r.URL.Path == "/readyz"
 }
 
 // fallback answers requests no route matches (404) or matches with another

@@ -49,6 +49,7 @@ func (s *Server) routeTable() []route {
 
 		// Probes: public, a load balancer calls them.
 		{"GET /healthz", rolePublic, s.handleHealthz},
+		{"GET /readyz", rolePublic, s.handleReadyz},
 	}
 }
 

@@ -17,6 +17,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -70,6 +71,11 @@ type Config struct {
 	// Host get a 421, so DNS rebinding cannot reach the center. Default
 	// none: every host is answered (tests, embedding).
 	Hosts []string
+	// Ready reports whether the center can do its work: its database can
+	// be written and is still the one it opened. /readyz answers 503 with
+	// its message when it fails; optional (a probe of the database's
+	// reads alone without it).
+	Ready func(context.Context) error
 }
 
 // DefaultUser is a trusted security admin for Config.User in tests.
@@ -107,6 +113,7 @@ type Server struct {
 	connections     scorebridge.ConnectionService
 	tracking        scorebridge.TrackingService
 	logger          *slog.Logger
+	ready           func(context.Context) error
 	user            *scorebridge.User
 	auth            *Auth
 	audit           scorebridge.AuditService
@@ -136,6 +143,7 @@ func NewServer(cfg Config) (*Server, error) {
 		connections:     cfg.Connections,
 		tracking:        cfg.Tracking,
 		logger:          cfg.Logger,
+		ready:           cfg.Ready,
 		user:            cfg.User,
 		auth:            cfg.Auth,
 		audit:           cfg.Audit,

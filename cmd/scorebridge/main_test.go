@@ -192,3 +192,25 @@ func TestSecondServeOnOneSQLiteFileRefused(t *testing.T) {
 	}
 	startCenter(t, dbPath)
 }
+
+// The database file removed under a running center: readiness fails and
+// says why, where before the center went on "sending" into a lost file.
+func TestReadyzFailsWhenTheDatabaseFileIsRemoved(t *testing.T) {
+	t.Parallel()
+	dbPath := filepath.Join(t.TempDir(), "center.db")
+	c := startCenter(t, dbPath)
+	var ready struct{ Status, Reason string }
+	if code := getJSON(t, c.URL()+"/readyz", &ready); code != http.StatusOK || ready.Status != "ready" {
+		t.Fatalf("readyz before = %d %+v", code, ready)
+	}
+	if err := os.Remove(dbPath); err != nil {
+		t.Fatal(err)
+	}
+	if code := getJSON(t, c.URL()+"/readyz", &ready); code != http.StatusServiceUnavailable || !strings.Contains(ready.Reason, "removed") {
+		t.Fatalf("readyz after the file was removed = %d %+v", code, ready)
+	}
+	// Liveness stays: the process is alive, restarting it would not help.
+	if code := getJSON(t, c.URL()+"/healthz", nil); code != http.StatusOK {
+		t.Fatalf("healthz = %d", code)
+	}
+}

@@ -194,6 +194,7 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 		Connections:     c.conns,
 		Tracking:        c.tracking,
 		Logger:          logger,
+		Ready:           func(context.Context) error { return db.CheckFile() },
 		Auth:            webAuth,
 		Audit:           c.auth.audit,
 		Idempotency:     sqlstore.NewIdempotencyStore(db),
