@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Value is one field as the Table API answers with
@@ -52,8 +53,9 @@ type DisplayRecord map[string]Value
 
 // ListWithDisplay is List with sysparm_display_value=all, for callers that
 // show reference names and journal entries without a second call. It
-// returns the total the instance reported (-1 when absent).
-func (c *Client) ListWithDisplay(ctx context.Context, table string, opts ListOptions) ([]DisplayRecord, int, error) {
+// returns the total the instance reported (-1 when absent) and the
+// instance's time from its Date header (zero when absent).
+func (c *Client) ListWithDisplay(ctx context.Context, table string, opts ListOptions) ([]DisplayRecord, int, time.Time, error) {
 	q := url.Values{}
 	q.Set("sysparm_display_value", "all")
 	q.Set("sysparm_exclude_reference_link", "true")
@@ -77,13 +79,14 @@ func (c *Client) ListWithDisplay(ctx context.Context, table string, opts ListOpt
 	}
 	resp, err := c.do(ctx, http.MethodGet, tablePath(table, ""), q, nil, &out)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, time.Time{}, err
 	}
+	at, _ := http.ParseTime(resp.Header.Get("Date"))
 	total := -1
 	if v := resp.Header.Get("X-Total-Count"); v != "" {
 		if n, err := strconv.Atoi(v); err == nil {
 			total = n
 		}
 	}
-	return out.Result, total, nil
+	return out.Result, total, at.UTC(), nil
 }

@@ -152,11 +152,15 @@ func (s *Service) SyncConnection(ctx context.Context, connectionID string) (*sco
 	}
 	query += "^ORDERBYsys_updated_on^ORDERBYsys_id"
 	seen := map[string]int{}
+	var started time.Time // the instance's clock when the first page was read
 	for offset := 0; ; offset += s.cfg.PageSize {
 		res.Calls++
-		recs, total, err := client.ListWithDisplay(ctx, "task", servicenow.ListOptions{Query: query, Fields: syncFields, Limit: s.cfg.PageSize, Offset: offset})
+		recs, total, at, err := client.ListWithDisplay(ctx, "task", servicenow.ListOptions{Query: query, Fields: syncFields, Limit: s.cfg.PageSize, Offset: offset})
 		if err != nil {
 			return res, err
+		}
+		if offset == 0 {
+			started = at
 		}
 		changes := make([]scorebridge.RecordChange, 0, len(recs))
 		pageMark := ""
@@ -191,6 +195,15 @@ func (s *Service) SyncConnection(ctx context.Context, connectionID string) (*sco
 		if len(recs) < s.cfg.PageSize || (total >= 0 && offset+len(recs) >= total) {
 			break
 		}
+	}
+	// Every record changed before the first page was read has been read:
+	// the next sync may start from then (minus the overlap for late
+	// commits), not from the last record changed, which may be long ago.
+	if at := started.Format(servicenow.DateTimeLayout); !started.IsZero() && at > mark {
+		if _, err := s.cfg.Store.ApplyChanges(ctx, connID, nil, StateName, at); err != nil {
+			return res, err
+		}
+		res.Watermark = started
 	}
 	n, err := s.syncDeletions(ctx, client, connID, since, loc, res)
 	res.Deleted = n
