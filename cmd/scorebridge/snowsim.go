@@ -38,6 +38,10 @@ type snowsimConfig struct {
 	// client ID yet, so a demo can connect without a manual step. The
 	// secret comes from the environment or its _FILE twin only.
 	OAuthClientID, OAuthClientSecret, OAuthRedirectURL, OAuthClientName string
+	// Hosts are host names the simulator answers besides its addresses
+	// and localhost (a name in /etc/hosts, a proxy's); any other Host
+	// header is refused with 421 against DNS rebinding.
+	Hosts string
 	// Knobs are the OAuth, SSO, rate limit, fault and notification knobs.
 	Knobs snowsim.Knobs
 }
@@ -141,7 +145,7 @@ func runSnowsim(ctx context.Context, args []string, getenv func(string) string, 
 	}
 
 	srv := &http.Server{
-		Handler:           in,
+		Handler:           snowsim.HostGuard(strings.Split(cfg.Hosts, ","), in),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		// No write timeout: injected latency may be long on purpose.
