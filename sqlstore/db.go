@@ -289,6 +289,10 @@ func (db *DB) reader() *sql.DB {
 	return db.read
 }
 
+// ReadSQL is the handle for read-only statements from outside the stores
+// (the metrics' gauges): the read pool on SQLite, the pool on PostgreSQL.
+func (db *DB) ReadSQL() *sql.DB { return db.reader() }
+
 // beginRead starts a read-only transaction: one consistent view of the
 // database that takes no write lock (on SQLite, on one of the read
 // connections). Store methods that only read use it.

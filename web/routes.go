@@ -59,7 +59,7 @@ func (s *Server) routeTable() []route {
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range s.allRoutes() {
-		mux.Handle(rt.pattern, s.auditRequest(rt.pattern, s.requireRole(rt.role, rt.handler)))
+		mux.Handle(rt.pattern, s.measure(rt.pattern, s.auditRequest(rt.pattern, s.requireRole(rt.role, rt.handler))))
 	}
 	return chain(s.fallback(mux),
 		s.logRequests,
@@ -76,5 +76,5 @@ func (s *Server) routes() http.Handler {
 // allRoutes is the route table: the routes of every part of the center,
 // each with its role rule. NewServer refuses a route without one.
 func (s *Server) allRoutes() []route {
-	return slices.Concat(s.routeTable(), s.ticketRoutes(), s.connectionRoutes(), s.authRoutes(), s.consoleRoutes(), s.trackingRoutes())
+	return slices.Concat(s.routeTable(), s.ticketRoutes(), s.connectionRoutes(), s.authRoutes(), s.consoleRoutes(), s.trackingRoutes(), s.metricsRoutes())
 }

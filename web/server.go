@@ -25,6 +25,7 @@ import (
 	"net/netip"
 
 	"github.com/scorebridge/scorebridge"
+	"github.com/scorebridge/scorebridge/metrics"
 )
 
 // Config holds what a Server needs. Recommendations, Scores and Logger are
@@ -76,6 +77,10 @@ type Config struct {
 	// its message when it fails; optional (a probe of the database's
 	// reads alone without it).
 	Ready func(context.Context) error
+	// Metrics records requests and serves GET /metrics (role reader: a
+	// Prometheus scrapes with an API token); optional: without it /metrics
+	// answers 404.
+	Metrics *metrics.Registry
 }
 
 // DefaultUser is a trusted security admin for Config.User in tests.
@@ -107,6 +112,7 @@ func (c *Config) validate() error {
 // Server holds the parsed templates, assets and services behind the
 // handlers. It is safe for concurrent use.
 type Server struct {
+	metrics         *metrics.Registry
 	recommendations scorebridge.RecommendationService
 	scores          scorebridge.ScoreService
 	tickets         scorebridge.TicketService
@@ -137,6 +143,7 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
+		metrics:         cfg.Metrics,
 		recommendations: cfg.Recommendations,
 		scores:          cfg.Scores,
 		tickets:         cfg.Tickets,

@@ -18,6 +18,7 @@ import (
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/catalog"
 	"github.com/scorebridge/scorebridge/jobs"
+	"github.com/scorebridge/scorebridge/metrics"
 	"github.com/scorebridge/scorebridge/sqlstore"
 )
 
@@ -57,6 +58,7 @@ type setupOptions struct {
 	noCatalog bool
 	user      *scorebridge.User
 	recs      []*scorebridge.Recommendation // seeded after the catalog
+	metrics   *metrics.Registry
 }
 
 // setup opens a fresh SQLite database in a temporary directory, loads the
@@ -98,6 +100,7 @@ func setup(t testing.TB, opts setupOptions) *testBundle {
 		Logger:          slog.New(slog.NewTextHandler(b.logs, nil)),
 		User:            cmpOr(opts.user, DefaultUser),
 		Idempotency:     sqlstore.NewIdempotencyStore(db),
+		Metrics:         opts.metrics,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"github.com/scorebridge/scorebridge/catalog"
 	"github.com/scorebridge/scorebridge/connection"
 	"github.com/scorebridge/scorebridge/jobs"
+	"github.com/scorebridge/scorebridge/metrics"
 	"github.com/scorebridge/scorebridge/sqlstore"
 	"github.com/scorebridge/scorebridge/tracking"
 	"github.com/scorebridge/scorebridge/web"
@@ -124,7 +125,9 @@ type center struct {
 	recs   scorebridge.RecommendationService
 	scores scorebridge.ScoreService
 	jobs   *jobs.Runner
-	conns  *connection.Service
+	// metrics records what the center does, for /metrics.
+	metrics *metrics.Registry
+	conns   *connection.Service
 	// tracking brings ticket state back from ServiceNow.
 	tracking *tracking.Service
 	auth     *authServices
@@ -147,12 +150,14 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 		return nil, err
 	}
 	c := &center{
-		logger: logger,
-		grace:  cfg.ShutdownGrace,
-		db:     db,
-		recs:   sqlstore.NewRecommendationService(db),
-		scores: sqlstore.NewScoreService(db),
+		logger:  logger,
+		grace:   cfg.ShutdownGrace,
+		db:      db,
+		metrics: metrics.New(),
+		recs:    sqlstore.NewRecommendationService(db),
+		scores:  sqlstore.NewScoreService(db),
 	}
+	c.metrics.WatchDatabase(db.ReadSQL(), logger)
 	if err := c.seed(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -200,6 +205,7 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 		Idempotency:     sqlstore.NewIdempotencyStore(db),
 		TrustedProxies:  proxies,
 		Hosts:           centerHosts(cfg, c.ln.Addr().String()),
+		Metrics:         c.metrics,
 	})
 	if err != nil {
 		c.ln.Close()

@@ -1,0 +1,194 @@
+// Package metrics is the center's Prometheus instrumentation
+// (prometheus/client_golang): requests, ServiceNow calls, jobs, sync lag,
+// imports and the Go runtime, on a registry of its own that web serves at
+// /metrics.
+//
+// Labels are bounded: routes are ServeMux patterns, never paths; instances
+// and connections are the few an admin configured; kinds and outcomes are
+// fixed lists in the code.
+package metrics
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Registry holds the center's metrics. A nil *Registry records nothing, so
+// code can call it unconditionally.
+type Registry struct {
+	reg        *prometheus.Registry
+	requests   *prometheus.HistogramVec
+	servicenow *prometheus.HistogramVec
+	jobs       *prometheus.HistogramVec
+	syncLag    *prometheus.GaugeVec
+	imports    *prometheus.CounterVec
+}
+
+// New returns a registry with the Go runtime and process collectors.
+func New() *Registry {
+	r := &Registry{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "scorebridge_http_request_duration_seconds",
+			Help:    "HTTP requests by route pattern, method and status code.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route", "code"}),
+		servicenow: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "scorebridge_servicenow_request_duration_seconds",
+			Help:    "Calls to ServiceNow by instance, endpoint (the API, not the record) and status code (0 when no answer came).",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+		}, []string{"instance", "endpoint", "code"}),
+		jobs: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "scorebridge_job_duration_seconds",
+			Help:    "Background jobs by kind and outcome, from start to end of one attempt.",
+			Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
+		}, []string{"kind", "outcome"}),
+		syncLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "scorebridge_sync_lag_seconds",
+			Help: "How long ago each instance's tickets were last synced back.",
+		}, []string{"instance"}),
+		imports: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "scorebridge_imports_total",
+			Help: "Imports of improvement actions by source tool and outcome.",
+		}, []string{"tool", "outcome"}),
+	}
+	r.reg.MustRegister(r.requests, r.servicenow, r.jobs, r.syncLag, r.imports,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return r
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (r *Registry) Handler() http.Handler {
+	return promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{})
+}
+
+// ObserveRequest records one HTTP request answered on route (a ServeMux
+// pattern such as "GET /actions/{id}").
+func (r *Registry) ObserveRequest(route string, code int, d time.Duration) {
+	if r == nil {
+		return
+	}
+	r.requests.WithLabelValues(route, strconv.Itoa(code)).Observe(d.Seconds())
+}
+
+// ObserveServiceNowCall records one call to an instance; endpoint names the
+// API ("table/incident", "oauth_token"), never a record.
+func (r *Registry) ObserveServiceNowCall(instance, endpoint string, code int, d time.Duration) {
+	if r == nil {
+		return
+	}
+	r.servicenow.WithLabelValues(instance, endpoint, strconv.Itoa(code)).Observe(d.Seconds())
+}
+
+// ObserveJob records one attempt of a background job.
+func (r *Registry) ObserveJob(kind, outcome string, d time.Duration) {
+	if r == nil {
+		return
+	}
+	r.jobs.WithLabelValues(kind, outcome).Observe(d.Seconds())
+}
+
+// SetSyncLag is the hook the ticket sync feeds: the time its last complete
+// pass over instance ended.
+func (r *Registry) SetSyncLag(instance string, lastSynced time.Time) {
+	if r == nil {
+		return
+	}
+	r.syncLag.WithLabelValues(instance).Set(time.Since(lastSynced).Seconds())
+}
+
+// ObserveImport records the outcome ("ok", "invalid", "failed") of one
+// import from tool.
+func (r *Registry) ObserveImport(tool, outcome string) {
+	if r == nil {
+		return
+	}
+	r.imports.WithLabelValues(tool, outcome).Inc()
+}
+
+// WatchDatabase adds the gauges read from the database at each scrape: the
+// job queue's depth by kind and state, and each connection's token expiry.
+// Each scrape runs two small queries, bounded by a timeout.
+func (r *Registry) WatchDatabase(db *sql.DB, logger *slog.Logger) {
+	r.reg.MustRegister(&dbCollector{db: db, logger: logger})
+}
+
+var (
+	queueDepthDesc = prometheus.NewDesc("scorebridge_queue_jobs",
+		"Jobs in the queue by kind and state (available, scheduled, running, retryable).", []string{"kind", "state"}, nil)
+	tokenExpiryDesc = prometheus.NewDesc("scorebridge_connection_token_expiry_seconds",
+		"Seconds until each connection's access and refresh tokens expire (negative: expired).", []string{"connection", "instance", "token"}, nil)
+)
+
+// dbCollector reads its gauges when scraped, so they are never stale and
+// cost nothing between scrapes.
+type dbCollector struct {
+	db     *sql.DB
+	logger *slog.Logger
+}
+
+func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- queueDepthDesc
+	ch <- tokenExpiryDesc
+}
+
+func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rows, err := c.db.QueryContext(ctx, `SELECT kind, state, COUNT(*) FROM river_job
+		WHERE state IN ('available', 'scheduled', 'running', 'retryable') GROUP BY kind, state`)
+	if err != nil {
+		c.logger.Warn("metrics: read queue depth", "error", err)
+	} else {
+		for rows.Next() {
+			var kind, state string
+			var n float64
+			if rows.Scan(&kind, &state, &n) == nil {
+				ch <- prometheus.MustNewConstMetric(queueDepthDesc, prometheus.GaugeValue, n, kind, state)
+			}
+		}
+		rows.Close()
+	}
+	rows, err = c.db.QueryContext(ctx, `SELECT id, instance_url, access_token_expires_at, refresh_token_expires_at FROM connections`)
+	if err != nil {
+		c.logger.Warn("metrics: read token expiry", "error", err)
+		return
+	}
+	defer rows.Close()
+	now := time.Now()
+	for rows.Next() {
+		var id, instance string
+		var access, refresh any
+		if rows.Scan(&id, &instance, &access, &refresh) != nil {
+			continue
+		}
+		for token, v := range map[string]any{"access": access, "refresh": refresh} {
+			if t, ok := asTime(v); ok {
+				ch <- prometheus.MustNewConstMetric(tokenExpiryDesc, prometheus.GaugeValue, t.Sub(now).Seconds(), id, instance, token)
+			}
+		}
+	}
+}
+
+// asTime reads a timestamp as either back end returns it.
+func asTime(v any) (time.Time, bool) {
+	switch v := v.(type) {
+	case time.Time:
+		return v, true
+	case string:
+		t, err := time.Parse(time.RFC3339Nano, v)
+		return t, err == nil
+	case []byte:
+		t, err := time.Parse(time.RFC3339Nano, string(v))
+		return t, err == nil
+	}
+	return time.Time{}, false
+}
