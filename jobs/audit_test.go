@@ -126,6 +126,14 @@ func TestTicket_AuditFailureFailsTheSend(t *testing.T) {
 		audit, _ := b.tickets.FindTicketAudit(b.ctx, tk.ID)
 		return len(audit) >= 2 && audit[1].Kind == "response"
 	})
+	// The refused mark-sent ends the attempt with an error in River's record:
+	// only then is the refusal certain (reads no longer queue behind the
+	// worker's write, so the response's audit can be seen before it).
+	b.waitTicket(t, tk.ID, func(*scorebridge.Ticket) bool {
+		var n int
+		err := b.db.SQL.QueryRowContext(b.ctx, `SELECT COUNT(*) FROM river_job WHERE errors IS NOT NULL`).Scan(&n)
+		return err == nil && n > 0
+	})
 	if got, _ := b.tickets.FindTicketByID(b.ctx, tk.ID); got.Status == scorebridge.TicketSent {
 		t.Fatalf("ticket marked sent while its audit could not be written: %+v", got)
 	}
