@@ -22,6 +22,7 @@ const (
 	AuditStateChange    = "state.change"    // an action's state changed
 	AuditScoreChange    = "score.change"    // an action's current score was edited, with the old and new values
 	AuditImport         = "import"          // recommendations were imported
+	AuditPostureSource  = "source"          // a posture source was created or changed, or the catalog removed
 	AuditSecretsRotate  = "secrets.rotate"  // the encryption key was rotated
 	AuditTicketTrack    = "ticket.track"    // a ticket's state changed in ServiceNow (sync or push)
 )

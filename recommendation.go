@@ -171,6 +171,21 @@ type Recommendation struct {
 	// Raw is the source record byte-for-byte, so an import never loses data.
 	Raw json.RawMessage `json:"raw,omitempty"`
 
+	// Imported actions: the posture source and the record's id there, and
+	// the source's own verdict or state verbatim.
+	SourceID     string `json:"sourceId,omitempty"`
+	ExternalID   string `json:"externalId,omitempty"`
+	SourceStatus string `json:"sourceStatus,omitempty"`
+	// Unscored keeps an action out of the score: a profile the source's
+	// score does not list, a check the source did not assess.
+	Unscored bool `json:"unscored"`
+	// RetiredAt is when the source stopped listing the action; a retired
+	// action is kept, with its tickets and history, but no longer counts.
+	RetiredAt *time.Time `json:"retiredAt,omitempty"`
+	// RegressedAt is when a control that was achieved stopped being so;
+	// nil once it is achieved again.
+	RegressedAt *time.Time `json:"regressedAt,omitempty"`
+
 	CreatedBy string    `json:"createdBy"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
@@ -183,11 +198,18 @@ func (r *Recommendation) EarnedScore() float64 {
 
 // ScoreImpact is how many points are still to be won by addressing the action.
 func (r *Recommendation) ScoreImpact() float64 {
-	if !r.State.OnToDoList() {
+	if !r.State.OnToDoList() || !r.Counts() {
 		return 0
 	}
 	return r.MaxScore - r.EarnedScore()
 }
+
+// Counts reports whether the action counts toward the score at all (the
+// built-in catalog aside, which stops counting once real data is in).
+func (r *Recommendation) Counts() bool { return !r.Unscored && r.RetiredAt == nil }
+
+// Imported reports whether the action came from a posture source.
+func (r *Recommendation) Imported() bool { return r.SourceID != "" }
 
 // Validate checks the fields a store would persist. It returns an EINVALID
 // error naming the first bad field.

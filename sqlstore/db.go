@@ -356,3 +356,27 @@ func (s scanTime) parse(v string) error {
 	*s.t = t.UTC()
 	return nil
 }
+
+// nullTimeArg is timeArg for an optional timestamp: NULL when absent.
+func (db *DB) nullTimeArg(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return db.timeArg(*t)
+}
+
+// scanNullTime reads an optional timestamp column: nil for NULL.
+type scanNullTime struct{ t **time.Time }
+
+func (s scanNullTime) Scan(v any) error {
+	if v == nil {
+		*s.t = nil
+		return nil
+	}
+	var t time.Time
+	if err := (scanTime{&t}).Scan(v); err != nil {
+		return err
+	}
+	*s.t = &t
+	return nil
+}

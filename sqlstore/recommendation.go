@@ -272,7 +272,7 @@ func recommendationEqual(a, b *scorebridge.Recommendation) bool {
 // recommendationColumns is the select list scanRecommendation reads.
 const recommendationColumns = `id, title, description, remediation, category, source, source_tool,
 	service, tier, user_impact, implementation_cost, threats, max_score, current_score, state, raw,
-	created_by, created_at, updated_at`
+	created_by, created_at, updated_at, source_id, external_id, source_status, unscored, retired_at, regressed_at`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -296,7 +296,8 @@ func scanRecommendation(row rowScanner) (*scorebridge.Recommendation, error) {
 	var raw []byte
 	if err := row.Scan(&r.ID, &r.Title, &r.Description, &r.Remediation, &r.Category, &r.Source, &r.SourceTool,
 		&r.Service, &r.Tier, &r.UserImpact, &r.ImplementationCost, &threats, &r.MaxScore, &r.CurrentScore, &r.State, &raw,
-		&r.CreatedBy, scanTime{&r.CreatedAt}, scanTime{&r.UpdatedAt}); err != nil {
+		&r.CreatedBy, scanTime{&r.CreatedAt}, scanTime{&r.UpdatedAt},
+		&r.SourceID, &r.ExternalID, &r.SourceStatus, &r.Unscored, scanNullTime{&r.RetiredAt}, scanNullTime{&r.RegressedAt}); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(threats), &r.Threats); err != nil {
@@ -354,12 +355,14 @@ func insertRecommendation(ctx context.Context, tx *tx, r *scorebridge.Recommenda
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO recommendations (id, title, description, remediation, category, source, source_tool,
 			service, tier, user_impact, implementation_cost, threats, max_score, current_score, state, raw,
-			created_by, created_at, updated_at, title_key, search_text)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			created_by, created_at, updated_at, title_key, search_text,
+			source_id, external_id, source_status, unscored, retired_at, regressed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO NOTHING`,
 		r.ID, r.Title, r.Description, r.Remediation, string(r.Category), string(r.Source), r.SourceTool,
 		r.Service, r.Tier, r.UserImpact, r.ImplementationCost, string(threats), r.MaxScore, r.CurrentScore, string(r.State), rawArg(r.Raw),
-		r.CreatedBy, tx.db.timeArg(r.CreatedAt), tx.db.timeArg(r.UpdatedAt), titleKey(r.Title), searchText(r))
+		r.CreatedBy, tx.db.timeArg(r.CreatedAt), tx.db.timeArg(r.UpdatedAt), titleKey(r.Title), searchText(r),
+		r.SourceID, r.ExternalID, r.SourceStatus, r.Unscored, tx.db.nullTimeArg(r.RetiredAt), tx.db.nullTimeArg(r.RegressedAt))
 	if err != nil {
 		return false, fmt.Errorf("insert recommendation %q: %w", r.ID, err)
 	}
@@ -378,11 +381,13 @@ func updateRecommendation(ctx context.Context, tx *tx, r *scorebridge.Recommenda
 	_, err = tx.ExecContext(ctx, `
 		UPDATE recommendations SET title = ?, description = ?, remediation = ?, category = ?,
 			service = ?, tier = ?, user_impact = ?, implementation_cost = ?, threats = ?,
-			max_score = ?, current_score = ?, state = ?, updated_at = ?, title_key = ?, search_text = ?
+			max_score = ?, current_score = ?, state = ?, updated_at = ?, title_key = ?, search_text = ?,
+			raw = ?, source_status = ?, unscored = ?, retired_at = ?, regressed_at = ?
 		WHERE id = ?`,
 		r.Title, r.Description, r.Remediation, string(r.Category),
 		r.Service, r.Tier, r.UserImpact, r.ImplementationCost, string(threats),
 		r.MaxScore, r.CurrentScore, string(r.State), tx.db.timeArg(r.UpdatedAt), titleKey(r.Title), searchText(r),
+		rawArg(r.Raw), r.SourceStatus, r.Unscored, tx.db.nullTimeArg(r.RetiredAt), tx.db.nullTimeArg(r.RegressedAt),
 		r.ID)
 	if err != nil {
 		return fmt.Errorf("update recommendation %q: %w", r.ID, err)

@@ -107,6 +107,10 @@ func (s *ScoreService) ScoreHistory(ctx context.Context, days int) ([]*scorebrid
 const microPoints = 1e6
 
 func currentScore(ctx context.Context, tx *tx) (scorebridge.Score, error) {
+	excluded, err := notCounting(ctx, tx)
+	if err != nil {
+		return scorebridge.Score{}, err
+	}
 	// score_totals holds, per category, source and state, the sums the
 	// triggers keep on every change to an action: a few dozen rows however
 	// many actions there are. Earned points depend only on the state and are
@@ -126,11 +130,106 @@ func currentScore(ctx context.Context, tx *tx) (scorebridge.Score, error) {
 		if err := rows.Scan(&it.Category, &it.Source, &it.State, &maxMicro, &curMicro); err != nil {
 			return scorebridge.Score{}, fmt.Errorf("read score: %w", err)
 		}
+		// Actions that do not count are taken out of their group again:
+		// the same per-action micro-points, so the subtraction is exact.
+		k := scoreKey{it.Category, it.Source, it.State}
+		maxMicro -= excluded[k][0]
+		curMicro -= excluded[k][1]
 		it.MaxScore, it.CurrentScore = float64(maxMicro)/microPoints, float64(curMicro)/microPoints
 		items = append(items, it)
 	}
 	if err := rows.Err(); err != nil {
 		return scorebridge.Score{}, fmt.Errorf("read score: %w", err)
+	}
+	return scorebridge.ComputeScore(items), nil
+}
+
+type scoreKey struct {
+	category scorebridge.Category
+	source   scorebridge.Source
+	state    scorebridge.State
+}
+
+// notCounting sums, in the micro-points of score_totals, the actions the
+// kept totals hold but the score must leave out: those their source does
+// not score, retired ones, and the built-in sample catalog once real posture
+// data has been imported. They are few (a tenant's unscored profiles, the
+// catalog), so this reads a handful of rows however many actions count.
+func notCounting(ctx context.Context, tx *tx) (map[scoreKey][2]int64, error) {
+	var imported bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM posture_imports)`).Scan(&imported); err != nil {
+		return nil, fmt.Errorf("read score: %w", err)
+	}
+	cond := `unscored = ? OR retired_at IS NOT NULL`
+	args := []any{true}
+	if imported {
+		cond += ` OR source_tool = ?`
+		args = append(args, scorebridge.ToolCatalog)
+	}
+	rows, err := tx.QueryContext(ctx, `
+		SELECT category, source, state,
+		       SUM(CAST(ROUND(max_score * 1000000) AS BIGINT)),
+		       SUM(CAST(ROUND(CASE WHEN current_score < 0 THEN 0 WHEN current_score > max_score THEN max_score ELSE current_score END * 1000000) AS BIGINT))
+		FROM recommendations WHERE `+cond+`
+		GROUP BY category, source, state`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read score: %w", err)
+	}
+	defer rows.Close()
+	out := map[scoreKey][2]int64{}
+	for rows.Next() {
+		var k scoreKey
+		var m, c int64
+		if err := rows.Scan(&k.category, &k.source, &k.state, &m, &c); err != nil {
+			return nil, fmt.Errorf("read score: %w", err)
+		}
+		out[k] = [2]int64{m, c}
+	}
+	return out, rows.Err()
+}
+
+// countingActions is the condition an action must meet to count toward the
+// score when the score is summed from the actions themselves (one source's,
+// the user recommendations'): the same rule notCounting applies to the kept
+// totals.
+const countingActions = `unscored = ? AND retired_at IS NULL
+	AND (source_tool <> 'catalog' OR NOT EXISTS (SELECT 1 FROM posture_imports))`
+
+// sourceScore is the score of one posture source's actions alone: what the
+// source's own figures are compared with.
+func sourceScore(ctx context.Context, tx *tx, sourceID string) (scorebridge.Score, error) {
+	return scoreWhere(ctx, tx, " AND source_id = ?", []any{sourceID})
+}
+
+// userScore is the score of the user recommendations alone, shown apart
+// from imported data.
+func userScore(ctx context.Context, tx *tx) (scorebridge.Score, error) {
+	return scoreWhere(ctx, tx, " AND source = ?", []any{string(scorebridge.SourceUser)})
+}
+
+func scoreWhere(ctx context.Context, tx *tx, cond string, args []any) (scorebridge.Score, error) {
+	rows, err := tx.QueryContext(ctx, `
+		SELECT category, state, SUM(max_score),
+		       SUM(CASE WHEN current_score < 0 THEN 0
+		                WHEN current_score > max_score THEN max_score
+		                ELSE current_score END)
+		FROM recommendations
+		WHERE `+countingActions+cond+`
+		GROUP BY category, state`, append([]any{false}, args...)...)
+	if err != nil {
+		return scorebridge.Score{}, fmt.Errorf("compute score: %w", err)
+	}
+	defer rows.Close()
+	var items []scorebridge.ScoreItem
+	for rows.Next() {
+		var it scorebridge.ScoreItem
+		if err := rows.Scan(&it.Category, &it.State, &it.MaxScore, &it.CurrentScore); err != nil {
+			return scorebridge.Score{}, fmt.Errorf("compute score: %w", err)
+		}
+		items = append(items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return scorebridge.Score{}, fmt.Errorf("compute score: %w", err)
 	}
 	return scorebridge.ComputeScore(items), nil
 }

@@ -21,6 +21,7 @@ var sealedColumns = []sealedColumn{
 	{"connections", "id", "access_token"},
 	{"connections", "id", "refresh_token"},
 	{"connection_authorizations", "state_hash", "code_verifier"},
+	{"posture_sources", "id", "client_secret"},
 }
 
 // RotateSecrets re-seals every stored secret from one key to another in a
