@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/scorebridge/scorebridge"
 )
@@ -33,6 +34,9 @@ type Importer struct {
 	// addresses (a local Graph stand-in).
 	AllowPrivate bool
 	Logger       *slog.Logger
+	// Sleep waits between throttled attempts; default a timer (tests
+	// record the waits instead).
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // ImportFile detects the format of data, parses it and applies it to the
@@ -120,7 +124,7 @@ func (im *Importer) graphClient(ctx context.Context, src *scorebridge.PostureSou
 	return NewGraphClient(GraphConfig{
 		TenantID: src.TenantID, ClientID: src.ClientID, ClientSecret: secret,
 		TokenURL: src.TokenURL, GraphURL: src.GraphURL,
-		HTTPClient: im.HTTPClient, AllowPrivate: im.AllowPrivate,
+		HTTPClient: im.HTTPClient, AllowPrivate: im.AllowPrivate, Sleep: im.Sleep,
 	})
 }
 
