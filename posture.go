@@ -206,8 +206,8 @@ type Import struct {
 	// Score what the center computes for the source's actions after the
 	// import: the two are equal when the data is whole.
 	Reported *ReportedScore `json:"reported,omitempty"`
-	Score    Score        `json:"score"`
-	PassRate *PassRate    `json:"passRate,omitempty"`
+	Score    Score          `json:"score"`
+	PassRate *PassRate      `json:"passRate,omitempty"`
 }
 
 // PostureService imports posture data and keeps the sources.

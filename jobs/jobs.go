@@ -74,6 +74,12 @@ type Config struct {
 	SyncInterval time.Duration
 	// Now is the clock for due-date checks. Default time.Now.
 	Now func() time.Time
+	// Posture, when set, reads the posture connectors (Graph Secure
+	// Score) every PostureInterval, once across replicas.
+	Posture PostureImporter
+	// PostureInterval is how often the connectors are read. Default 6
+	// hours: Graph computes the score about once a day.
+	PostureInterval time.Duration
 }
 
 func (c *Config) validate() error {
@@ -118,6 +124,9 @@ func (c *Config) validate() error {
 	if c.SyncInterval <= 0 {
 		c.SyncInterval = 5 * time.Minute
 	}
+	if c.PostureInterval <= 0 {
+		c.PostureInterval = 6 * time.Hour
+	}
 	return nil
 }
 
@@ -156,9 +165,21 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	if err := river.AddWorkerSafely(workers, &ticketWorker{sender: sender}); err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
+	queues := map[string]river.QueueConfig{QueueTickets: {MaxWorkers: cfg.Workers}, QueueSync: {MaxWorkers: 1}}
+	var periodic []*river.PeriodicJob
+	if cfg.Posture != nil {
+		if err := river.AddWorkerSafely(workers, &postureWorker{importer: cfg.Posture, timeout: 30 * time.Minute}); err != nil {
+			return nil, fmt.Errorf("jobs: %w", err)
+		}
+		queues[QueuePosture] = river.QueueConfig{MaxWorkers: 1}
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(cfg.PostureInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return ImportPostureArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}))
+	}
 	rc := &river.Config{
 		Logger:            cfg.Logger,
-		Queues:            map[string]river.QueueConfig{QueueTickets: {MaxWorkers: cfg.Workers}, QueueSync: {MaxWorkers: 1}},
+		Queues:            queues,
+		PeriodicJobs:      periodic,
 		Workers:           workers,
 		MaxAttempts:       cfg.MaxAttempts,
 		RetryPolicy:       retryPolicy{max: cfg.MaxBackoff},

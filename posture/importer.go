@@ -24,6 +24,20 @@ type Store interface {
 	RecordSourceError(ctx context.Context, id, message string) error
 }
 
+// ReadStore is the rest of what the sources pages and API read, passed
+// through unchanged.
+type ReadStore interface {
+	CreateSource(ctx context.Context, s *scorebridge.PostureSource, clientSecret string) error
+	FindImports(ctx context.Context, sourceID string, limit int) ([]*scorebridge.Import, error)
+	FindUnmapped(ctx context.Context, importID int64) ([]*scorebridge.UnmappedRecord, error)
+	SourceHistory(ctx context.Context, sourceID string, days int) ([]*scorebridge.ReportedScore, error)
+	RemoveCatalog(ctx context.Context) (int, error)
+	FindRegressed(ctx context.Context, limit int) ([]*scorebridge.Recommendation, error)
+	SourceScore(ctx context.Context, sourceID string) (scorebridge.Score, error)
+	UserScore(ctx context.Context) (scorebridge.Score, error)
+	CatalogStatus(ctx context.Context) (n int, counting bool, err error)
+}
+
 // Importer parses files and reads connectors, and applies what they yield.
 type Importer struct {
 	Store Store
@@ -81,6 +95,11 @@ func (im *Importer) ImportSource(ctx context.Context, id string) (*scorebridge.I
 	if err != nil {
 		if rerr := im.Store.RecordSourceError(ctx, src.ID, err.Error()); rerr != nil && im.Logger != nil {
 			im.Logger.Error("record posture source error", "source", src.ID, "err", rerr)
+		}
+		if scorebridge.ErrorCode(err) == scorebridge.EINTERNAL {
+			// What Graph or the identity platform said is for the admin
+			// to read: it holds no secret.
+			return nil, scorebridge.Errorf(scorebridge.EUNAVAILABLE, "%s could not be read: %s", src.Name, err.Error())
 		}
 		return nil, err
 	}

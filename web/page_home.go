@@ -21,6 +21,9 @@ type homePage struct {
 	TopActions []*scorebridge.Recommendation
 	// Connection is the default ServiceNow connection, nil when none.
 	Connection *connectionView
+	// Posture is the imported data: sources, regressions, the user
+	// recommendations' own score; nil without a posture service.
+	Posture *homePosture
 }
 
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
@@ -42,7 +45,13 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	posture, err := s.homePosture(ctx, r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, "home", &homePage{
+		Posture:    posture,
 		pageBase:   pageBase{Title: "Secure Score", Nav: "home"},
 		Score:      score,
 		History:    history,

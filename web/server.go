@@ -81,6 +81,10 @@ type Config struct {
 	// Prometheus scrapes with an API token); optional: without it /metrics
 	// answers 404.
 	Metrics *metrics.Registry
+	// Posture imports posture data (Graph, ScubaGear, Prowler) and keeps
+	// its sources; optional: without it the sources pages and API answer
+	// 404.
+	Posture PostureService
 }
 
 // DefaultUser is a trusted security admin for Config.User in tests.
@@ -123,6 +127,7 @@ type Server struct {
 	user            *scorebridge.User
 	auth            *Auth
 	audit           scorebridge.AuditService
+	posture         PostureService
 	oidc            *oidcClient
 	signIns         *signInGate
 	idempotency     scorebridge.IdempotencyService
@@ -154,6 +159,7 @@ func NewServer(cfg Config) (*Server, error) {
 		user:            cfg.User,
 		auth:            cfg.Auth,
 		audit:           cfg.Audit,
+		posture:         cfg.Posture,
 		signIns:         newSignInGate(),
 		idempotency:     cfg.Idempotency,
 		trustedProxies:  cfg.TrustedProxies,

@@ -140,6 +140,7 @@ func (s *Server) templateFuncs() template.FuncMap {
 		// idempotencyKey gives a form its key, so submitting it twice
 		// creates once.
 		"idempotencyKey": newIdempotencyKey,
+		"categories":     func() []scorebridge.Category { return scorebridge.Categories },
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/scorebridge/scorebridge/catalog"
 	"github.com/scorebridge/scorebridge/jobs"
 	"github.com/scorebridge/scorebridge/metrics"
+	"github.com/scorebridge/scorebridge/posture"
 	"github.com/scorebridge/scorebridge/sqlstore"
 )
 
@@ -59,6 +60,7 @@ type setupOptions struct {
 	user      *scorebridge.User
 	recs      []*scorebridge.Recommendation // seeded after the catalog
 	metrics   *metrics.Registry
+	posture   bool // serve posture sources too
 }
 
 // setup opens a fresh SQLite database in a temporary directory, loads the
@@ -94,6 +96,11 @@ func setup(t testing.TB, opts setupOptions) *testBundle {
 			t.Fatal(err)
 		}
 	}
+	var postureService PostureService
+	if opts.posture {
+		store := sqlstore.NewPostureStore(db, nil)
+		postureService = posture.NewService(&posture.Importer{Store: store}, store)
+	}
 	b.server, err = NewServer(Config{
 		Recommendations: b.recs,
 		Scores:          b.scores,
@@ -101,6 +108,7 @@ func setup(t testing.TB, opts setupOptions) *testBundle {
 		User:            cmpOr(opts.user, DefaultUser),
 		Idempotency:     sqlstore.NewIdempotencyStore(db),
 		Metrics:         opts.metrics,
+		Posture:         postureService,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -45,6 +45,7 @@ Commands:
   user      create, list and reset local accounts (user create --name ana --role reader)
   secrets   rotate the encryption key of stored secrets (secrets rotate)
   backup    copy the SQLite database while the center runs (backup --to PATH)
+  import    import posture data from a file (Graph export, ScubaGear, Prowler OCSF)
   version   print the version
 
 Run "scorebridge <command> -h" for the flags of a command.
@@ -73,6 +74,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runBackup(ctx, rest, getenv, stdout, stderr)
 	case "secrets":
 		err = runSecrets(ctx, rest, getenv, stdout, stderr)
+	case "import":
+		err = runImport(ctx, rest, getenv, stdout, stderr)
 	case "snowsim":
 		err = runSnowsim(ctx, rest, getenv, stdout, stderr)
 	case "version":

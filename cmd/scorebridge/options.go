@@ -34,7 +34,7 @@ var (
 	runningCommands = []string{"serve", "demo"}
 	// databaseCommands open the center's database given by --db (the
 	// demo has its own).
-	databaseCommands = []string{"serve", "doctor", "token", "user", "secrets", "backup"}
+	databaseCommands = []string{"serve", "doctor", "token", "user", "secrets", "backup", "import"}
 	// keyCommands need the encryption key of stored secrets.
 	keyCommands = []string{"serve", "demo", "doctor", "secrets"}
 	// simCommands run the ServiceNow simulator.

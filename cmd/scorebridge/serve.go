@@ -18,6 +18,7 @@ import (
 	"github.com/scorebridge/scorebridge/connection"
 	"github.com/scorebridge/scorebridge/jobs"
 	"github.com/scorebridge/scorebridge/metrics"
+	"github.com/scorebridge/scorebridge/posture"
 	"github.com/scorebridge/scorebridge/sqlstore"
 	"github.com/scorebridge/scorebridge/tracking"
 	"github.com/scorebridge/scorebridge/web"
@@ -131,6 +132,8 @@ type center struct {
 	// tracking brings ticket state back from ServiceNow.
 	tracking *tracking.Service
 	auth     *authServices
+	// posture imports posture data and reads the Graph connectors.
+	posture *posture.Service
 	// firstAdmin is set when this start created the first admin.
 	firstAdmin *firstAdmin
 	ln         net.Listener
@@ -175,6 +178,12 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 		db.Close()
 		return nil, err
 	}
+	if c.posture, err = openPosture(cfg, db, logger); err != nil {
+		c.ln.Close()
+		db.Close()
+		return nil, err
+	}
+	c.recs = &posture.WriteBackRecommendations{RecommendationService: c.recs, Importer: c.posture.Importer, Logger: logger}
 	if err := c.openTickets(ctx, cfg, c.conns); err != nil {
 		c.ln.Close()
 		db.Close()
@@ -206,6 +215,7 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 		TrustedProxies:  proxies,
 		Hosts:           centerHosts(cfg, c.ln.Addr().String()),
 		Metrics:         c.metrics,
+		Posture:         c.posture,
 	})
 	if err != nil {
 		c.ln.Close()

@@ -47,6 +47,7 @@ func (c *center) openTickets(ctx context.Context, cfg centerConfig, instances sc
 		Logger:            c.logger,
 		RequestsPerSecond: cfg.Tickets.RequestsPerSecond,
 		CenterURL:         c.publicURL(cfg),
+		Posture:           c.posture,
 	})
 	if err != nil {
 		return fmt.Errorf("ticket jobs: %w", err)

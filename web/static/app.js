@@ -78,3 +78,46 @@ function localTimes(root) {
     el.textContent = fmt.format(d);
   });
 }
+// Upload an import file with a progress bar. Without script the form posts
+// as it is and the server answers with the source's page.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-upload") || !window.FormData) {
+    return;
+  }
+  var input = form.querySelector("input[type=file]");
+  var bar = form.querySelector("progress");
+  var status = form.querySelector("[data-upload-status]");
+  if (!input || !input.files || input.files.length === 0 || !bar) {
+    return;
+  }
+  event.preventDefault();
+  var xhr = new XMLHttpRequest();
+  xhr.open("POST", "/api/v1/imports?name=" + encodeURIComponent(input.files[0].name));
+  xhr.setRequestHeader("Content-Type", "application/octet-stream");
+  bar.hidden = false;
+  bar.value = 0;
+  xhr.upload.addEventListener("progress", function (e) {
+    if (e.lengthComputable) {
+      bar.value = Math.round((e.loaded / e.total) * 100);
+      status.textContent = "Uploading: " + bar.value + "%";
+    }
+  });
+  xhr.addEventListener("load", function () {
+    var body = {};
+    try { body = JSON.parse(xhr.responseText); } catch (e) { body = {}; }
+    if (xhr.status === 201 && body.sourceId) {
+      status.textContent = "Imported.";
+      window.location.assign("/sources/" + encodeURIComponent(body.sourceId) + "?done=imported");
+      return;
+    }
+    bar.hidden = true;
+    status.textContent = (body.error && body.error.message) || ("The import failed (" + xhr.status + ").");
+  });
+  xhr.addEventListener("error", function () {
+    bar.hidden = true;
+    status.textContent = "The upload did not reach the center.";
+  });
+  status.textContent = "Uploading…";
+  xhr.send(input.files[0]);
+});
