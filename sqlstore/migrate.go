@@ -61,6 +61,12 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return db.apply(ctx, ms)
+}
+
+// apply runs the migrations of ms that the database has not recorded, in
+// order of version.
+func (db *DB) apply(ctx context.Context, ms []migration) error {
 	known := 0
 	if len(ms) > 0 {
 		known = ms[len(ms)-1].version
@@ -74,10 +80,9 @@ func (db *DB) migrate(ctx context.Context) error {
 	if current > known {
 		return fmt.Errorf("database schema version %d is newer than this scorebridge knows (%d); upgrade scorebridge or use another database", current, known)
 	}
+	// Every migration not applied yet runs, also one numbered below the
+	// highest applied: migrations written side by side land in any order.
 	for _, m := range ms {
-		if m.version <= current {
-			continue
-		}
 		if _, err := db.migrateStep(ctx, &m); err != nil {
 			return err
 		}
@@ -85,7 +90,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
-// migrateStep runs m (when given and not applied yet) in a transaction of
+// migrateStep runs m (when given and not recorded as applied) in a transaction of
 // its own and returns the schema version found before it. On PostgreSQL an
 // advisory lock makes replicas starting together take turns.
 func (db *DB) migrateStep(ctx context.Context, m *migration) (int, error) {
@@ -112,7 +117,13 @@ func (db *DB) migrateStep(ctx context.Context, m *migration) (int, error) {
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 		return 0, fmt.Errorf("migrate: read schema version: %w", err)
 	}
-	if m != nil && m.version > current {
+	applied := true
+	if m != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)`, m.version).Scan(&applied); err != nil {
+			return 0, fmt.Errorf("migrate: read %s: %w", m.name, err)
+		}
+	}
+	if !applied {
 		// Run verbatim: a migration is several statements and is not rebound.
 		if _, err := tx.Tx.ExecContext(ctx, m.sql); err != nil {
 			return 0, fmt.Errorf("migrate: apply %s/%s: %w", db.Dialect, m.name, err)
