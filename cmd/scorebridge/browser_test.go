@@ -21,7 +21,7 @@ import (
 const firstPassword = "First-start-password-1"
 
 // adminPassword is the password the tests choose at first sign-in.
-const adminPassword = "Chosen-by-the-admin-2"
+const adminPassword = "Chosen-at-first-sign-in-2"
 
 // browserDemo starts the demo (a center connected to its own simulator) on
 // free ports, with a known first password.
