@@ -116,6 +116,8 @@ var (
 var (
 	optSimAddr = &option{Flag: "addr", Env: "SCOREBRIDGE_SNOWSIM_ADDR", Kind: kindHostPort, Default: "127.0.0.1:8090",
 		Commands: simCommands, Usage: "the simulator's listen address"}
+	optSimHosts = &option{Flag: "host", Env: "SCOREBRIDGE_SNOWSIM_HOSTS", Kind: kindString, DefaultDoc: "IP addresses and localhost only",
+		Commands: simCommands, Usage: "host names the simulator answers besides IP addresses and localhost, comma-separated; any other Host header gets 421, so a DNS-rebinding page cannot reach the demo login"}
 	optSimTLS = &option{Flag: "tls", Env: "SCOREBRIDGE_SNOWSIM_TLS", Kind: kindBool, Default: "false",
 		Commands: simCommands, Usage: "serve HTTPS with a generated self-signed certificate"}
 	optSimCertOut = &option{Flag: "tls-cert-out", Env: "SCOREBRIDGE_SNOWSIM_TLS_CERT_OUT", Kind: kindString, Default: "snowsim-cert.pem",
@@ -168,7 +170,7 @@ var options = []*option{
 	optServiceNowRPS, optAllowPrivate,
 	optAdminPassword, optSecureCookies, optTrustedProxies, optSessionIdle, optSessionMax,
 	optOIDCIssuer, optOIDCClientID, optOIDCClientSecret, optOIDCRedirectURL, optOIDCScopes, optOIDCRoleClaim, optOIDCAdmins, optOIDCOperators, optOIDCName,
-	optSimAddr, optSimTLS, optSimCertOut, optSimState, optSimAdminPassword, optSimCrossScope, optSimDataPolicy,
+	optSimAddr, optSimHosts, optSimTLS, optSimCertOut, optSimState, optSimAdminPassword, optSimCrossScope, optSimDataPolicy,
 	optSimClientID, optSimClientSecret, optSimRedirectURL, optSimClientName, optSimSSO, optSimClientCredentials,
 	optSimRatePerHour, optSimRatePerSecond, optSimLatency, optSimJitter, optSimErrorRate, optSimDropRate, optSimFaultsOAuth,
 	optSimFaultSeed, optSimNotify, optSimNotifyDelay,

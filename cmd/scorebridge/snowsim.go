@@ -49,7 +49,7 @@ type snowsimConfig struct {
 // newSnowsimConfig takes the simulator's settings from the options table.
 func newSnowsimConfig(c *config) snowsimConfig {
 	cfg := snowsimConfig{
-		Addr: c.String(optSimAddr), TLS: c.Bool(optSimTLS), CertOut: c.String(optSimCertOut), State: c.String(optSimState),
+		Addr: c.String(optSimAddr), Hosts: c.String(optSimHosts), TLS: c.Bool(optSimTLS), CertOut: c.String(optSimCertOut), State: c.String(optSimState),
 		AdminPassword:     c.String(optSimAdminPassword),
 		CrossScopeBlocked: c.Bool(optSimCrossScope), DataPolicy: c.Bool(optSimDataPolicy),
 		OAuthClientID: c.String(optSimClientID), OAuthClientSecret: c.String(optSimClientSecret),
