@@ -18,7 +18,9 @@ import (
 //	POST the same form URL   sysparm_ck, state, work_notes, comments, close_code, close_notes and
 //	                         sysparm_action=update (button id sysverb_update) or resolve (button
 //	                         id resolve_incident / close_change)
-//	GET  /nav_to.do?uri=...   opens a page of this instance, as links from other tools do
+//	GET  /nav_to.do?uri=...   opens a list or record form, as links from other tools do; so does
+//	     /now/nav/ui/classic/params/target/<table>.do%3Fsys_id%3D<id> (Next Experience)
+//	     Unknown tables and records get the "Record not found" page.
 //
 // Every page needs a browser login (login.go); without one it redirects to
 // /login.do. Pages need the itil role (admin has it), as the modules do.
@@ -94,9 +96,62 @@ func (u *uiPages) routes() {
 		in.Handle("POST /"+table+".do", u.page(table, u.submit))
 	}
 	in.Handle("GET /nav_to.do", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, localPath(r.URL.Query().Get("uri"), "/incident_list.do"), http.StatusFound)
+		u.deepLink(w, r, r.URL.Query().Get("uri"))
+	}))
+	// Next Experience wraps classic pages: the target is the classic URL,
+	// escaped into one path segment (change_request.do%3Fsys_id%3D...).
+	in.Handle("GET /now/nav/ui/classic/params/target/{target...}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u.deepLink(w, r, r.PathValue("target"))
 	}))
 	in.Handle("GET /{$}", http.RedirectHandler("/incident_list.do", http.StatusFound))
+}
+
+// deepLink opens the page a link names, such as
+// change_request.do?sys_id=<id> or incident_list.do?sysparm_query=...,
+// after the login. A form of an unknown table or record is the platform's
+// "Record not found" page, never some other record or the default list.
+func (u *uiPages) deepLink(w http.ResponseWriter, r *http.Request, uri string) {
+	if _, _, ok := u.in.requireLogin(w, r); !ok {
+		return
+	}
+	target, ok := deepLinkTarget(uri)
+	if !ok {
+		u.errorPage(w, http.StatusNotFound, "Record not found", "Record not found")
+		return
+	}
+	http.Redirect(w, r, target, http.StatusFound)
+}
+
+// deepLinkTarget maps a link's uri to a page of this instance: "" is the
+// home page; a list or form of a table with UI pages is that page.
+func deepLinkTarget(uri string) (string, bool) {
+	uri = strings.TrimPrefix(strings.TrimSpace(uri), "/")
+	if uri == "" {
+		return "/incident_list.do", true
+	}
+	p, err := url.Parse(uri)
+	if err != nil || p.Scheme != "" || p.Host != "" || strings.Contains(p.Path, "/") {
+		return "", false
+	}
+	if table, ok := strings.CutSuffix(p.Path, "_list.do"); ok {
+		if _, known := uiTables[table]; !known {
+			return "", false
+		}
+		target := "/" + table + "_list.do"
+		if q := p.Query().Get("sysparm_query"); q != "" {
+			target += "?sysparm_query=" + url.QueryEscape(q)
+		}
+		return target, true
+	}
+	table, ok := strings.CutSuffix(p.Path, ".do")
+	if _, known := uiTables[table]; !ok || !known {
+		return "", false
+	}
+	id := p.Query().Get("sys_id")
+	if id == "" {
+		return "", false
+	}
+	return "/" + table + ".do?sys_id=" + url.QueryEscape(id), true
 }
 
 type uiHandler func(w http.ResponseWriter, r *http.Request, table string, s *Session, ls *loginSession)
