@@ -278,18 +278,50 @@ func (s *Service) zone(ctx context.Context, connID string, client *servicenow.Cl
 			name = props[0]["value"]
 		}
 	}
-	loc = time.UTC
+	loc = nil
 	if name != "" {
 		if l, err := time.LoadLocation(name); err == nil {
 			loc = l
 		} else {
-			s.cfg.Logger.Warn("integration user's time zone unknown here; using UTC", "connection", connID, "zone", name)
+			s.cfg.Logger.Warn("integration user's time zone unknown here", "connection", connID, "zone", name)
+		}
+	}
+	if loc == nil {
+		// The integration user (itil) usually may not read sys_properties, so
+		// the instance's default zone is often out of reach; guessing UTC there
+		// would put the watermark hours off and miss every change. The user's
+		// own record tells the zone its session speaks: a date-time's display
+		// value is in that zone, its value in UTC.
+		res.Calls++
+		if loc, err = s.sessionOffset(ctx, client); err != nil {
+			return nil, err
 		}
 	}
 	s.mu.Lock()
 	s.zones[connID] = loc
 	s.mu.Unlock()
 	return loc, nil
+}
+
+// sessionOffset reads the integration user's own sys_updated_on with its
+// display value and returns the session's offset from UTC as a fixed zone.
+func (s *Service) sessionOffset(ctx context.Context, client *servicenow.Client) (*time.Location, error) {
+	recs, _, _, err := client.ListWithDisplay(ctx, "sys_user", servicenow.ListOptions{Query: "sys_id=javascript:gs.getUserID()", Fields: []string{"sys_updated_on"}, Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(recs) == 0 {
+		return time.UTC, nil
+	}
+	v := recs[0]["sys_updated_on"]
+	utc, err1 := time.Parse(servicenow.DateTimeLayout, v.Value)
+	local, err2 := time.Parse(servicenow.DateTimeLayout, v.Display)
+	if err1 != nil || err2 != nil {
+		return time.UTC, nil
+	}
+	// Zones are whole quarter hours away from UTC.
+	offset := local.Sub(utc).Round(15 * time.Minute)
+	return time.FixedZone(fmt.Sprintf("session UTC%+.2g", offset.Hours()), int(offset/time.Second)), nil
 }
 
 // changeFromDisplay reads a sync row.

@@ -26,6 +26,8 @@ type basicAuth struct {
 	base http.RoundTripper
 	// refuse401 makes every request from the n-th on answer 401 until reset.
 	calls, refuseFrom atomic.Int64
+	// user and password sign the requests; admin/admin when empty.
+	user, password string
 }
 
 func (b *basicAuth) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -33,6 +35,8 @@ func (b *basicAuth) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	if f := b.refuseFrom.Load(); f > 0 && n >= f {
 		r.SetBasicAuth("admin", "wrong")
+	} else if b.user != "" {
+		r.SetBasicAuth(b.user, b.password)
 	} else {
 		r.SetBasicAuth("admin", "admin")
 	}
@@ -204,6 +208,32 @@ func TestSyncFollowsStateToTicketCardAndAction(t *testing.T) {
 	// Nothing new: the next sync changes nothing.
 	if res := b.sync(t); res.Applied != 0 {
 		t.Fatalf("a sync with nothing new applied %d changes", res.Applied)
+	}
+}
+
+// An integration user with only itil and no time zone of its own cannot read
+// the instance's default zone (sys_properties is admin-only), yet its
+// session speaks that zone (America/Los_Angeles on a fresh instance).
+// Reading the watermark as UTC would start the next sync eight hours late
+// and miss the change.
+func TestSyncAsITILUserWithoutZoneSeesChanges(t *testing.T) {
+	b := setup(t, tracking.Config{})
+	admin := servicenow.NewClient(b.url, &http.Client{Transport: &basicAuth{base: http.DefaultTransport}})
+	users, _, err := admin.List(b.ctx, "sys_user", servicenow.ListOptions{Query: "user_name=" + snowsim.UserITIL, Fields: []string{"sys_id"}, Limit: 1})
+	if err != nil || len(users) != 1 {
+		t.Fatalf("find %s: %v %v", snowsim.UserITIL, users, err)
+	}
+	b.patch(t, "sys_user", users[0]["sys_id"], map[string]string{"time_zone": ""})
+	b.inst.auth.user, b.inst.auth.password = snowsim.UserITIL, snowsim.DemoPassword
+
+	inc := b.share(t, "tz", scorebridge.TicketIncident, true)
+	b.sync(t)
+	b.patch(t, "incident", inc.SysID, map[string]string{"state": "2"})
+	if res := b.sync(t); res.Applied != 1 {
+		t.Fatalf("the second sync applied %d changes, want 1: %+v", res.Applied, res)
+	}
+	if got := b.ticket(t, inc.ID); got.State != "2" {
+		t.Fatalf("ticket state %q, want 2 (In Progress)", got.State)
 	}
 }
 
