@@ -186,6 +186,7 @@ func New(opts Options) (*Instance, error) {
 // It is safe to call more than once.
 func (in *Instance) Close() error {
 	in.closed.Do(func() {
+		in.ext.outbound.stop()
 		if in.persist != nil {
 			in.closeErr = in.persist.stop()
 		}

@@ -26,7 +26,9 @@ import (
 // current.getValue() would give them. Deliveries run on a small pool of
 // goroutines, so they can arrive out of order, as async business rules do;
 // NotifyMaxDelay holds each one back by a random delay to make that likely.
-// The Table API never waits for a delivery.
+// The Table API never waits for a delivery. Instance.Close stops the
+// notifier: deliveries still delayed, backing off or in flight are given up
+// (counted as failed), and Close returns once their goroutines have.
 //
 // Retries: executeAsync itself does not retry, but the outbound queue of a
 // real instance often sits behind a retry policy, and a receiver must cope
@@ -63,6 +65,11 @@ type notifier struct {
 	client *http.Client
 	sem    chan struct{} // one slot per worker
 
+	// ctx ends when the instance closes; delays, back-offs and requests
+	// give up then, so Close does not wait out a NotifyMaxDelay.
+	ctx    context.Context
+	cancel context.CancelFunc
+
 	// inflight counts deliveries not finished; idle is signalled when it
 	// drops to zero. (A WaitGroup may not be added to while waited on.)
 	flightMu sync.Mutex
@@ -88,7 +95,9 @@ func newNotifier(k Knobs) *notifier {
 	if attempts <= 0 {
 		attempts = 3
 	}
+	ctx, cancel := context.WithCancel(context.Background())
 	n := &notifier{
+		ctx: ctx, cancel: cancel,
 		client:   &http.Client{Timeout: 10 * time.Second},
 		sem:      make(chan struct{}, workers),
 		url:      k.NotifyURL,
@@ -145,7 +154,7 @@ func (n *notifier) onWrite(in *Instance, ev WriteEvent) {
 	}
 	attempts := n.attempts
 	n.mu.Unlock()
-	if target == "" {
+	if target == "" || n.ctx.Err() != nil {
 		return
 	}
 	if n.pending.Add(1) > maxPendingNotifications {
@@ -168,10 +177,16 @@ func (n *notifier) onWrite(in *Instance, ev WriteEvent) {
 	go func() {
 		defer n.end()
 		defer n.pending.Add(-1)
-		n.sem <- struct{}{}
+		select {
+		case n.sem <- struct{}{}:
+		case <-n.ctx.Done():
+			n.failed.Add(1)
+			return
+		}
 		defer func() { <-n.sem }()
-		if delay > 0 {
-			time.Sleep(delay)
+		if !n.wait(delay) {
+			n.failed.Add(1)
+			return
 		}
 		n.deliver(target, body, attempts)
 	}()
@@ -186,18 +201,43 @@ func (n *notifier) deliver(target string, body []byte, attempts int) {
 			n.delivered.Add(1)
 			return
 		}
-		if !retry || i >= attempts {
+		if !retry || i >= attempts || !n.wait(backoff) {
 			n.failed.Add(1)
 			return
 		}
-		time.Sleep(backoff)
 		backoff *= 2
 	}
 }
 
+// wait sleeps for d and reports false if the notifier stopped first.
+func (n *notifier) wait(d time.Duration) bool {
+	if d <= 0 {
+		return n.ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-n.ctx.Done():
+		return false
+	}
+}
+
+// stop cancels pending delays, retries and requests, and waits for every
+// delivery goroutine to return. Deliveries cut short count as failed.
+func (n *notifier) stop() {
+	n.cancel()
+	n.flightMu.Lock()
+	for n.inflight > 0 {
+		n.idle.Wait()
+	}
+	n.flightMu.Unlock()
+}
+
 // post sends one attempt and says whether a failure is worth retrying.
 func (n *notifier) post(target string, body []byte) (retry bool, err error) {
-	req, err := http.NewRequest(http.MethodPost, target, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(n.ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return false, err
 	}

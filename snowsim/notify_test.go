@@ -151,3 +151,44 @@ func TestNotificationsOffAndSwitchedOn(t *testing.T) {
 		t.Fatal("SetNotifyURL accepted an ftp URL")
 	}
 }
+
+func TestNotifyCloseCancelsADelayedDelivery(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, 0)
+	in, err := snowsim.New(snowsim.Options{Knobs: snowsim.Knobs{NotifyURL: rc.srv.URL, NotifyMaxDelay: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A delay below one hour is drawn at random; a few inserts make sure
+	// at least one is still held back when Close runs.
+	for i := 0; i < 5; i++ {
+		if _, err := in.Insert("incident", map[string]string{"short_description": "held back"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- in.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waited for a delayed notification")
+	}
+	// Close waited for the delivery goroutines: nothing is in flight after it.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := in.WaitNotifications(ctx); err != nil {
+		t.Fatalf("deliveries still running after Close: %v", err)
+	}
+	if st := in.NotificationStats(); st.Queued != 5 || st.Failed+st.Delivered != 5 || st.Failed == 0 {
+		t.Fatalf("stats %+v, want 5 queued and the held-back ones given up", st)
+	}
+	// Writes after Close queue nothing.
+	if _, err := in.Insert("incident", map[string]string{"short_description": "after close"}); err == nil {
+		if st := in.NotificationStats(); st.Queued != 5 {
+			t.Fatalf("queued after Close: %+v", st)
+		}
+	}
+}
