@@ -94,6 +94,19 @@ type ListOptions struct {
 // List returns the records of table that match opts, and the total the
 // instance reported (-1 when NoCount is set or the header is absent).
 func (c *Client) List(ctx context.Context, table string, opts ListOptions) ([]Record, int, error) {
+	q := opts.values()
+	var out struct {
+		Result []Record `json:"result"`
+	}
+	resp, err := c.do(ctx, http.MethodGet, tablePath(table, ""), q, nil, &out)
+	if err != nil {
+		return nil, 0, err
+	}
+	return out.Result, totalCount(resp.Header), nil
+}
+
+// values are the list query parameters of opts, reference links excluded.
+func (opts ListOptions) values() url.Values {
 	q := url.Values{}
 	q.Set("sysparm_exclude_reference_link", "true")
 	if opts.Query != "" {
@@ -111,20 +124,15 @@ func (c *Client) List(ctx context.Context, table string, opts ListOptions) ([]Re
 	if opts.NoCount {
 		q.Set("sysparm_no_count", "true")
 	}
-	var out struct {
-		Result []Record `json:"result"`
+	return q
+}
+
+// totalCount is the X-Total-Count an answer reports, -1 when absent.
+func totalCount(h http.Header) int {
+	if n, err := strconv.Atoi(h.Get("X-Total-Count")); err == nil {
+		return n
 	}
-	resp, err := c.do(ctx, http.MethodGet, tablePath(table, ""), q, nil, &out)
-	if err != nil {
-		return nil, 0, err
-	}
-	total := -1
-	if v := resp.Header.Get("X-Total-Count"); v != "" {
-		if n, err := strconv.Atoi(v); err == nil {
-			total = n
-		}
-	}
-	return out.Result, total, nil
+	return -1
 }
 
 // Get returns one record. A missing record is an *Error with StatusCode 404.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -56,24 +54,8 @@ type DisplayRecord map[string]Value
 // returns the total the instance reported (-1 when absent) and the
 // instance's time from its Date header (zero when absent).
 func (c *Client) ListWithDisplay(ctx context.Context, table string, opts ListOptions) ([]DisplayRecord, int, time.Time, error) {
-	q := url.Values{}
+	q := opts.values()
 	q.Set("sysparm_display_value", "all")
-	q.Set("sysparm_exclude_reference_link", "true")
-	if opts.Query != "" {
-		q.Set("sysparm_query", opts.Query)
-	}
-	if len(opts.Fields) > 0 {
-		q.Set("sysparm_fields", strings.Join(opts.Fields, ","))
-	}
-	if opts.Limit > 0 {
-		q.Set("sysparm_limit", strconv.Itoa(opts.Limit))
-	}
-	if opts.Offset > 0 {
-		q.Set("sysparm_offset", strconv.Itoa(opts.Offset))
-	}
-	if opts.NoCount {
-		q.Set("sysparm_no_count", "true")
-	}
 	var out struct {
 		Result []DisplayRecord `json:"result"`
 	}
@@ -82,11 +64,5 @@ func (c *Client) ListWithDisplay(ctx context.Context, table string, opts ListOpt
 		return nil, 0, time.Time{}, err
 	}
 	at, _ := http.ParseTime(resp.Header.Get("Date"))
-	total := -1
-	if v := resp.Header.Get("X-Total-Count"); v != "" {
-		if n, err := strconv.Atoi(v); err == nil {
-			total = n
-		}
-	}
-	return out.Result, total, at.UTC(), nil
+	return out.Result, totalCount(resp.Header), at.UTC(), nil
 }
