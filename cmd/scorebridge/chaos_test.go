@@ -198,8 +198,13 @@ func TestChaosTicketsExactlyOnce(t *testing.T) {
 		}
 	}
 	t.Logf("answers: %d rate-limited, %d 5xx, %d lost; %d records adopted by correlation id", limited, failed, lost, adopted)
-	if limited == 0 || failed == 0 || lost == 0 || adopted == 0 {
-		t.Errorf("the run saw %d rate-limited, %d 5xx and %d lost answers and adopted %d records; each should have happened", limited, failed, lost, adopted)
+	// Server errors, lost answers and adoptions come from the injected
+	// faults and must have happened. Whether the center reaches the
+	// simulator's 10 requests a second depends on how fast this machine runs
+	// it (under the race detector it may not), so rate limiting is logged,
+	// not required; the jobs tests cover the answer to a 429 on their own.
+	if failed == 0 || lost == 0 || adopted == 0 {
+		t.Errorf("the run saw %d 5xx and %d lost answers and adopted %d records; each should have happened", failed, lost, adopted)
 	}
 
 	// The audit log holds exactly one ticket.send per ticket, adopted ones
