@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -27,24 +25,7 @@ const adminPassword = "Chosen-at-first-sign-in-2"
 // free ports, with a known first password.
 func browserDemo(t *testing.T) *demo {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cfg := centerConfig{Addr: "127.0.0.1:0", DB: filepath.Join(t.TempDir(), "browser.db"), LogFormat: "text"}
-	cfg.Connections.AllowPrivate = true
-	cfg.Auth.AdminPassword = firstPassword
-	d, err := startDemo(ctx, cfg, "127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("demo stopped with %v", err)
-		}
-	})
-	return d
+	return startTestDemoWith(t, filepath.Join(t.TempDir(), "browser.db"), firstPassword)
 }
 
 // signInFirstTime signs in as the first admin with the first password and

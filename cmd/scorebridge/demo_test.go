@@ -18,9 +18,17 @@ import (
 // startTestDemo starts the demo on free ports with its own database.
 func startTestDemo(t *testing.T, dbPath string) *demo {
 	t.Helper()
+	return startTestDemoWith(t, dbPath, "")
+}
+
+// startTestDemoWith is startTestDemo with a known first admin password
+// (empty for a generated one); the demo stops when the test ends.
+func startTestDemoWith(t *testing.T, dbPath, adminPassword string) *demo {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := centerConfig{Addr: "127.0.0.1:0", DB: dbPath, LogFormat: "text"}
 	cfg.Connections.AllowPrivate = true
+	cfg.Auth.AdminPassword = adminPassword
 	d, err := startDemo(ctx, cfg, "127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		cancel()
