@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -144,4 +145,33 @@ func TestConformanceTransport(t *testing.T) {
 			t.Fatalf("[%s] %d X-Is-Logged-In %q", citeHeaders, res.StatusCode, res.Header.Get("X-Is-Logged-In"))
 		}
 	})
+}
+
+// citeLink is a Link header captured from a real instance, kept in the
+// tests of JupiterOne's ServiceNow integration (graph-servicenow,
+// src/util/getServiceNowNextLink.test.ts): rel first, prev, next and last
+// in that order, joined by commas without spaces, each `<URL>;rel="name"`,
+// and the last page without next.
+const citeLink = "Link header of a real instance (dev94579.service-now.com), captured in graph-servicenow src/util/getServiceNowNextLink.test.ts"
+
+func TestConformanceLinkHeader(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	fiveIncidents(t, b.in)
+	page := func(offset int) string {
+		return "<" + b.srv.URL + "/api/now/table/incident?sysparm_limit=1&sysparm_offset=" + strconv.Itoa(offset) + ">"
+	}
+	for _, c := range []struct {
+		offset int
+		want   string
+	}{
+		{2, page(0) + `;rel="first",` + page(1) + `;rel="prev",` + page(3) + `;rel="next",` + page(4) + `;rel="last"`},
+		{4, page(0) + `;rel="first",` + page(3) + `;rel="prev",` + page(4) + `;rel="last"`},
+		{0, page(0) + `;rel="first",` + page(1) + `;rel="next",` + page(4) + `;rel="last"`},
+	} {
+		res, _ := b.raw(t, "GET", "/api/now/table/incident?sysparm_limit=1&sysparm_offset="+strconv.Itoa(c.offset), nil, nil)
+		if got := res.Header.Get("Link"); got != c.want {
+			t.Errorf("[%s] offset %d: Link\n got %s\nwant %s", citeLink, c.offset, got, c.want)
+		}
+	}
 }

@@ -294,8 +294,10 @@ func (in *Instance) serveSession(w http.ResponseWriter, r *http.Request, s *Sess
 
 func (in *Instance) routes() {
 	for _, prefix := range []string{"/api/now/table/", "/api/now/v1/table/", "/api/now/v2/table/"} {
-		in.mux.Handle(prefix+"{table}", in.api(in.tableCollection))
-		in.mux.Handle(prefix+"{table}/{sys_id}", in.api(in.tableRecord))
+		in.mux.Handle(prefix+"{table}", in.api(methods(map[string]apiHandler{
+			http.MethodGet: in.tableList, http.MethodPost: in.tableInsert})))
+		in.mux.Handle(prefix+"{table}/{sys_id}", in.api(methods(map[string]apiHandler{
+			http.MethodGet: in.tableGet, http.MethodPut: in.tableUpdate, http.MethodPatch: in.tableUpdate, http.MethodDelete: in.tableDelete})))
 	}
 	for _, prefix := range []string{"/api/now/stats/", "/api/now/v1/stats/", "/api/now/v2/stats/"} {
 		in.mux.Handle(prefix+"{table}", in.api(in.aggregate))

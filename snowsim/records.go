@@ -164,31 +164,47 @@ func (in *Instance) Query(table, encodedQuery string) ([]Record, error) {
 }
 
 func (in *Instance) insert(s *Session, table string, values map[string]string, wo writeOptions) (Record, error) {
-	in.mu.Lock()
-	rec, journal, err := in.insertLocked(s, table, values, wo)
-	var out Record
-	var ev []WriteEvent
-	if err == nil {
-		out = rec.Clone()
-		ev = append([]WriteEvent{{Table: out["sys_class_name"], Operation: "insert", Record: out.Clone()}}, journal...)
-		err = in.journalWriteLocked(ev)
-	}
-	in.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	in.notify(ev)
-	return out, nil
+	return in.commit("insert", func() (Record, []WriteEvent, error) {
+		return in.insertLocked(s, table, values, wo)
+	})
 }
 
 func (in *Instance) update(s *Session, table, sysID string, values map[string]string, wo writeOptions) (Record, error) {
+	return in.commit("update", func() (Record, []WriteEvent, error) {
+		return in.updateLocked(s, table, sysID, values, wo)
+	})
+}
+
+func (in *Instance) delete(s *Session, table, sysID string) error {
+	_, err := in.commit("delete", func() (Record, []WriteEvent, error) {
+		t, aerr := in.table(table)
+		if aerr != nil {
+			return nil, nil, aerr
+		}
+		rec, ok := in.getLocked(t, sysID)
+		if !ok {
+			return nil, nil, errNoRecord()
+		}
+		audit := in.recordDeleteLocked(s, rec)
+		in.deleteLocked(rec)
+		return rec, audit, nil
+	})
+	return err
+}
+
+// commit runs one write under the write lock: write changes the store and
+// returns the record it wrote (or deleted) and the other writes it caused
+// (journal entries, the deletion audit). Every write is journaled before
+// the lock is released, so before any client hears of it, and subscribers
+// are told after, outside the lock. It returns a copy of the record.
+func (in *Instance) commit(op string, write func() (Record, []WriteEvent, error)) (Record, error) {
 	in.mu.Lock()
-	rec, journal, err := in.updateLocked(s, table, sysID, values, wo)
+	rec, caused, err := write()
 	var out Record
 	var ev []WriteEvent
 	if err == nil {
 		out = rec.Clone()
-		ev = append([]WriteEvent{{Table: out["sys_class_name"], Operation: "update", Record: out.Clone()}}, journal...)
+		ev = append([]WriteEvent{{Table: out["sys_class_name"], Operation: op, Record: out.Clone()}}, caused...)
 		err = in.journalWriteLocked(ev)
 	}
 	in.mu.Unlock()
@@ -197,31 +213,6 @@ func (in *Instance) update(s *Session, table, sysID string, values map[string]st
 	}
 	in.notify(ev)
 	return out, nil
-}
-
-func (in *Instance) delete(s *Session, table, sysID string) error {
-	in.mu.Lock()
-	t, aerr := in.table(table)
-	if aerr != nil {
-		in.mu.Unlock()
-		return aerr
-	}
-	rec, ok := in.getLocked(t, sysID)
-	if !ok {
-		in.mu.Unlock()
-		return errNoRecord()
-	}
-	audit := in.recordDeleteLocked(s, rec)
-	in.deleteLocked(rec)
-	out := rec.Clone()
-	ev := append([]WriteEvent{{Table: out["sys_class_name"], Operation: "delete", Record: out}}, audit...)
-	err := in.journalWriteLocked(ev)
-	in.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	in.notify(ev)
-	return nil
 }
 
 func (in *Instance) deleteLocked(rec Record) {

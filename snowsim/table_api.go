@@ -220,37 +220,21 @@ func fieldText(v any) string {
 	return string(b)
 }
 
-// tableCollection serves GET (list) and POST on /table/{table}.
-func (in *Instance) tableCollection(w http.ResponseWriter, r *http.Request, s *Session) {
-	if !acceptable(r) {
-		writeError(w, errNotAcceptable())
-		return
-	}
-	switch r.Method {
-	case http.MethodGet:
-		in.tableList(w, r, s)
-	case http.MethodPost:
-		in.tableInsert(w, r, s)
-	default:
-		writeError(w, errMethod())
-	}
-}
-
-// tableRecord serves GET, PUT, PATCH and DELETE on /table/{table}/{sys_id}.
-func (in *Instance) tableRecord(w http.ResponseWriter, r *http.Request, s *Session) {
-	if !acceptable(r) {
-		writeError(w, errNotAcceptable())
-		return
-	}
-	switch r.Method {
-	case http.MethodGet:
-		in.tableGet(w, r, s)
-	case http.MethodPut, http.MethodPatch:
-		in.tableUpdate(w, r, s)
-	case http.MethodDelete:
-		in.tableDelete(w, r, s)
-	default:
-		writeError(w, errMethod())
+// methods dispatches a REST resource's request to the handler of its
+// method, after the Accept check every JSON-or-XML answer needs; any other
+// method is the platform's 405.
+func methods(handlers map[string]apiHandler) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request, s *Session) {
+		if !acceptable(r) {
+			writeError(w, errNotAcceptable())
+			return
+		}
+		h, ok := handlers[r.Method]
+		if !ok {
+			writeError(w, errMethod())
+			return
+		}
+		h(w, r, s)
 	}
 }
 
