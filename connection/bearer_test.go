@@ -13,7 +13,7 @@ type bearer string
 
 func (b bearer) AccessToken(context.Context) (string, error) { return string(b), nil }
 func (b bearer) TokenRejected(string)                        {}
-func (b bearer) CallSucceeded()                              {}
+func (b bearer) CallSucceeded(context.Context)               {}
 
 func bearerClient(token string) *http.Client {
 	return &http.Client{Transport: &servicenow.Transport{Source: bearer(token)}}

@@ -335,7 +335,7 @@ type staticToken string
 
 func (t staticToken) AccessToken(context.Context) (string, error) { return string(t), nil }
 func (t staticToken) TokenRejected(string)                        {}
-func (t staticToken) CallSucceeded()                              {}
+func (t staticToken) CallSucceeded(context.Context)               {}
 
 // RemoveConnection revokes the tokens where the instance allows and deletes
 // the connection with its secrets. Returns ENOTFOUND.

@@ -48,6 +48,10 @@ const successEvery = 30 * time.Second
 // context, because other callers wait for it.
 const refreshTimeout = 30 * time.Second
 
+// recordSuccessTimeout bounds the write of "last successful call", which
+// the caller of a successful request waits for.
+const recordSuccessTimeout = 5 * time.Second
+
 // session returns the connection's session, creating it on first use.
 func (s *Service) session(id string) *session {
 	s.mu.Lock()
@@ -149,20 +153,20 @@ func (ss *session) TokenRejected(token string) {
 }
 
 // CallSucceeded records the last successful call, at most every
-// successEvery, on a goroutine so the caller does not wait for the write.
-func (ss *session) CallSucceeded() {
+// successEvery, before the call returns to its caller: one small write per
+// connection every successEvery, bounded by the caller's context, so no
+// write outlives the call (nor the database it goes to).
+func (ss *session) CallSucceeded(ctx context.Context) {
 	now := ss.svc.now().UnixNano()
 	last := ss.seen.Load()
 	if now-last < int64(successEvery) || !ss.seen.CompareAndSwap(last, now) {
 		return
 	}
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := ss.svc.store.RecordSuccess(ctx, ss.id); err != nil && scorebridge.ErrorCode(err) != scorebridge.ENOTFOUND {
-			ss.svc.log.Warn("recording a successful call failed", "connection", ss.id, "error", err)
-		}
-	}()
+	ctx, cancel := context.WithTimeout(ctx, recordSuccessTimeout)
+	defer cancel()
+	if err := ss.svc.store.RecordSuccess(ctx, ss.id); err != nil && scorebridge.ErrorCode(err) != scorebridge.ENOTFOUND {
+		ss.svc.log.Warn("recording a successful call failed", "connection", ss.id, "error", err)
+	}
 }
 
 // needsAuthorization returns EUNAUTHORIZED for a connection that cannot

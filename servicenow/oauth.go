@@ -184,8 +184,9 @@ type TokenSource interface {
 	// the next AccessToken refreshes instead of handing it out again.
 	TokenRejected(token string)
 	// CallSucceeded tells the source the instance answered a call, for the
-	// connection's "last successful call".
-	CallSucceeded()
+	// connection's "last successful call". It runs before RoundTrip
+	// returns, with the request's context.
+	CallSucceeded(ctx context.Context)
 }
 
 // RoundTrip adds the Bearer token. It does not retry a refused request: the
@@ -211,7 +212,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if resp.StatusCode == http.StatusUnauthorized {
 		t.Source.TokenRejected(tok)
 	} else if resp.StatusCode < 400 || resp.StatusCode == http.StatusNotFound {
-		t.Source.CallSucceeded()
+		t.Source.CallSucceeded(req.Context())
 	}
 	return resp, nil
 }
