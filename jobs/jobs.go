@@ -41,11 +41,12 @@ type Config struct {
 	// for the link back to the action in each ticket. Default
 	// http://127.0.0.1:8080.
 	CenterURL string
-	// RequestsPerSecond paces this process's requests to each instance, so
-	// a rate limit the instance is known to enforce is not overrun; with
-	// several replicas, give each its share of the limit. 0 means the
-	// default, 20; a negative value turns pacing off. A 429 holds every
-	// job of the connection back for its Retry-After in any case.
+	// RequestsPerSecond paces the requests to each connection's instance,
+	// so a rate limit the instance is known to enforce is not overrun. The
+	// pace is kept in the database and shared by every replica: it is the
+	// fleet's rate, not each process's. 0 means the default, 20; a
+	// negative value turns pacing off. A 429 holds every job of the
+	// connection back, on every replica, for its Retry-After in any case.
 	RequestsPerSecond float64
 	// Workers is how many ticket jobs run at once in this process.
 	// Default 20.
@@ -155,7 +156,7 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	sender := &sender{
 		store:     r.store,
 		instances: cfg.Instances,
-		pacers:    &pacers{perSecond: max(cfg.RequestsPerSecond, 0)},
+		pacers:    newPacers(cfg.RequestsPerSecond, sqlstore.NewPaceStore(cfg.DB)),
 		logger:    cfg.Logger,
 		centerURL: cfg.CenterURL,
 		authWait:  cfg.AuthorizationWait,

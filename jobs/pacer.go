@@ -2,41 +2,41 @@ package jobs
 
 import (
 	"context"
-	"sync"
+	"fmt"
 	"time"
 )
 
-// pacer spaces one connection's requests evenly, so a known rate limit is
-// not overrun even by many workers at once, and holds every worker back
-// when the instance asks (429 Retry-After). It is a token bucket of depth
-// one written out with the standard library: x/time/rate would pace, but it
-// cannot pause everyone until a given moment.
-type pacer struct {
-	interval time.Duration
-	mu       sync.Mutex
-	next     time.Time // earliest moment the next request may start
+// PaceStore keeps the pace towards each connection where every replica
+// sees it: a token bucket of depth one, the moment the next request may
+// start. sqlstore.PaceStore keeps it in the database, so replicas together
+// keep to the instance's rate; a store of one process's own would let two
+// replicas send twice it.
+type PaceStore interface {
+	// ReservePace takes the connection's next slot, interval after the
+	// one before (or now, if that has passed) and returns how long until
+	// it begins.
+	ReservePace(ctx context.Context, connectionID string, interval time.Duration) (time.Duration, error)
+	// PausePace holds the connection's requests back for d from now,
+	// never shortening a pause in place.
+	PausePace(ctx context.Context, connectionID string, d time.Duration) error
 }
 
-func newPacer(perSecond float64) *pacer {
-	p := &pacer{}
-	if perSecond > 0 {
-		p.interval = time.Duration(float64(time.Second) / perSecond)
-	}
-	return p
+// pacer spaces one connection's requests evenly, so a known rate limit is
+// not overrun even by many workers on many replicas at once, and holds
+// every worker back when the instance asks (429 Retry-After). The slots
+// come from the PaceStore; the pacer only waits for its own.
+type pacer struct {
+	interval     time.Duration
+	connectionID string
+	store        PaceStore
 }
 
 // Wait blocks until the caller may send one request, or ctx ends.
 func (p *pacer) Wait(ctx context.Context) error {
-	p.mu.Lock()
-	now := time.Now()
-	slot := p.next
-	if slot.Before(now) {
-		slot = now
+	d, err := p.store.ReservePace(ctx, p.connectionID, p.interval)
+	if err != nil {
+		return err
 	}
-	p.next = slot.Add(p.interval)
-	p.mu.Unlock()
-
-	d := time.Until(slot)
 	if d <= 0 {
 		return ctx.Err()
 	}
@@ -50,32 +50,30 @@ func (p *pacer) Wait(ctx context.Context) error {
 	}
 }
 
-// PauseUntil keeps every request back until t.
-func (p *pacer) PauseUntil(t time.Time) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if t.After(p.next) {
-		p.next = t
+// Pause keeps every request of the connection back for d.
+func (p *pacer) Pause(ctx context.Context, d time.Duration) error {
+	if err := p.store.PausePace(ctx, p.connectionID, d); err != nil {
+		return fmt.Errorf("hold requests back after a rate limit: %w", err)
 	}
+	return nil
 }
 
-// pacers hands out one pacer per connection.
+// pacers hands out the pacer of each connection, all at one rate.
 type pacers struct {
-	perSecond float64
-	mu        sync.Mutex
-	m         map[string]*pacer
+	interval time.Duration
+	store    PaceStore
+}
+
+// newPacers paces perSecond requests a second per connection; zero or
+// less sends at once, though a pause the instance asks for still holds.
+func newPacers(perSecond float64, store PaceStore) *pacers {
+	ps := &pacers{store: store}
+	if perSecond > 0 {
+		ps.interval = time.Duration(float64(time.Second) / perSecond)
+	}
+	return ps
 }
 
 func (ps *pacers) get(connectionID string) *pacer {
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	if ps.m == nil {
-		ps.m = map[string]*pacer{}
-	}
-	p, ok := ps.m[connectionID]
-	if !ok {
-		p = newPacer(ps.perSecond)
-		ps.m[connectionID] = p
-	}
-	return p
+	return &pacer{interval: ps.interval, connectionID: connectionID, store: ps.store}
 }

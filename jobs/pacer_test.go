@@ -10,7 +10,44 @@ import (
 )
 
 // The pacer's timing runs on synctest's clock: the waits are exact and no
-// test waits for real time.
+// test waits for real time. The slots come from memoryPace, which keeps the
+// bucket the way sqlstore.PaceStore does (tested there on both databases)
+// but in memory, so its arithmetic runs on the same fake clock.
+
+// memoryPace is a PaceStore in one process.
+type memoryPace struct {
+	mu   sync.Mutex
+	next map[string]time.Time
+}
+
+func (m *memoryPace) ReservePace(ctx context.Context, id string, interval time.Duration) (time.Duration, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.next == nil {
+		m.next = map[string]time.Time{}
+	}
+	now := time.Now()
+	slot := m.next[id]
+	if slot.Before(now) {
+		slot = now
+	}
+	m.next[id] = slot.Add(interval)
+	return slot.Sub(now), nil
+}
+
+func (m *memoryPace) PausePace(ctx context.Context, id string, d time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.next == nil {
+		m.next = map[string]time.Time{}
+	}
+	if until := time.Now().Add(d); until.After(m.next[id]) {
+		m.next[id] = until
+	}
+	return nil
+}
+
+func newPacer(perSecond float64) *pacer { return newPacers(perSecond, &memoryPace{}).get("c") }
 
 // TestPacer_SpacesConcurrentCallers: callers at once leave one interval
 // apart, in some order, whatever their number.
@@ -51,14 +88,21 @@ func TestPacer_SpacesConcurrentCallers(t *testing.T) {
 	})
 }
 
-// TestPacer_PauseUntilHoldsEveryone: a Retry-After holds back every
+func pause(t *testing.T, p *pacer, d time.Duration) {
+	t.Helper()
+	if err := p.Pause(t.Context(), d); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPacer_PauseHoldsEveryone: a Retry-After holds back every
 // caller until the moment given, then pacing resumes from there.
-func TestPacer_PauseUntilHoldsEveryone(t *testing.T) {
+func TestPacer_PauseHoldsEveryone(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := newPacer(10)
 		start := time.Now()
-		p.PauseUntil(start.Add(2 * time.Second))
-		p.PauseUntil(start.Add(time.Second)) // an earlier moment does not shorten the pause
+		pause(t, p, 2*time.Second)
+		pause(t, p, time.Second) // an earlier moment does not shorten the pause
 		for i, want := range []time.Duration{2 * time.Second, 2100 * time.Millisecond} {
 			if err := p.Wait(t.Context()); err != nil {
 				t.Fatal(err)
@@ -85,7 +129,7 @@ func TestPacer_Unpaced(t *testing.T) {
 			if d := time.Since(start); d != 0 {
 				t.Errorf("rate %g: 100 requests took %s, want no wait", rate, d)
 			}
-			p.PauseUntil(start.Add(3 * time.Second))
+			pause(t, p, 3*time.Second)
 			if err := p.Wait(t.Context()); err != nil {
 				t.Fatal(err)
 			}
@@ -101,7 +145,7 @@ func TestPacer_Unpaced(t *testing.T) {
 func TestPacer_WaitEndsWithItsContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := newPacer(1)
-		p.PauseUntil(time.Now().Add(time.Hour))
+		pause(t, p, time.Hour)
 		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 		defer cancel()
 		start := time.Now()
@@ -119,22 +163,26 @@ func TestPacer_WaitEndsWithItsContext(t *testing.T) {
 }
 
 // TestPacers_OnePerConnection: connections are paced apart, each on its
-// own bucket.
+// own bucket, and pacers of one connection (on two replicas, say) share
+// theirs.
 func TestPacers_OnePerConnection(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ps := &pacers{perSecond: 1}
-		a, b := ps.get("a"), ps.get("b")
-		if a != ps.get("a") || a == b {
-			t.Fatal("pacers.get does not keep one pacer per connection")
-		}
+		store := &memoryPace{}
+		ps, replica := newPacers(1, store), newPacers(1, store)
 		start := time.Now()
-		for _, p := range []*pacer{a, b} {
+		for _, p := range []*pacer{ps.get("a"), ps.get("b")} {
 			if err := p.Wait(t.Context()); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if d := time.Since(start); d != 0 {
 			t.Errorf("the first request of a second connection waited %s for the first's", d)
+		}
+		if err := replica.get("a").Wait(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d != time.Second {
+			t.Errorf("a second pacer of connection a let its request leave after %s, want 1s", d)
 		}
 	})
 }

@@ -201,7 +201,9 @@ func (s *sender) classify(ctx context.Context, pace *pacer, ticketID string, err
 			// A rate limit counts every request of the integration user:
 			// everyone on this connection waits, not just this job. A 503
 			// may come from one busy node, so only its job waits.
-			pace.PauseUntil(time.Now().Add(wait))
+			if err := pace.Pause(ctx, wait); err != nil {
+				s.logger.Warn("rate limit pause not shared", "ticket", ticketID, "error", err)
+			}
 		}
 		return river.JobSnooze(wait)
 	case e.Temporary():

@@ -75,7 +75,7 @@ var (
 // Connecting to ServiceNow and sending tickets.
 var (
 	optServiceNowRPS = &option{Flag: "servicenow-rps", Env: "SCOREBRIDGE_SERVICENOW_RPS", Kind: kindFloat, Default: "20",
-		Commands: runningCommands, Usage: "requests per second sent to each instance, so its rate limit is not overrun; negative turns pacing off"}
+		Commands: runningCommands, Usage: "requests per second sent to each instance by all replicas together (the pace is kept in the database), so its rate limit is not overrun; negative turns pacing off"}
 	optAllowPrivate = &option{Flag: "allow-private-instances", Env: "SCOREBRIDGE_ALLOW_PRIVATE_INSTANCES", Kind: kindBool, Default: "false",
 		Commands: centerCommands, Usage: "allow instances on loopback and private addresses (a simulator, an on-premise instance); link-local and metadata addresses are always refused"}
 )
