@@ -2,6 +2,7 @@ package scorebridge
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -47,9 +48,15 @@ type Connection struct {
 	ClientID    string `json:"clientId"`    // the oauth_entity's client_id; not a secret
 	Status      string `json:"status"`
 	IsDefault   bool   `json:"isDefault"`
-	// IntegrationUser is the ServiceNow user_name the tokens act as, known
-	// once authorized.
+	// IntegrationUser is the ServiceNow user_name the tokens should act
+	// as: the one the installation checklist created, or the first user
+	// that authorized the connection.
 	IntegrationUser string `json:"integrationUser"`
+	// AuthorizedAs is the user_name the current tokens act as, as the
+	// instance said at the last authorization ("" when it did not say).
+	// It differs from IntegrationUser when an admin authorized with their
+	// own account; see WrongUser.
+	AuthorizedAs string `json:"authorizedAs"`
 	// ConnectedSince is when the current authorization was granted.
 	ConnectedSince *time.Time `json:"connectedSince"`
 	// AccessTokenExpiresAt and RefreshTokenExpiresAt are when the current
@@ -70,6 +77,24 @@ type Connection struct {
 	LastErrorAt    *time.Time `json:"lastErrorAt"`
 	CreatedAt      time.Time  `json:"createdAt"`
 	UpdatedAt      time.Time  `json:"updatedAt"`
+}
+
+// WrongUser reports whether the connection was authorized as another
+// ServiceNow user than its integration user, which an admin must either
+// accept or redo: tickets would otherwise be made, and changes read, as
+// that person.
+func (c *Connection) WrongUser() bool {
+	return c.AuthorizedAs != "" && c.IntegrationUser != "" && !strings.EqualFold(c.AuthorizedAs, c.IntegrationUser)
+}
+
+// AuthorizationInFlight is an authorization an admin started and the
+// instance has not answered yet, as the callback finds it by its state.
+type AuthorizationInFlight struct {
+	ConnectionID string
+	// Binding names the browser session that started it (a hash), or ""
+	// when it was started without one (from the API).
+	Binding  string
+	Verifier string
 }
 
 // RefreshTokenWarning is how long before the refresh token runs out the
@@ -182,8 +207,11 @@ type ConnectionService interface {
 
 	// AuthorizeURL (admin) starts an authorization: it returns the
 	// instance's /oauth_auth.do URL (with a single-use state and a PKCE
-	// S256 challenge) that the integration user opens. Returns ENOTFOUND.
-	AuthorizeURL(ctx context.Context, id string) (string, error)
+	// S256 challenge) that the integration user opens. binding names the
+	// browser session that starts it (a hash of its token), so that only
+	// that session can complete it; "" when there is none (an API token).
+	// Returns ENOTFOUND.
+	AuthorizeURL(ctx context.Context, id, binding string) (string, error)
 
 	// CompleteAuthorization finishes an authorization from the callback's
 	// state, code and error parameters: it exchanges the code and marks the
@@ -192,7 +220,15 @@ type ConnectionService interface {
 	// state, ECONFLICT when the instance answered with an error (the user
 	// chose Deny), EUNAUTHORIZED when the instance refused the code or the
 	// client credentials, and EUNAVAILABLE when it could not be reached.
-	CompleteAuthorization(ctx context.Context, state, code, oauthError string) (*Connection, error)
+	// binding is the callback's browser session (as for AuthorizeURL); an
+	// authorization started by another session is refused with EFORBIDDEN.
+	CompleteAuthorization(ctx context.Context, binding, state, code, oauthError string) (*Connection, error)
+
+	// AcceptAuthorizedUser (admin) keeps an authorization made as another
+	// ServiceNow user than the integration user (Connection.WrongUser):
+	// that user becomes the integration user. Audited. Returns ENOTFOUND,
+	// and ECONFLICT when the connection is not authorized as anyone.
+	AcceptAuthorizedUser(ctx context.Context, id string) (*Connection, error)
 
 	// RemoveConnection (admin) revokes the tokens where the instance
 	// allows and deletes the connection with its secrets. Returns

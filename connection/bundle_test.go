@@ -126,11 +126,15 @@ func (b *bundle) checklist(t testing.TB) (*scorebridge.Connection, string) {
 	return res.Connection, res.IntegrationPassword
 }
 
+// testBinding stands for the browser session of the admin who starts and
+// completes the tests' authorizations.
+const testBinding = "session-of-the-admin"
+
 // consent does what the integration user does in a browser and returns the
 // callback's query.
 func (b *bundle) consent(t testing.TB, id, user, password string) url.Values {
 	t.Helper()
-	u, err := b.svc.AuthorizeURL(context.Background(), id)
+	u, err := b.svc.AuthorizeURL(context.Background(), id, testBinding)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +152,7 @@ func (b *bundle) consent(t testing.TB, id, user, password string) url.Values {
 func (b *bundle) authorize(t testing.TB, id, user, password string) *scorebridge.Connection {
 	t.Helper()
 	q := b.consent(t, id, user, password)
-	c, err := b.svc.CompleteAuthorization(context.Background(), q.Get("state"), q.Get("code"), q.Get("error"))
+	c, err := b.svc.CompleteAuthorization(context.Background(), testBinding, q.Get("state"), q.Get("code"), q.Get("error"))
 	if err != nil {
 		t.Fatalf("complete authorization: %v", err)
 	}

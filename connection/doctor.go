@@ -21,6 +21,7 @@ const (
 	CheckApplication   = "OAuth application and redirect URL"
 	CheckSSO           = "Single sign-on"
 	CheckAuthorization = "Authorization"
+	CheckAuthorizedAs  = "Authorized as the integration user"
 	CheckCrossScope    = "Application Registries cross-scope policy"
 	CheckUser          = "Integration user"
 	CheckLifespans     = "Token lifespans"
@@ -77,6 +78,7 @@ func (d *doctor) run(ctx context.Context) {
 	if !ok {
 		return
 	}
+	d.authorizedAs()
 	d.crossScope(ctx, sn)
 	// Without table access the user record cannot be read either: one
 	// cause, one message.
@@ -226,8 +228,24 @@ func (d *doctor) authorization(ctx context.Context) (*servicenow.Client, bool) {
 	if err == nil {
 		d.c = c
 	}
-	d.add(CheckAuthorization, true, "The center holds a valid access token as "+orUnknown(d.c.IntegrationUser)+".", "")
+	as := d.c.AuthorizedAs
+	if as == "" {
+		as = d.c.IntegrationUser
+	}
+	d.add(CheckAuthorization, true, "The center holds a valid access token as "+orUnknown(as)+".", "")
 	return servicenow.NewClient(ci.BaseURL, ci.HTTPClient), true
+}
+
+// authorizedAs: the tokens act as the integration user, not as the admin
+// who happened to be signed in on the instance when authorizing; otherwise
+// tickets are created, and changes read, as that person, with their rights.
+func (d *doctor) authorizedAs() {
+	if !d.c.WrongUser() {
+		return
+	}
+	d.add(CheckAuthorizedAs, false,
+		fmt.Sprintf("The connection was authorized as %s, not as the integration user %s: tickets are created as %s, with that account's rights.", d.c.AuthorizedAs, d.c.IntegrationUser, d.c.AuthorizedAs),
+		fmt.Sprintf("Authorize again from the connection page signed in on the instance as %s (\"Not you?\" on the instance's page switches account), or, if %s is meant to act for the center, choose \"Keep %s\" on the connection page.", d.c.IntegrationUser, d.c.AuthorizedAs, d.c.AuthorizedAs))
 }
 
 // crossScope reads oauth_entity as the integration user. It is not meant

@@ -168,3 +168,40 @@ func TestDoctorUnreachable(t *testing.T) {
 		t.Fatalf("checks of an instance with an untrusted certificate: %+v", checks)
 	}
 }
+
+// TestDoctorWrongUser: a connection authorized with an admin's own account
+// instead of the integration user is a failed check naming both accounts
+// and both ways out; the check is gone once the admin accepts it.
+func TestDoctorWrongUser(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	c, _ := b.checklist(t)
+	b.authorize(t, c.ID, "admin", "admin")
+	checks, err := b.svc.Doctor(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := failing(checks); len(f) != 1 || f[0] != connection.CheckAuthorizedAs {
+		t.Fatalf("failing checks = %v, want only %q", f, connection.CheckAuthorizedAs)
+	}
+	ch := findCheck(t, checks, connection.CheckAuthorizedAs)
+	for _, want := range []string{"admin", connection.DefaultIntegrationUser} {
+		if !strings.Contains(ch.Message, want) {
+			t.Errorf("message %q does not name %s", ch.Message, want)
+		}
+	}
+	if !strings.Contains(ch.Fix, "Not you?") || !strings.Contains(ch.Fix, "Keep admin") {
+		t.Errorf("fix %q does not offer both ways: authorize again, or keep", ch.Fix)
+	}
+	if _, err := b.svc.AcceptAuthorizedUser(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	checks, err = b.svc.Doctor(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := failing(checks); len(f) != 0 {
+		t.Fatalf("after accepting, failing checks: %v", f)
+	}
+}

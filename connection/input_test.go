@@ -9,6 +9,7 @@ import (
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/connection"
 	"github.com/scorebridge/scorebridge/servicenow"
+	"github.com/scorebridge/scorebridge/sqlstore"
 )
 
 // TestCreateRefusesBadInput: each refusal says why, and nothing is stored.
@@ -69,23 +70,23 @@ func TestCallbackRefusals(t *testing.T) {
 
 	// A forged state.
 	q := b.consent(t, c.ID, connection.DefaultIntegrationUser, pw)
-	_, err := b.svc.CompleteAuthorization(ctx, "f0rged"+q.Get("state")[6:], q.Get("code"), "")
+	_, err := b.svc.CompleteAuthorization(ctx, testBinding, "f0rged"+q.Get("state")[6:], q.Get("code"), "")
 	wantCode(t, err, scorebridge.EINVALID)
-	_, err = b.svc.CompleteAuthorization(ctx, "", q.Get("code"), "")
+	_, err = b.svc.CompleteAuthorization(ctx, testBinding, "", q.Get("code"), "")
 	wantCode(t, err, scorebridge.EINVALID)
 
 	// The genuine answer works once; replayed, it is refused.
-	if _, err := b.svc.CompleteAuthorization(ctx, q.Get("state"), q.Get("code"), ""); err != nil {
+	if _, err := b.svc.CompleteAuthorization(ctx, testBinding, q.Get("state"), q.Get("code"), ""); err != nil {
 		t.Fatal(err)
 	}
-	_, err = b.svc.CompleteAuthorization(ctx, q.Get("state"), q.Get("code"), "")
+	_, err = b.svc.CompleteAuthorization(ctx, testBinding, q.Get("state"), q.Get("code"), "")
 	wantCode(t, err, scorebridge.EINVALID)
 	if !strings.Contains(scorebridge.ErrorMessage(err), "already used") {
 		t.Errorf("replay message %q does not say why", scorebridge.ErrorMessage(err))
 	}
 
 	// Deny on the consent page.
-	_, err = b.svc.CompleteAuthorization(ctx, mustState(t, b, c.ID), "", "access_denied")
+	_, err = b.svc.CompleteAuthorization(ctx, testBinding, mustState(t, b, c.ID), "", "access_denied")
 	wantCode(t, err, scorebridge.ECONFLICT)
 	if !strings.Contains(scorebridge.ErrorMessage(err), "denied") {
 		t.Errorf("deny message %q", scorebridge.ErrorMessage(err))
@@ -102,7 +103,7 @@ func TestCallbackRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	q = b.consent(t, wrong.ID, connection.DefaultIntegrationUser, pw)
-	_, err = b.svc.CompleteAuthorization(ctx, q.Get("state"), q.Get("code"), "")
+	_, err = b.svc.CompleteAuthorization(ctx, testBinding, q.Get("state"), q.Get("code"), "")
 	wantCode(t, err, scorebridge.EUNAUTHORIZED)
 	if !strings.Contains(scorebridge.ErrorMessage(err), "client secret") {
 		t.Errorf("wrong secret message %q does not mention the client secret", scorebridge.ErrorMessage(err))
@@ -118,7 +119,7 @@ func TestCallbackRefusals(t *testing.T) {
 // instance would echo it back.
 func mustState(t *testing.T, b *bundle, id string) string {
 	t.Helper()
-	u, err := b.svc.AuthorizeURL(context.Background(), id)
+	u, err := b.svc.AuthorizeURL(context.Background(), id, testBinding)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,12 +148,90 @@ func TestAuthorizeWithSingleSignOn(t *testing.T) {
 		t.Fatalf("after authorizing past the SSO notice: %+v", got)
 	}
 	// A person's own account is refused by the integration user's password.
-	u, err := b.svc.AuthorizeURL(context.Background(), c.ID)
+	u, err := b.svc.AuthorizeURL(context.Background(), c.ID, testBinding)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = consent.AllowAs(context.Background(), servicenow.NewHTTPClient(b.httpOpt), u, connection.DefaultIntegrationUser, "not-the-password")
 	if err == nil || !strings.Contains(err.Error(), "refused the login") {
 		t.Fatalf("wrong password: %v", err)
+	}
+}
+
+// TestCallbackFromAnotherSession: the OAuth state is bound to the browser
+// session that started the authorization. A callback carrying a valid state
+// and code, completed in another session (a link sent to another admin, a
+// leaked state), is refused, changes nothing, and the state is used up.
+func TestCallbackFromAnotherSession(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	c, pw := b.checklist(t)
+	q := b.consent(t, c.ID, connection.DefaultIntegrationUser, pw)
+	_, err := b.svc.CompleteAuthorization(ctx, "session-of-someone-else", q.Get("state"), q.Get("code"), "")
+	wantCode(t, err, scorebridge.EFORBIDDEN)
+	if !strings.Contains(scorebridge.ErrorMessage(err), "another browser session") {
+		t.Errorf("message %q does not say why", scorebridge.ErrorMessage(err))
+	}
+	// No session at all is another session too.
+	q2 := b.consent(t, c.ID, connection.DefaultIntegrationUser, pw)
+	_, err = b.svc.CompleteAuthorization(ctx, "", q2.Get("state"), q2.Get("code"), "")
+	wantCode(t, err, scorebridge.EFORBIDDEN)
+	got, _ := b.svc.FindConnectionByID(ctx, c.ID)
+	if got.Status != scorebridge.ConnectionPending {
+		t.Fatalf("a callback from another session changed the connection: %+v", got)
+	}
+	// The refused state is spent: the starting session cannot reuse it
+	// either, and starts again.
+	_, err = b.svc.CompleteAuthorization(ctx, testBinding, q.Get("state"), q.Get("code"), "")
+	wantCode(t, err, scorebridge.EINVALID)
+	if got := b.authorize(t, c.ID, connection.DefaultIntegrationUser, pw); got.Status != scorebridge.ConnectionConnected {
+		t.Fatalf("authorizing again from the starting session: %+v", got)
+	}
+}
+
+// TestAuthorizedAsAnotherUser: an admin who authorizes with their own
+// ServiceNow account instead of the integration user gets a connection
+// flagged WrongUser (not a silent success, and the integration user is not
+// replaced); accepting it is audited and makes that account the
+// integration user; authorizing again as the integration user clears it.
+func TestAuthorizedAsAnotherUser(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	c, pw := b.checklist(t)
+	got := b.authorize(t, c.ID, "admin", "admin")
+	if !got.WrongUser() || got.AuthorizedAs != "admin" || got.IntegrationUser != connection.DefaultIntegrationUser {
+		t.Fatalf("authorized as admin: wrong user %v, authorized as %q, integration user %q", got.WrongUser(), got.AuthorizedAs, got.IntegrationUser)
+	}
+	// Redo: authorizing as the integration user clears the problem.
+	if got := b.authorize(t, c.ID, connection.DefaultIntegrationUser, pw); got.WrongUser() || got.AuthorizedAs != connection.DefaultIntegrationUser {
+		t.Fatalf("authorized again as the integration user: %+v", got)
+	}
+	if _, err := b.svc.AcceptAuthorizedUser(ctx, c.ID); scorebridge.ErrorCode(err) != scorebridge.ECONFLICT {
+		t.Fatalf("accepting with nothing to accept: %v, want a conflict", err)
+	}
+	// Accept: the admin keeps the other account, and the audit says so.
+	b.authorize(t, c.ID, "admin", "admin")
+	actx := scorebridge.NewContextWithUser(ctx, &scorebridge.User{ID: "u1", Name: "ana", Role: scorebridge.RoleAdmin})
+	got, err := b.svc.AcceptAuthorizedUser(actx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.WrongUser() || got.IntegrationUser != "admin" {
+		t.Fatalf("after accepting: %+v", got)
+	}
+	if stored, _ := b.svc.FindConnectionByID(ctx, c.ID); stored.IntegrationUser != "admin" || stored.WrongUser() {
+		t.Fatalf("the accepted user was not stored: %+v", stored)
+	}
+	events, _, err := sqlstore.NewAuditStore(b.db).FindAuditEvents(ctx, scorebridge.AuditFilter{Action: scorebridge.AuditConnection})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := events[0]; e.Detail["change"] != "accepted_user" || e.Actor != "ana" || e.Detail["integration_user"] != "admin" || e.Detail["previous_integration_user"] != connection.DefaultIntegrationUser {
+		t.Errorf("the newest connection event is %s %v, want ana accepting admin as the integration user", e.Actor, e.Detail)
+	}
+	if e := events[1]; e.Detail["change"] != "authorized" || e.Detail["authorized_as"] != "admin" {
+		t.Errorf("the authorization as admin is audited as %v, without who authorized", e.Detail)
 	}
 }

@@ -3,6 +3,7 @@ package connection
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -214,7 +215,7 @@ func newState() string {
 
 // AuthorizeURL starts an authorization and returns where the integration
 // user must go. Returns ENOTFOUND.
-func (s *Service) AuthorizeURL(ctx context.Context, id string) (string, error) {
+func (s *Service) AuthorizeURL(ctx context.Context, id, binding string) (string, error) {
 	if id == "" {
 		return "", scorebridge.Errorf(scorebridge.ENOTFOUND, "Connection \"\" not found.")
 	}
@@ -223,7 +224,7 @@ func (s *Service) AuthorizeURL(ctx context.Context, id string) (string, error) {
 		return "", err
 	}
 	state, verifier := newState(), servicenow.NewVerifier()
-	if err := s.store.CreateAuthorization(ctx, c.ID, state, verifier, s.now().Add(s.cfg.AuthorizationTTL)); err != nil {
+	if err := s.store.CreateAuthorization(ctx, c.ID, state, binding, verifier, s.now().Add(s.cfg.AuthorizationTTL)); err != nil {
 		return "", err
 	}
 	return s.oauth(c, sec.ClientSecret).AuthCodeURL(state, verifier), nil
@@ -234,16 +235,23 @@ func (s *Service) oauth(c *scorebridge.Connection, clientSecret string) *service
 }
 
 // CompleteAuthorization exchanges the callback's code; oauthError is the
-// callback's error parameter (access_denied when the user chose Deny).
-// Returns EINVALID, ECONFLICT, EUNAUTHORIZED and EUNAVAILABLE.
-func (s *Service) CompleteAuthorization(ctx context.Context, state, code, oauthError string) (*scorebridge.Connection, error) {
+// callback's error parameter (access_denied when the user chose Deny), and
+// binding the callback's browser session, which must be the one that
+// started the authorization: a state that leaked, or a link another admin
+// was sent, cannot connect the center to an account of someone else's
+// choosing. Returns EINVALID, EFORBIDDEN, ECONFLICT, EUNAUTHORIZED and
+// EUNAVAILABLE.
+func (s *Service) CompleteAuthorization(ctx context.Context, binding, state, code, oauthError string) (*scorebridge.Connection, error) {
 	if state == "" {
 		return nil, scorebridge.FieldErrorf("state", "The authorization answer has no state, so it cannot be matched to an authorization the center started. Start again from the connection page.")
 	}
 	// The state is consumed first, whatever happens next: a state works once.
-	id, verifier, err := s.store.ConsumeAuthorization(ctx, state)
+	a, err := s.store.ConsumeAuthorization(ctx, state)
 	if err != nil {
 		return nil, err
+	}
+	if a.Binding != "" && subtle.ConstantTimeCompare([]byte(a.Binding), []byte(binding)) != 1 {
+		return nil, scorebridge.Errorf(scorebridge.EFORBIDDEN, "This authorization was started in another browser session, so it cannot be completed here. Start the authorization again from the connection page, in this browser.")
 	}
 	if oauthError != "" {
 		msg := fmt.Sprintf("The instance did not grant access (%s).", oauthError)
@@ -255,11 +263,11 @@ func (s *Service) CompleteAuthorization(ctx context.Context, state, code, oauthE
 	if code == "" {
 		return nil, scorebridge.FieldErrorf("code", "The authorization answer has no code. Start again from the connection page.")
 	}
-	c, sec, err := s.store.FindConnectionSecrets(ctx, id)
+	c, sec, err := s.store.FindConnectionSecrets(ctx, a.ConnectionID)
 	if err != nil {
 		return nil, err
 	}
-	tok, err := s.oauth(c, sec.ClientSecret).Exchange(ctx, s.http, code, verifier)
+	tok, err := s.oauth(c, sec.ClientSecret).Exchange(ctx, s.http, code, a.Verifier)
 	if err != nil {
 		if servicenow.IsTokenRefused(err) {
 			return nil, scorebridge.Errorf(scorebridge.EUNAUTHORIZED, "The instance refused the authorization code. The client secret may be wrong, or the code expired or was already used. Check the client secret in the Application Registry and authorize again.")
@@ -267,23 +275,47 @@ func (s *Service) CompleteAuthorization(ctx context.Context, state, code, oauthE
 		return nil, unavailable(c.InstanceURL, err)
 	}
 	user := s.integrationUser(ctx, c.InstanceURL, tok.AccessToken)
-	if user != "" && c.IntegrationUser != "" && !strings.EqualFold(user, c.IntegrationUser) {
-		// The page shows who the tokens now act as; the log says it plainly.
-		s.log.Warn("authorized as another user than the integration user: authorize again as the integration user (\"Not you?\" on the instance's page)",
-			"connection", c.ID, "authorized_as", user, "integration_user", c.IntegrationUser)
+	// The first authorization of a connection made from an Application
+	// Registry entry names its integration user; later ones, and those of
+	// a checklist's connection, are compared with it.
+	integration := c.IntegrationUser
+	if integration == "" {
+		integration = user
 	}
-	authorizedAs := user
-	if authorizedAs == "" {
-		authorizedAs = c.IntegrationUser // the store keeps it when the instance did not say
+	detail := map[string]any{"integration_user": integration}
+	if user != "" && integration != "" && !strings.EqualFold(user, integration) {
+		detail["authorized_as"] = user
+		s.log.Warn("authorized as another user than the integration user: accept it on the connection page, or authorize again as the integration user (\"Not you?\" on the instance's page)",
+			"connection", c.ID, "authorized_as", user, "integration_user", integration)
 	}
-	c, err = s.store.SaveAuthorization(ctx, c.ID, user, s.tokens(c, tok, true), connectionEvent(c, "authorized", map[string]any{"integration_user": authorizedAs}))
+	c, err = s.store.SaveAuthorization(ctx, c.ID, integration, user, s.tokens(c, tok, true), connectionEvent(c, "authorized", detail))
 	if err != nil {
 		return nil, err
 	}
 	s.forget()
 	s.session(c.ID).reset(tok.AccessToken, s.accessExpiry(tok))
-	s.log.Info("connection authorized", "connection", c.ID, "instance", c.InstanceURL, "integration_user", c.IntegrationUser)
+	s.log.Info("connection authorized", "connection", c.ID, "instance", c.InstanceURL, "integration_user", c.IntegrationUser, "authorized_as", c.AuthorizedAs)
 	s.publishStatus(ctx, c)
+	return c, nil
+}
+
+// AcceptAuthorizedUser keeps an authorization made as another user than
+// the integration user: an admin decided that account is the one to use.
+// Returns ENOTFOUND and ECONFLICT.
+func (s *Service) AcceptAuthorizedUser(ctx context.Context, id string) (*scorebridge.Connection, error) {
+	c, err := s.store.FindConnectionByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !c.WrongUser() {
+		return nil, scorebridge.Errorf(scorebridge.ECONFLICT, "The connection to %s is authorized as its integration user %q already; there is nothing to accept.", c.InstanceURL, c.IntegrationUser)
+	}
+	c, err = s.store.AcceptAuthorizedUser(ctx, c.ID, connectionEvent(c, "accepted_user", map[string]any{"integration_user": c.AuthorizedAs, "previous_integration_user": c.IntegrationUser}))
+	if err != nil {
+		return nil, err
+	}
+	s.forget()
+	s.log.Info("authorized user accepted as the integration user", "connection", c.ID, "instance", c.InstanceURL, "integration_user", c.IntegrationUser, "actor", scorebridge.ActorFromContext(ctx))
 	return c, nil
 }
 

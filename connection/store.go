@@ -39,15 +39,20 @@ type Store interface {
 	// ENOTFOUND.
 	DeleteConnection(ctx context.Context, id string, event *scorebridge.AuditEvent) error
 
-	// CreateAuthorization records an authorization in flight by its state
-	// and PKCE verifier, valid until expires. Returns ENOTFOUND.
-	CreateAuthorization(ctx context.Context, connectionID, state, verifier string, expires time.Time) error
+	// CreateAuthorization records an authorization in flight by its state,
+	// the session binding that started it and its PKCE verifier, valid
+	// until expires. Returns ENOTFOUND.
+	CreateAuthorization(ctx context.Context, connectionID, state, binding, verifier string, expires time.Time) error
 	// ConsumeAuthorization takes an authorization in flight by its state,
 	// once. Returns EINVALID for an unknown, used or expired state.
-	ConsumeAuthorization(ctx context.Context, state string) (connectionID, verifier string, err error)
-	// SaveAuthorization stores the tokens of a completed authorization and
+	ConsumeAuthorization(ctx context.Context, state string) (scorebridge.AuthorizationInFlight, error)
+	// SaveAuthorization stores the tokens of a completed authorization, the
+	// integration user ("" keeps it) and the user the tokens act as, and
 	// marks the connection connected. Returns ENOTFOUND.
-	SaveAuthorization(ctx context.Context, id, integrationUser string, tok scorebridge.ConnectionTokens, event *scorebridge.AuditEvent) (*scorebridge.Connection, error)
+	SaveAuthorization(ctx context.Context, id, integrationUser, authorizedAs string, tok scorebridge.ConnectionTokens, event *scorebridge.AuditEvent) (*scorebridge.Connection, error)
+	// AcceptAuthorizedUser makes the authorized user the integration user.
+	// Returns ENOTFOUND and ECONFLICT.
+	AcceptAuthorizedUser(ctx context.Context, id string, event *scorebridge.AuditEvent) (*scorebridge.Connection, error)
 
 	// SaveRefresh stores the tokens a refresh returned. Returns ENOTFOUND.
 	SaveRefresh(ctx context.Context, id string, tok scorebridge.ConnectionTokens) error

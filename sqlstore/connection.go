@@ -29,7 +29,7 @@ func NewConnectionStore(db *DB, box *secret.Box) *ConnectionStore {
 	return &ConnectionStore{db: db, box: box}
 }
 
-const connectionColumns = `id, instance_url, client_id, status, is_default, integration_user,
+const connectionColumns = `id, instance_url, client_id, status, is_default, integration_user, authorized_as,
 	access_token_expires_at, refresh_token_expires_at, refresh_token_lifespan, connected_since,
 	last_success_at, last_error, last_error_cause, last_error_at, created_at, updated_at`
 
@@ -177,7 +177,7 @@ func findConnection(ctx context.Context, tx rowQuerier, id string) (*scorebridge
 func scanConnection(sc rowScanner, extra ...any) (*scorebridge.Connection, error) {
 	var c scorebridge.Connection
 	var lifespan int64
-	dest := []any{&c.ID, &c.InstanceURL, &c.ClientID, &c.Status, &c.IsDefault, &c.IntegrationUser,
+	dest := []any{&c.ID, &c.InstanceURL, &c.ClientID, &c.Status, &c.IsDefault, &c.IntegrationUser, &c.AuthorizedAs,
 		optionalTime{&c.AccessTokenExpiresAt}, optionalTime{&c.RefreshTokenExpiresAt}, &lifespan, optionalTime{&c.ConnectedSince},
 		optionalTime{&c.LastSuccessAt}, &c.LastError, &c.LastErrorCause, optionalTime{&c.LastErrorAt},
 		scanTime{&c.CreatedAt}, scanTime{&c.UpdatedAt}}
@@ -216,10 +216,11 @@ func (db *DB) optionalTimeArg(t *time.Time) any {
 }
 
 // SaveAuthorization records a completed authorization: the integration
-// user (kept as it was when integrationUser is ""), fresh tokens (sealed), status connected and no error. Any other
+// user (kept as it was when integrationUser is ""), the user the tokens act
+// as, fresh tokens (sealed), status connected and no error. Any other
 // authorization in flight for the connection is dropped. The audit event,
 // when not nil, is written in the same transaction. Returns ENOTFOUND.
-func (s *ConnectionStore) SaveAuthorization(ctx context.Context, id, integrationUser string, tok scorebridge.ConnectionTokens, event *scorebridge.AuditEvent) (*scorebridge.Connection, error) {
+func (s *ConnectionStore) SaveAuthorization(ctx context.Context, id, integrationUser, authorizedAs string, tok scorebridge.ConnectionTokens, event *scorebridge.AuditEvent) (*scorebridge.Connection, error) {
 	access, refresh, err := s.sealTokens(id, tok)
 	if err != nil {
 		return nil, err
@@ -231,10 +232,10 @@ func (s *ConnectionStore) SaveAuthorization(ctx context.Context, id, integration
 	defer tx.Rollback()
 	now := s.db.now()
 	res, err := tx.ExecContext(ctx, `UPDATE connections SET status = ?,
-		integration_user = CASE WHEN ? = '' THEN integration_user ELSE ? END, access_token = ?, refresh_token = ?, access_token_expires_at = ?, refresh_token_expires_at = ?,
+		integration_user = CASE WHEN ? = '' THEN integration_user ELSE ? END, authorized_as = ?, access_token = ?, refresh_token = ?, access_token_expires_at = ?, refresh_token_expires_at = ?,
 		connected_since = ?, last_success_at = ?, last_error = '', last_error_cause = '', last_error_at = NULL, updated_at = ?
 		WHERE id = ?`,
-		scorebridge.ConnectionConnected, integrationUser, integrationUser, access, refresh,
+		scorebridge.ConnectionConnected, integrationUser, integrationUser, authorizedAs, access, refresh,
 		s.db.optionalTimeArg(&tok.AccessTokenExpiresAt), s.db.optionalTimeArg(&tok.RefreshTokenExpiresAt),
 		s.db.timeArg(now), s.db.timeArg(now), s.db.timeArg(now), id)
 	if err := connectionUpdated(res, err, id); err != nil {
@@ -253,6 +254,38 @@ func (s *ConnectionStore) SaveAuthorization(ctx context.Context, id, integration
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
+	return c, nil
+}
+
+// AcceptAuthorizedUser makes the user the tokens act as the connection's
+// integration user, when an admin chose to keep an authorization made with
+// another account than the expected one. The audit event is written in the
+// same transaction. Returns ENOTFOUND, and ECONFLICT when the connection
+// has no authorized user to accept.
+func (s *ConnectionStore) AcceptAuthorizedUser(ctx context.Context, id string, event *scorebridge.AuditEvent) (*scorebridge.Connection, error) {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	c, _, err := findConnection(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.AuthorizedAs == "" {
+		return nil, scorebridge.Errorf(scorebridge.ECONFLICT, "The connection to %s has no authorized user to accept: authorize it first.", c.InstanceURL)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE connections SET integration_user = authorized_as, updated_at = ? WHERE id = ?`, s.db.timeArg(s.db.now()), c.ID)
+	if err := connectionUpdated(res, err, c.ID); err != nil {
+		return nil, err
+	}
+	if err := auditInTx(ctx, tx, event); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	c.IntegrationUser = c.AuthorizedAs
 	return c, nil
 }
 
@@ -456,10 +489,11 @@ func stateHash(state string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// CreateAuthorization records an authorization in flight: its state (hashed)
-// and PKCE verifier (sealed), valid until expires. Expired ones are purged on
+// CreateAuthorization records an authorization in flight: its state (hashed),
+// the session binding of whoever started it, and PKCE verifier (sealed),
+// valid until expires. Expired ones are purged on
 // the way. Returns ENOTFOUND when the connection does not exist.
-func (s *ConnectionStore) CreateAuthorization(ctx context.Context, connectionID, state, verifier string, expires time.Time) error {
+func (s *ConnectionStore) CreateAuthorization(ctx context.Context, connectionID, state, binding, verifier string, expires time.Time) error {
 	h := stateHash(state)
 	sealed, err := s.box.Seal(verifier, sealPurpose("connection_authorizations", h, "code_verifier"))
 	if err != nil {
@@ -477,46 +511,46 @@ func (s *ConnectionStore) CreateAuthorization(ctx context.Context, connectionID,
 	if _, err := tx.ExecContext(ctx, `DELETE FROM connection_authorizations WHERE expires_at < ?`, s.db.timeArg(now)); err != nil {
 		return fmt.Errorf("purge expired authorizations: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO connection_authorizations (state_hash, connection_id, code_verifier, expires_at, created_at)
-		VALUES (?, ?, ?, ?, ?)`, h, connectionID, sealed, s.db.timeArg(expires), s.db.timeArg(now)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO connection_authorizations (state_hash, connection_id, session_binding, code_verifier, expires_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, h, connectionID, binding, sealed, s.db.timeArg(expires), s.db.timeArg(now)); err != nil {
 		return fmt.Errorf("insert authorization: %w", err)
 	}
 	return tx.Commit()
 }
 
 // ConsumeAuthorization takes an authorization in flight by its state and
-// deletes it, so a state works once. Returns EINVALID for a state that is
+// deletes it, so a state works once, and returns it with the session
+// binding it was started with. Returns EINVALID for a state that is
 // unknown, already used or expired.
-func (s *ConnectionStore) ConsumeAuthorization(ctx context.Context, state string) (connectionID, verifier string, err error) {
+func (s *ConnectionStore) ConsumeAuthorization(ctx context.Context, state string) (a scorebridge.AuthorizationInFlight, err error) {
 	h := stateHash(state)
 	tx, err := s.db.begin(ctx)
 	if err != nil {
-		return "", "", err
+		return a, err
 	}
 	defer tx.Rollback()
 	var sealed string
 	var expires time.Time
-	err = tx.QueryRowContext(ctx, `SELECT connection_id, code_verifier, expires_at FROM connection_authorizations WHERE state_hash = ?`, h).
-		Scan(&connectionID, &sealed, scanTime{&expires})
+	err = tx.QueryRowContext(ctx, `SELECT connection_id, session_binding, code_verifier, expires_at FROM connection_authorizations WHERE state_hash = ?`, h).
+		Scan(&a.ConnectionID, &a.Binding, &sealed, scanTime{&expires})
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", "", scorebridge.FieldErrorf("state", "This authorization answer does not match one the center started, or it was already used. Start the authorization again from the connection page.")
+		return a, scorebridge.FieldErrorf("state", "This authorization answer does not match one the center started, or it was already used. Start the authorization again from the connection page.")
 	} else if err != nil {
-		return "", "", fmt.Errorf("read authorization: %w", err)
+		return a, fmt.Errorf("read authorization: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM connection_authorizations WHERE state_hash = ?`, h); err != nil {
-		return "", "", fmt.Errorf("delete authorization: %w", err)
+		return a, fmt.Errorf("delete authorization: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return "", "", fmt.Errorf("commit: %w", err)
+		return a, fmt.Errorf("commit: %w", err)
 	}
 	if !s.db.now().Before(expires) {
-		return "", "", scorebridge.FieldErrorf("state", "This authorization took too long and expired. Start the authorization again from the connection page.")
+		return scorebridge.AuthorizationInFlight{}, scorebridge.FieldErrorf("state", "This authorization took too long and expired. Start the authorization again from the connection page.")
 	}
-	verifier, err = s.box.Open(sealed, sealPurpose("connection_authorizations", h, "code_verifier"))
-	if err != nil {
-		return "", "", err
+	if a.Verifier, err = s.box.Open(sealed, sealPurpose("connection_authorizations", h, "code_verifier")); err != nil {
+		return scorebridge.AuthorizationInFlight{}, err
 	}
-	return connectionID, verifier, nil
+	return a, nil
 }
 
 // connectionUpdated turns an UPDATE that matched no row into ENOTFOUND.

@@ -104,7 +104,7 @@ func TestConnection_TokensAndStatus(t *testing.T) {
 			AccessToken: testAccessToken, RefreshToken: testRefreshToken,
 			AccessTokenExpiresAt: now.Add(30 * time.Minute), RefreshTokenExpiresAt: now.Add(100 * 24 * time.Hour),
 		}
-		c, err := s.SaveAuthorization(ctx, "a", "scorebridge.integration", tok, nil)
+		c, err := s.SaveAuthorization(ctx, "a", "scorebridge.integration", "scorebridge.integration", tok, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -192,34 +192,38 @@ func TestConnection_AuthorizationStateIsSingleUse(t *testing.T) {
 		ctx := context.Background()
 		mustCreateConnection(t, s, "a", "https://a.service-now.com")
 
-		if err := s.CreateAuthorization(ctx, "nope", "state-x", testVerifier, clock.Now().Add(time.Minute)); scorebridge.ErrorCode(err) != scorebridge.ENOTFOUND {
+		if err := s.CreateAuthorization(ctx, "nope", "state-x", "", testVerifier, clock.Now().Add(time.Minute)); scorebridge.ErrorCode(err) != scorebridge.ENOTFOUND {
 			t.Fatalf("authorization for an unknown connection: %v", err)
 		}
-		if err := s.CreateAuthorization(ctx, "a", "state-1", testVerifier, clock.Now().Add(10*time.Minute)); err != nil {
+		if err := s.CreateAuthorization(ctx, "a", "state-1", "session-hash", testVerifier, clock.Now().Add(10*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := s.ConsumeAuthorization(ctx, "forged"); scorebridge.ErrorCode(err) != scorebridge.EINVALID {
+		if _, err := s.ConsumeAuthorization(ctx, "forged"); scorebridge.ErrorCode(err) != scorebridge.EINVALID {
 			t.Fatalf("forged state: err = %v, want EINVALID", err)
 		}
-		id, v, err := s.ConsumeAuthorization(ctx, "state-1")
+		a, err := s.ConsumeAuthorization(ctx, "state-1")
+		id, v := a.ConnectionID, a.Verifier
+		if a.Binding != "session-hash" {
+			t.Errorf("binding = %q, want the one the authorization was started with", a.Binding)
+		}
 		if err != nil || id != "a" || v != testVerifier {
 			t.Fatalf("consume = %q, %q, %v", id, v, err)
 		}
-		if _, _, err := s.ConsumeAuthorization(ctx, "state-1"); scorebridge.ErrorCode(err) != scorebridge.EINVALID {
+		if _, err := s.ConsumeAuthorization(ctx, "state-1"); scorebridge.ErrorCode(err) != scorebridge.EINVALID {
 			t.Fatalf("replayed state: err = %v, want EINVALID", err)
 		}
 		// An expired state is refused, and used up.
-		s.CreateAuthorization(ctx, "a", "state-2", testVerifier, clock.Now().Add(10*time.Minute))
+		s.CreateAuthorization(ctx, "a", "state-2", "", testVerifier, clock.Now().Add(10*time.Minute))
 		clock.Advance(11 * time.Minute)
-		if _, _, err := s.ConsumeAuthorization(ctx, "state-2"); scorebridge.ErrorCode(err) != scorebridge.EINVALID || !strings.Contains(scorebridge.ErrorMessage(err), "expired") {
+		if _, err := s.ConsumeAuthorization(ctx, "state-2"); scorebridge.ErrorCode(err) != scorebridge.EINVALID || !strings.Contains(scorebridge.ErrorMessage(err), "expired") {
 			t.Fatalf("expired state: err = %v", err)
 		}
 		// Removing the connection drops its authorizations in flight.
-		s.CreateAuthorization(ctx, "a", "state-3", testVerifier, clock.Now().Add(10*time.Minute))
+		s.CreateAuthorization(ctx, "a", "state-3", "", testVerifier, clock.Now().Add(10*time.Minute))
 		if err := s.DeleteConnection(ctx, "a", nil); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := s.ConsumeAuthorization(ctx, "state-3"); scorebridge.ErrorCode(err) != scorebridge.EINVALID {
+		if _, err := s.ConsumeAuthorization(ctx, "state-3"); scorebridge.ErrorCode(err) != scorebridge.EINVALID {
 			t.Fatalf("state of a removed connection: err = %v", err)
 		}
 	})
@@ -241,13 +245,13 @@ func TestConnection_NoSecretInClear(t *testing.T) {
 		ctx := context.Background()
 		mustCreateConnection(t, s, "a", "https://a.service-now.com")
 		now := time.Now()
-		if _, err := s.SaveAuthorization(ctx, "a", "int.user", scorebridge.ConnectionTokens{
+		if _, err := s.SaveAuthorization(ctx, "a", "int.user", "int.user", scorebridge.ConnectionTokens{
 			AccessToken: testAccessToken, RefreshToken: testRefreshToken,
 			AccessTokenExpiresAt: now.Add(time.Hour), RefreshTokenExpiresAt: now.Add(time.Hour),
 		}, nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.CreateAuthorization(ctx, "a", "state-1", testVerifier, now.Add(time.Hour)); err != nil {
+		if err := s.CreateAuthorization(ctx, "a", "state-1", "", testVerifier, now.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 

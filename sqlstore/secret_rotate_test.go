@@ -33,11 +33,11 @@ func TestRotateSecrets(t *testing.T) {
 		s := sqlstore.NewConnectionStore(db, oldBox)
 		mustCreateConnection(t, s, "a", "https://a.service-now.com")
 		mustCreateConnection(t, s, "b", "https://b.service-now.com")
-		if _, err := s.SaveAuthorization(ctx, "a", "integration", scorebridge.ConnectionTokens{AccessToken: testAccessToken, RefreshToken: testRefreshToken,
+		if _, err := s.SaveAuthorization(ctx, "a", "integration", "integration", scorebridge.ConnectionTokens{AccessToken: testAccessToken, RefreshToken: testRefreshToken,
 			AccessTokenExpiresAt: clock.Now().Add(time.Hour), RefreshTokenExpiresAt: clock.Now().Add(100 * time.Hour)}, nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.CreateAuthorization(ctx, "b", "state-1", testVerifier, clock.Now().Add(10*time.Minute)); err != nil {
+		if err := s.CreateAuthorization(ctx, "b", "state-1", "", testVerifier, clock.Now().Add(10*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 
@@ -58,8 +58,8 @@ func TestRotateSecrets(t *testing.T) {
 		if err != nil || sec.ClientSecret != testClientSecret || sec.AccessToken != testAccessToken || sec.RefreshToken != testRefreshToken {
 			t.Fatalf("after rotation: %+v, %v", sec, err)
 		}
-		if id, verifier, err := rotated.ConsumeAuthorization(ctx, "state-1"); err != nil || id != "b" || verifier != testVerifier {
-			t.Fatalf("authorization in flight after rotation: %q %q %v", id, verifier, err)
+		if a, err := rotated.ConsumeAuthorization(ctx, "state-1"); err != nil || a.ConnectionID != "b" || a.Verifier != testVerifier {
+			t.Fatalf("authorization in flight after rotation: %+v %v", a, err)
 		}
 		if _, _, err := s.FindConnectionSecrets(ctx, "a"); err == nil {
 			t.Fatal("the old key still opens the secrets")

@@ -12,11 +12,14 @@ type connectionJSON struct {
 	*scorebridge.Connection
 	StatusLabel             string `json:"statusLabel"`
 	RefreshTokenExpiresSoon bool   `json:"refreshTokenExpiresSoon"`
+	// WrongUser: authorized as another ServiceNow user than the
+	// integration user; accept it (accept-user) or authorize again.
+	WrongUser bool `json:"wrongUser"`
 }
 
 func (s *Server) connectionJSON(c *scorebridge.Connection) connectionJSON {
 	v := s.viewConnection(c)
-	return connectionJSON{Connection: c, StatusLabel: v.StatusLabel, RefreshTokenExpiresSoon: v.RefreshExpiresSoon}
+	return connectionJSON{Connection: c, StatusLabel: v.StatusLabel, RefreshTokenExpiresSoon: v.RefreshExpiresSoon, WrongUser: c.WrongUser()}
 }
 
 // GET /api/v1/connections: {"items": [connection, ...]}, the default first.
@@ -129,12 +132,26 @@ func (s *Server) handleAPIConnectionAuthorize(w http.ResponseWriter, r *http.Req
 		s.error(w, r, err)
 		return
 	}
-	u, err := s.connections.AuthorizeURL(r.Context(), c.ID)
+	u, err := s.connections.AuthorizeURL(r.Context(), c.ID, sessionBinding(r))
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"authorizeUrl": u})
+}
+
+// POST /api/v1/connections/{id}/accept-user: the connection, its
+// authorized user now its integration user (see Connection.WrongUser).
+func (s *Server) handleAPIConnectionAcceptUser(w http.ResponseWriter, r *http.Request) {
+	c, err := s.findConnection(r)
+	if err == nil {
+		c, err = s.connections.AcceptAuthorizedUser(r.Context(), c.ID)
+	}
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.connectionJSON(c))
 }
 
 // POST /api/v1/connections/{id}/default: the connection, now the default.

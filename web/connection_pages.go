@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"strings"
 	"time"
@@ -14,6 +16,7 @@ import (
 var connectionNotices = map[string]string{
 	"created":    "Connection saved with its client secret encrypted. Next: authorize it.",
 	"authorized": "Authorized: the center is connected to ServiceNow.",
+	"accepted":   "Kept: the account that authorized is now the integration user of this connection.",
 	"default":    "This connection is now the default.",
 	"removed":    "Connection removed: its secrets are deleted and its tokens were revoked where the instance allows.",
 }
@@ -260,7 +263,7 @@ func (s *Server) handleConnectionAuthorize(w http.ResponseWriter, r *http.Reques
 		s.error(w, r, err)
 		return
 	}
-	u, err := s.connections.AuthorizeURL(r.Context(), c.ID)
+	u, err := s.connections.AuthorizeURL(r.Context(), c.ID, sessionBinding(r))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -276,14 +279,47 @@ func (s *Server) handleConnectionCallback(w http.ResponseWriter, r *http.Request
 		return
 	}
 	q := r.URL.Query()
-	c, err := s.connections.CompleteAuthorization(r.Context(), q.Get("state"), q.Get("code"), q.Get("error"))
+	c, err := s.connections.CompleteAuthorization(r.Context(), sessionBinding(r), q.Get("state"), q.Get("code"), q.Get("error"))
 	if err != nil {
 		s.recordAudit(r, &scorebridge.AuditEvent{Action: scorebridge.AuditConnection, Outcome: scorebridge.OutcomeFailure,
 			Detail: map[string]any{"change": "authorize", "reason": scorebridge.ErrorMessage(err)}})
 		s.error(w, r, err)
 		return
 	}
+	if c.WrongUser() {
+		// Not a success: the page says who authorized and asks the admin
+		// to keep that account or authorize again.
+		http.Redirect(w, r, "/connections/"+c.ID, http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, "/connections/"+c.ID+"?done=authorized", http.StatusSeeOther)
+}
+
+// handleConnectionAcceptUser keeps an authorization made with another
+// account than the integration user, as the admin chose on the connection
+// page.
+func (s *Server) handleConnectionAcceptUser(w http.ResponseWriter, r *http.Request) {
+	c, err := s.findConnection(r)
+	if err == nil {
+		c, err = s.connections.AcceptAuthorizedUser(r.Context(), c.ID)
+	}
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/connections/"+c.ID+"?done=accepted", http.StatusSeeOther)
+}
+
+// sessionBinding names the browser session of a request for an OAuth
+// authorization: a hash of its token, so the token itself is never stored
+// again; "" without a session (an API token, a center without sign-in).
+func sessionBinding(r *http.Request) string {
+	tok := actingFrom(r).sessionToken
+	if tok == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte("oauth-binding:" + tok))
+	return hex.EncodeToString(sum[:])
 }
 
 func (s *Server) handleConnectionRemoveConfirm(w http.ResponseWriter, r *http.Request) {

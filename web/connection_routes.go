@@ -19,6 +19,7 @@ func (s *Server) connectionRoutes() []route {
 		{"GET /connections/{id}", reader, s.handleConnectionView},
 		{"POST /connections/{id}/authorize", admin, s.handleConnectionAuthorize},
 		{"POST /connections/{id}/default", admin, s.handleConnectionDefault},
+		{"POST /connections/{id}/accept-user", admin, s.handleConnectionAcceptUser},
 		{"GET /connections/{id}/remove", admin, s.handleConnectionRemoveConfirm},
 		{"POST /connections/{id}/remove", admin, s.handleConnectionRemove},
 		{"GET /connections/{id}/doctor", admin, s.handleConnectionDoctor},
@@ -31,6 +32,7 @@ func (s *Server) connectionRoutes() []route {
 		{"DELETE /api/v1/connections/{id}", admin, s.handleAPIConnectionDelete},
 		{"POST /api/v1/connections/{id}/authorize", admin, s.handleAPIConnectionAuthorize},
 		{"POST /api/v1/connections/{id}/default", admin, s.handleAPIConnectionDefault},
+		{"POST /api/v1/connections/{id}/accept-user", admin, s.handleAPIConnectionAcceptUser},
 		{"GET /api/v1/connections/{id}/doctor", admin, s.handleAPIConnectionDoctor},
 	}
 }

@@ -114,6 +114,13 @@ var continueLink = regexp.MustCompile(`href="([^"]*oauth_auth\.do[^"]*)"`)
 // page's link as the integration user, and lands on the callback.
 func (b *connectionBundle) authorizeThroughPages(t *testing.T, page, password string) string {
 	t.Helper()
+	return b.authorizeThroughPagesAs(t, page, connection.DefaultIntegrationUser, password)
+}
+
+// authorizeThroughPagesAs is authorizeThroughPages signed in on the
+// instance as user.
+func (b *connectionBundle) authorizeThroughPagesAs(t *testing.T, page, user, password string) string {
+	t.Helper()
 	m := formAction.FindStringSubmatch(page)
 	if m == nil {
 		t.Fatalf("no Authorize button on the page:\n%.3000s", page)
@@ -128,7 +135,7 @@ func (b *connectionBundle) authorizeThroughPages(t *testing.T, page, password st
 	if !strings.HasPrefix(authURL, b.simURL+"/oauth_auth.do?") || !strings.Contains(authURL, "code_challenge_method=S256") {
 		t.Fatalf("authorize link %s", authURL)
 	}
-	cb, err := consent.AllowAs(context.Background(), servicenow.NewHTTPClient(servicenow.HTTPOptions{AllowPrivate: true}), authURL, connection.DefaultIntegrationUser, password)
+	cb, err := consent.AllowAs(context.Background(), servicenow.NewHTTPClient(servicenow.HTTPOptions{AllowPrivate: true}), authURL, user, password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,6 +275,37 @@ func TestConnectionPages(t *testing.T) {
 	b.postForm(t, "/connections/"+id+"/remove", nil).wantStatus(t, http.StatusSeeOther)
 	b.get(t, "/api/v1/connections").wantStatus(t, http.StatusOK).wantContains(t, `"items":[]`)
 	b.get(t, "/").wantStatus(t, http.StatusOK).wantContains(t, "Do you use ServiceNow?")
+}
+
+// TestConnectionPagesWrongUser: authorizing signed in on the instance as
+// its admin instead of the integration user is no success: the connection
+// page names both accounts and offers to authorize again or keep the
+// admin; keeping it is audited and clears the warning, here and on the
+// home page.
+func TestConnectionPagesWrongUser(t *testing.T) {
+	t.Parallel()
+	b := connectionSetup(t)
+	const integrationPassword = "Integration-Pass-2026!"
+	ck := b.postForm(t, "/connections/checklist", url.Values{"instance": {b.simURL}, "adminUser": {"admin"}, "adminPassword": {"admin"},
+		"integrationPassword": {integrationPassword}}).wantStatus(t, http.StatusOK)
+	loc := b.authorizeThroughPagesAs(t, ck.body, "admin", "admin")
+	if strings.Contains(loc, "done=authorized") {
+		t.Fatalf("authorized as the wrong user, the callback reports success: %s", loc)
+	}
+	page := b.get(t, loc).wantStatus(t, http.StatusOK)
+	page.wantContains(t, "Authorized as admin, not the integration user", "Authorize again as "+connection.DefaultIntegrationUser, "Keep admin", "/accept-user")
+	page.wantNotContains(t, "Authorized: the center is connected")
+	b.get(t, "/").wantStatus(t, http.StatusOK).wantContains(t, "Authorized as admin, not the integration user")
+	id := strings.TrimPrefix(loc, "/connections/")
+	b.get(t, "/api/v1/connections/"+id).wantStatus(t, http.StatusOK).wantContains(t, `"wrongUser":true`, `"authorizedAs":"admin"`)
+
+	done := b.postForm(t, "/connections/"+id+"/accept-user", nil).wantStatus(t, http.StatusSeeOther)
+	page = b.get(t, done.Header.Get("Location")).wantStatus(t, http.StatusOK)
+	page.wantContains(t, "Kept: the account that authorized is now the integration user of this connection")
+	page.wantNotContains(t, "not the integration user")
+	b.get(t, "/api/v1/connections/"+id).wantStatus(t, http.StatusOK).wantContains(t, `"wrongUser":false`, `"integrationUser":"admin"`)
+	// Nothing left to accept.
+	b.postForm(t, "/connections/"+id+"/accept-user", nil).wantStatus(t, http.StatusConflict)
 }
 
 // TestConnectionPagesBadInput: refusals are clear, keep what was typed

@@ -129,7 +129,7 @@ func (d *demo) connect(ctx context.Context) error {
 			return fmt.Errorf("checklist step %q: %s", ch.Name, ch.Message)
 		}
 	}
-	authURL, err := svc.AuthorizeURL(ctx, res.Connection.ID)
+	authURL, err := svc.AuthorizeURL(ctx, res.Connection.ID, demoBinding)
 	if err != nil {
 		return err
 	}
@@ -138,9 +138,13 @@ func (d *demo) connect(ctx context.Context) error {
 		return err
 	}
 	q := cb.Query()
-	_, err = svc.CompleteAuthorization(ctx, q.Get("state"), q.Get("code"), q.Get("error"))
+	_, err = svc.CompleteAuthorization(ctx, demoBinding, q.Get("state"), q.Get("code"), q.Get("error"))
 	return err
 }
+
+// demoBinding binds the demo's own authorization, which no browser
+// session starts or completes.
+const demoBinding = "demo"
 
 // Run serves until ctx ends, then stops the center and the simulator.
 func (d *demo) Run(ctx context.Context) error {

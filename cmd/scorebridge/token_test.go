@@ -127,7 +127,7 @@ func storeConnection(t *testing.T, dbPath string, getenv func(string) string, de
 	if err := s.CreateConnection(ctx, &scorebridge.Connection{ID: "c1", InstanceURL: "https://acme.service-now.com", ClientID: "cid"}, "the-client-secret-value", nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SaveAuthorization(ctx, "c1", "integration", scorebridge.ConnectionTokens{AccessToken: "the-access-token", RefreshToken: "the-refresh-token",
+	if _, err := s.SaveAuthorization(ctx, "c1", "integration", "integration", scorebridge.ConnectionTokens{AccessToken: "the-access-token", RefreshToken: "the-refresh-token",
 		AccessTokenExpiresAt: time.Now().Add(time.Hour), RefreshTokenExpiresAt: time.Now().Add(24 * time.Hour)}, nil); err != nil {
 		t.Fatal(err)
 	}
