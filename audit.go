@@ -25,6 +25,9 @@ const (
 	AuditPostureSource  = "source"          // a posture source was created or changed, or the catalog removed
 	AuditSecretsRotate  = "secrets.rotate"  // the encryption key was rotated
 	AuditTicketTrack    = "ticket.track"    // a ticket's state changed in ServiceNow (sync or push)
+	AuditSettings       = "settings"        // a setting changed, with its old and new values
+	AuditDrift          = "drift"           // a drifted ticket was reopened or followed by a new linked ticket
+	AuditTicketResolve  = "ticket.resolve"  // the center asked ServiceNow to resolve a ticket whose action is completed
 )
 
 // Audit outcomes.

@@ -73,6 +73,15 @@ type Config struct {
 	SyncTickets func(context.Context) error
 	// SyncInterval is how often tickets are synced. Default 5 minutes.
 	SyncInterval time.Duration
+	// SyncEvery, when set, is asked for the sync interval on every
+	// SyncTick (the center passes its sync interval setting), so a change
+	// takes effect within a tick without a restart; SyncInterval is then
+	// the interval when asking fails.
+	SyncEvery func(ctx context.Context) (time.Duration, error)
+	// SyncTick is how often the leader looks whether a sync is due when
+	// SyncEvery is set. Default 1 minute, the least interval the setting
+	// allows.
+	SyncTick time.Duration
 	// Now is the clock for due-date checks. Default time.Now.
 	Now func() time.Time
 	// Posture, when set, reads the posture connectors (Graph Secure
@@ -124,6 +133,9 @@ func (c *Config) validate() error {
 	}
 	if c.SyncInterval <= 0 {
 		c.SyncInterval = 5 * time.Minute
+	}
+	if c.SyncTick <= 0 {
+		c.SyncTick = time.Minute
 	}
 	if c.PostureInterval <= 0 {
 		c.PostureInterval = 6 * time.Hour

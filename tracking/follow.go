@@ -38,7 +38,7 @@ func (s *Service) follow(ctx context.Context, client *servicenow.Client, applied
 		if err := s.cfg.Store.SetDrift(ctx, a.Ticket.ID, drift); err != nil {
 			s.cfg.Logger.Error("drift not recorded", "ticket", a.Ticket.ID, "error", err)
 		}
-		if drift && s.cfg.DriftPolicy == scorebridge.DriftReopen && client != nil {
+		if drift && s.settings(ctx).DriftPolicy() == scorebridge.DriftReopen && client != nil {
 			s.reopen(ctx, client, a)
 		}
 	}

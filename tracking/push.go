@@ -89,7 +89,7 @@ func (s *Service) ReceivePush(ctx context.Context, connectionID, ts, signature s
 		return err
 	}
 	var client *servicenow.Client
-	if s.cfg.DriftPolicy == scorebridge.DriftReopen && len(applied) > 0 {
+	if s.settings(ctx).DriftPolicy() == scorebridge.DriftReopen && len(applied) > 0 {
 		if inst, err := s.cfg.Instances.ConnectedInstance(ctx, connectionID); err == nil {
 			client = servicenow.NewClient(inst.BaseURL, inst.HTTPClient)
 		}

@@ -37,8 +37,12 @@ type Config struct {
 	// within the same seconds is still read. Default 2 minutes.
 	Overlap time.Duration
 	// DriftPolicy is what happens when a ticket finishes while its control
-	// is not achieved. Default DriftNone.
+	// is not achieved. Default DriftNone. Settings, when set, decides
+	// instead (its drift policy setting, read at each change).
 	DriftPolicy scorebridge.DriftPolicy
+	// Settings holds the drift policy and resolve-on-completed settings;
+	// optional.
+	Settings scorebridge.SettingsService
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -391,4 +395,18 @@ func (s *Service) SyncAll(ctx context.Context) error {
 		s.cfg.Logger.Info("tickets synced", "connection", res.ConnectionID, "calls", res.Calls, "changed", res.Changed, "applied", res.Applied, "deleted", res.Deleted)
 	}
 	return first
+}
+
+// settings returns the settings in force: the store's when there is one
+// (a failure to read it is logged and reads as the defaults), else the
+// Config's drift policy.
+func (s *Service) settings(ctx context.Context) scorebridge.Settings {
+	if s.cfg.Settings == nil {
+		return scorebridge.Settings{Values: map[string]string{scorebridge.SettingDriftPolicy: string(s.cfg.DriftPolicy)}}
+	}
+	st, err := s.cfg.Settings.Settings(ctx)
+	if err != nil {
+		s.cfg.Logger.Error("settings not read; acting on the defaults", "error", err)
+	}
+	return st
 }

@@ -85,7 +85,8 @@ type auditRow struct {
 // auditActions are the actions the filter offers.
 var auditActions = []string{scorebridge.AuditSignIn, scorebridge.AuditSignOut, scorebridge.AuditPasswordChange, scorebridge.AuditAccountCreate,
 	scorebridge.AuditTokenCreate, scorebridge.AuditTokenRevoke, scorebridge.AuditTokenUse, scorebridge.AuditRequest, scorebridge.AuditConnection,
-	scorebridge.AuditTicketSend, scorebridge.AuditStateChange, scorebridge.AuditImport, scorebridge.AuditSecretsRotate}
+	scorebridge.AuditTicketSend, scorebridge.AuditStateChange, scorebridge.AuditImport, scorebridge.AuditSecretsRotate,
+	scorebridge.AuditSettings, scorebridge.AuditDrift, scorebridge.AuditTicketResolve}
 
 func (s *Server) auditOr404(w http.ResponseWriter, r *http.Request) scorebridge.AuditService {
 	if s.audit == nil {

@@ -24,6 +24,9 @@ var auditActionNames = map[string]string{
 	scorebridge.AuditStateChange:    "Changed action state",
 	scorebridge.AuditImport:         "Imported actions",
 	scorebridge.AuditSecretsRotate:  "Rotated encryption key",
+	scorebridge.AuditSettings:       "Changed settings",
+	scorebridge.AuditDrift:          "Acted on drift",
+	scorebridge.AuditTicketResolve:  "Resolved ticket",
 }
 
 func auditActionName(action string) string {

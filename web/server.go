@@ -85,6 +85,12 @@ type Config struct {
 	// its sources; optional: without it the sources pages and API answer
 	// 404.
 	Posture PostureService
+	// Settings keeps the center's settings (the Settings page and
+	// /api/v1/settings); optional: without it those routes answer 404.
+	Settings scorebridge.SettingsService
+	// Drift lists drifted tickets and acts on them (the Drift page and
+	// /api/v1/drift); optional: without it those routes answer 404.
+	Drift scorebridge.DriftService
 }
 
 // DefaultUser is a trusted security admin for Config.User in tests.
@@ -128,6 +134,8 @@ type Server struct {
 	auth            *Auth
 	audit           scorebridge.AuditService
 	posture         PostureService
+	settings        scorebridge.SettingsService
+	drift           scorebridge.DriftService
 	oidc            *oidcClient
 	signIns         *signInGate
 	idempotency     scorebridge.IdempotencyService
@@ -160,6 +168,8 @@ func NewServer(cfg Config) (*Server, error) {
 		auth:            cfg.Auth,
 		audit:           cfg.Audit,
 		posture:         cfg.Posture,
+		settings:        cfg.Settings,
+		drift:           cfg.Drift,
 		signIns:         newSignInGate(),
 		idempotency:     cfg.Idempotency,
 		trustedProxies:  cfg.TrustedProxies,

@@ -61,6 +61,7 @@ type setupOptions struct {
 	recs      []*scorebridge.Recommendation // seeded after the catalog
 	metrics   *metrics.Registry
 	posture   bool // serve posture sources too
+	settings  bool // serve the settings store too
 }
 
 // setup opens a fresh SQLite database in a temporary directory, loads the
@@ -101,7 +102,12 @@ func setup(t testing.TB, opts setupOptions) *testBundle {
 		store := sqlstore.NewPostureStore(db, nil)
 		postureService = posture.NewService(&posture.Importer{Store: store}, store)
 	}
+	var settings scorebridge.SettingsService
+	if opts.settings {
+		settings = sqlstore.NewSettingsStore(db)
+	}
 	b.server, err = NewServer(Config{
+		Settings:        settings,
 		Recommendations: b.recs,
 		Scores:          b.scores,
 		Logger:          slog.New(slog.NewTextHandler(b.logs, nil)),

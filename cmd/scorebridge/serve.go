@@ -131,6 +131,8 @@ type center struct {
 	conns   *connection.Service
 	// tracking brings ticket state back from ServiceNow.
 	tracking *tracking.Service
+	// settings keeps the settings admins change on the Settings page.
+	settings *sqlstore.SettingsStore
 	auth     *authServices
 	// posture imports posture data and reads the Graph connectors.
 	posture *posture.Service
@@ -207,6 +209,7 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 		Tickets:         c.jobs.Tickets(),
 		Connections:     c.conns,
 		Tracking:        c.tracking,
+		Settings:        c.settings,
 		Logger:          logger,
 		Ready:           func(context.Context) error { return db.CheckFile() },
 		Auth:            webAuth,

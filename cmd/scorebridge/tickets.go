@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/jobs"
@@ -28,7 +29,9 @@ func (c *center) openTickets(ctx context.Context, cfg centerConfig, instances sc
 	if err != nil {
 		return err
 	}
+	c.settings = sqlstore.NewSettingsStore(c.db)
 	c.tracking, err = tracking.New(tracking.Config{
+		Settings:        c.settings,
 		Store:           sqlstore.NewTrackingStore(c.db, box),
 		Instances:       instances,
 		Recommendations: c.recs,
@@ -39,7 +42,11 @@ func (c *center) openTickets(ctx context.Context, cfg centerConfig, instances sc
 		return fmt.Errorf("ticket tracking: %w", err)
 	}
 	r, err := jobs.New(ctx, jobs.Config{
-		SyncTickets:       c.tracking.SyncAll,
+		SyncTickets: c.tracking.SyncAll,
+		SyncEvery: func(ctx context.Context) (time.Duration, error) {
+			st, err := c.settings.Settings(ctx)
+			return st.SyncInterval(), err
+		},
 		DB:                c.db,
 		Instances:         instances,
 		Connections:       finder,
