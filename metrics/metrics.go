@@ -30,6 +30,7 @@ type Registry struct {
 	jobs       *prometheus.HistogramVec
 	syncLag    *prometheus.GaugeVec
 	imports    *prometheus.CounterVec
+	importTime *prometheus.HistogramVec
 }
 
 // New returns a registry with the Go runtime and process collectors.
@@ -57,10 +58,15 @@ func New() *Registry {
 		}, []string{"instance"}),
 		imports: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "scorebridge_imports_total",
-			Help: "Imports of improvement actions by source tool and outcome.",
-		}, []string{"tool", "outcome"}),
+			Help: "Posture imports by source kind (graph, scubagear, prowler, unknown) and outcome (ok, invalid, failed).",
+		}, []string{"kind", "outcome"}),
+		importTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "scorebridge_import_duration_seconds",
+			Help:    "How long posture imports take, from reading the file or connector to the commit, by source kind and outcome.",
+			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300},
+		}, []string{"kind", "outcome"}),
 	}
-	r.reg.MustRegister(r.requests, r.servicenow, r.jobs, r.syncLag, r.imports,
+	r.reg.MustRegister(r.requests, r.servicenow, r.jobs, r.syncLag, r.imports, r.importTime,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return r
 }
@@ -105,13 +111,15 @@ func (r *Registry) SetSyncLag(instance string, lastSynced time.Time) {
 	r.syncLag.WithLabelValues(instance).Set(time.Since(lastSynced).Seconds())
 }
 
-// ObserveImport records the outcome ("ok", "invalid", "failed") of one
-// import from tool.
-func (r *Registry) ObserveImport(tool, outcome string) {
+// ObserveImport records one posture import of kind ("graph", "scubagear",
+// "prowler", "unknown") with its outcome ("ok", "invalid", "failed") and
+// how long it took.
+func (r *Registry) ObserveImport(kind, outcome string, d time.Duration) {
 	if r == nil {
 		return
 	}
-	r.imports.WithLabelValues(tool, outcome).Inc()
+	r.imports.WithLabelValues(kind, outcome).Inc()
+	r.importTime.WithLabelValues(kind, outcome).Observe(d.Seconds())
 }
 
 // WatchDatabase adds the gauges read from the database at each scrape: the

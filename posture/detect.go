@@ -27,6 +27,12 @@ func ParseFile(data []byte) (*scorebridge.ImportBatch, error) {
 	if len(trimmed) == 0 {
 		return nil, scorebridge.Errorf(scorebridge.EINVALID, "The file is empty.")
 	}
+	if trimmed[0] != '{' && trimmed[0] != '[' {
+		return nil, scorebridge.Errorf(scorebridge.EINVALID, "%s: it is not JSON at all (line %d starts with %q).", notRecognised, lineAt(data, int64(len(data)-len(trimmed))), clipText(string(firstLine(trimmed)), 40))
+	}
+	if err := checkJSON(data, data, 0); err != nil {
+		return nil, err
+	}
 	switch trimmed[0] {
 	case '{':
 		keys, fields, err := objectFields(data, data, 0)

@@ -25,7 +25,8 @@ type GraphData struct {
 	doc       []byte
 }
 
-// controlScore is one entry of a day's controlScores.
+// controlScore is one entry of the latest day's controlScores, read in
+// full: it may become an action of its own.
 type controlScore struct {
 	name, category, description, status string
 	score, percent                      float64
@@ -33,13 +34,17 @@ type controlScore struct {
 	raw                                 json.RawMessage
 }
 
+// day is one secureScore. Its controlScores stay where they are in the
+// document (scores) until needed: only the latest day's are read in full,
+// every other day's only for the points its history needs, one entry at a
+// time, so 90 days of 10,000 controls cost no more memory than one.
 type day struct {
-	day             string
-	created         time.Time
-	tenant          string
-	current, max    float64
-	controls        []controlScore
-	controlsPresent bool
+	day          string
+	created      time.Time
+	tenant       string
+	current, max float64
+	scores       item
+	controls     []controlScore
 }
 
 // BuildGraphBatch maps Graph data to an import: one action per control
@@ -58,7 +63,7 @@ func BuildGraphBatch(g *GraphData) *scorebridge.ImportBatch {
 	// Days, newest first.
 	var days []*day
 	for i, it := range g.Scores {
-		d, reason := parseDay(it.raw)
+		d, reason := parseDay(it)
 		if reason != "" {
 			b.Unmapped = append(b.Unmapped, scorebridge.UnmappedRecord{Ref: "secureScores " + ref(g.doc, i+1, it), Reason: reason, Raw: it.raw})
 			continue
@@ -72,6 +77,7 @@ func BuildGraphBatch(g *GraphData) *scorebridge.ImportBatch {
 	var latest *day
 	if len(days) > 0 {
 		latest = days[0]
+		latest.controls = readControls(latest.scores)
 	}
 	scored := map[string]controlScore{}
 	if latest != nil {
@@ -206,24 +212,41 @@ func graphFormat(g *GraphData) string {
 
 // daySummary is the day's score as Graph reports it: its own currentScore
 // and maxScore, and per category the sum of its control scores against the
-// maximum of those controls.
+// maximum of those controls. Days other than the latest are read here, each
+// entry decoded only into the four fields this needs.
 func daySummary(d *day, maxOf map[string]float64, catOf map[string]scorebridge.Category) scorebridge.ReportedScore {
 	var cur, mx [5]float64
-	for _, cs := range d.controls {
-		cat, ok := catOf[cs.name]
+	add := func(name, category string, score, percent float64, hasPercent bool) {
+		cat, ok := catOf[name]
 		if !ok {
-			cat, _ = scorebridge.ParseCategory(cs.category)
+			cat, _ = scorebridge.ParseCategory(category)
 		}
 		i := categoryIndex(cat)
 		if i < 0 {
-			continue
+			return
 		}
-		cur[i] += cs.score
-		m := maxOf[cs.name]
-		if m == 0 && cs.hasPercent && cs.percent > 0 {
-			m = cs.score * 100 / cs.percent
+		cur[i] += score
+		m := maxOf[name]
+		if m == 0 && hasPercent && percent > 0 {
+			m = score * 100 / percent
 		}
 		mx[i] += m
+	}
+	if d.controls != nil {
+		for _, cs := range d.controls {
+			add(cs.name, cs.category, cs.score, cs.percent, cs.hasPercent)
+		}
+	} else {
+		_ = eachItem(d.scores.raw, d.scores.offset, func(it item) error {
+			var e controlScorePoints
+			if json.Unmarshal(it.raw, &e) != nil {
+				return nil
+			}
+			if name := strings.TrimSpace(string(e.ControlName)); name != "" {
+				add(name, string(e.ControlCategory), e.Score.value, e.ScoreInPercentage.value, e.ScoreInPercentage.ok)
+			}
+			return nil
+		})
 	}
 	s := scorebridge.ReportedScore{Day: d.day, CurrentScore: d.current, MaxScore: d.max, Percent: pct(d.current, d.max)}
 	for i, c := range scorebridge.Categories {
@@ -250,48 +273,50 @@ func pct(cur, max float64) float64 {
 	return round2(cur / max * 100)
 }
 
-func parseDay(raw json.RawMessage) (*day, string) {
-	m, err := decodeObject(raw)
+// parseDay reads a secureScore's own fields, leaving its controlScores
+// in the document.
+func parseDay(it item) (*day, string) {
+	_, f, err := objectFields(nil, it.raw, it.offset)
 	if err != nil {
 		return nil, "a secureScore must be a JSON object"
 	}
-	d := &day{tenant: text(m["azureTenantId"])}
-	created := text(m["createdDateTime"])
+	d := &day{tenant: fieldText(f, "azureTenantId"), scores: f["controlScores"]}
+	created := fieldText(f, "createdDateTime")
 	t, err := time.Parse(time.RFC3339Nano, created)
 	if err != nil {
 		return nil, fmt.Sprintf("createdDateTime %q is not a date and time", created)
 	}
 	d.created, d.day = t.UTC(), t.UTC().Format("2006-01-02")
 	var ok bool
-	if d.current, ok = number(m["currentScore"]); !ok {
+	if d.current, ok = fieldNumber(f, "currentScore"); !ok {
 		return nil, "currentScore is missing or not a number"
 	}
-	if d.max, ok = number(m["maxScore"]); !ok {
+	if d.max, ok = fieldNumber(f, "maxScore"); !ok {
 		return nil, "maxScore is missing or not a number"
 	}
-	list, _ := m["controlScores"].([]any)
-	d.controlsPresent = list != nil
-	// Each entry's raw bytes: re-encode from the decoded value would lose
-	// the source's form, so read them again as raw messages.
-	var raws struct {
-		ControlScores []json.RawMessage `json:"controlScores"`
-	}
-	_ = json.Unmarshal(raw, &raws)
-	for i, v := range list {
-		e, _ := v.(map[string]any)
-		name := strings.TrimSpace(text(e["controlName"]))
-		if name == "" {
-			continue
-		}
-		cs := controlScore{name: name, category: text(e["controlCategory"]), description: text(e["description"]), status: text(e["implementationStatus"])}
-		cs.score, _ = number(e["score"])
-		cs.percent, cs.hasPercent = number(e["scoreInPercentage"])
-		if i < len(raws.ControlScores) {
-			cs.raw = raws.ControlScores[i]
-		}
-		d.controls = append(d.controls, cs)
-	}
 	return d, ""
+}
+
+// readControls reads the latest day's controlScores in full, each with
+// its raw bytes (a slice of the document, not a copy).
+func readControls(list item) []controlScore {
+	out := []controlScore{}
+	_ = eachItem(list.raw, list.offset, func(it item) error {
+		var e controlScoreFields
+		if json.Unmarshal(it.raw, &e) != nil {
+			return nil
+		}
+		name := strings.TrimSpace(string(e.ControlName))
+		if name == "" {
+			return nil
+		}
+		out = append(out, controlScore{
+			name: name, category: string(e.ControlCategory), description: string(e.Description), status: string(e.ImplementationStatus),
+			score: e.Score.value, percent: e.ScoreInPercentage.value, hasPercent: e.ScoreInPercentage.ok, raw: json.RawMessage(it.raw),
+		})
+		return nil
+	})
+	return out
 }
 
 type graphRecord struct {

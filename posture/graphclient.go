@@ -220,6 +220,9 @@ func (c *GraphClient) getPage(ctx context.Context, link string, doc *bytes.Buffe
 	doc.Write(body)
 	doc.WriteByte('\n')
 	all := doc.Bytes()
+	if err := checkJSON(all, body, base); err != nil {
+		return nil, "", fmt.Errorf("microsoft Graph: the answer from %s is not JSON: %s", link, scorebridge.ErrorMessage(err))
+	}
 	_, f, err := objectFields(all, body, base)
 	if err != nil {
 		return nil, "", fmt.Errorf("microsoft Graph: the answer from %s is not a JSON object: %w", link, err)

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 
@@ -37,24 +36,6 @@ func lineAt(data []byte, off int64) int {
 	return bytes.Count(data[:off], []byte{'\n'}) + 1
 }
 
-// syntaxError explains a JSON error with the line it happened on.
-func syntaxError(doc []byte, base int64, dec *json.Decoder, err error) error {
-	off := base + dec.InputOffset()
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		off = base + se.Offset
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return scorebridge.Errorf(scorebridge.EINVALID, "The file ends early, at line %d: it looks truncated (nothing was imported).", lineAt(doc, int64(len(doc))))
-	}
-	msg := err.Error()
-	msg = strings.TrimPrefix(msg, "json: ")
-	if se != nil {
-		msg = se.Error()
-	}
-	return scorebridge.Errorf(scorebridge.EINVALID, "The file is not valid JSON at line %d: %s (nothing was imported).", lineAt(doc, off), msg)
-}
-
 // skipSpace moves past whitespace and the separators between values.
 func skipSpace(data []byte, off int64) int64 {
 	for off < int64(len(data)) {
@@ -68,85 +49,201 @@ func skipSpace(data []byte, off int64) int64 {
 	return off
 }
 
-// objectFields reads a JSON object's members in order, each value with its
-// offset in doc (base is where data starts in doc).
-func objectFields(doc, data []byte, base int64) (keys []string, values map[string]item, err error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, nil, syntaxError(doc, base, dec, err)
+// checkJSON refuses a document that is not valid JSON, naming the line of
+// the first error. The readers below then walk the document in place:
+// every value they hand out is a slice of it, never a copy, so a large
+// export costs its own size and little more.
+func checkJSON(doc, data []byte, base int64) error {
+	if json.Valid(data) {
+		return nil
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
+	// Only a bad file pays for decoding: Unmarshal's check says where.
+	var v struct{}
+	err := json.Unmarshal(data, &v)
+	var se *json.SyntaxError
+	if !errors.As(err, &se) {
+		return scorebridge.Errorf(scorebridge.EINVALID, "The file is not valid JSON (nothing was imported).")
+	}
+	if se.Offset >= int64(len(data)) || strings.Contains(se.Error(), "unexpected end") {
+		return scorebridge.Errorf(scorebridge.EINVALID, "The file ends early, at line %d: it looks truncated (nothing was imported).", lineAt(doc, int64(len(doc))))
+	}
+	if strings.Contains(se.Error(), "after top-level value") {
+		at := skipSpace(data, se.Offset-1)
+		return scorebridge.Errorf(scorebridge.EINVALID, "The file has more after its JSON document, at line %d (nothing was imported).", lineAt(doc, base+at))
+	}
+	return scorebridge.Errorf(scorebridge.EINVALID, "The file is not valid JSON at line %d: %s (nothing was imported).", lineAt(doc, base+se.Offset), se.Error())
+}
+
+// errMalformed is returned by the readers for input that checkJSON would
+// have refused; they are only handed checked documents, so it means a
+// caller skipped the check.
+var errMalformed = errors.New("malformed JSON")
+
+// spaceEnd moves past whitespace only.
+func spaceEnd(data []byte, i int) int {
+	for i < len(data) {
+		switch data[i] {
+		case ' ', '\t', '\r', '\n':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// stringEnd returns the offset just past the JSON string starting at i.
+func stringEnd(data []byte, i int) (int, error) {
+	for j := i + 1; j < len(data); j++ {
+		switch data[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1, nil
+		}
+	}
+	return 0, errMalformed
+}
+
+// valueEnd returns the offset just past the JSON value starting at i,
+// counting brackets outside strings: the document was checked already.
+func valueEnd(data []byte, i int) (int, error) {
+	if i >= len(data) {
+		return 0, errMalformed
+	}
+	switch data[i] {
+	case '"':
+		return stringEnd(data, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(data); j++ {
+			switch data[j] {
+			case '"':
+				e, err := stringEnd(data, j)
+				if err != nil {
+					return 0, err
+				}
+				j = e - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1, nil
+				}
+			}
+		}
+		return 0, errMalformed
+	}
+	j := i
+	for j < len(data) {
+		switch data[j] {
+		case ',', '}', ']', ' ', '\t', '\r', '\n':
+			return j, nil
+		}
+		j++
+	}
+	return j, nil
+}
+
+// objectFields reads a JSON object's members in order, each value a slice
+// of data with its offset in doc (base is where data starts in doc). data
+// must have passed checkJSON (alone or as part of doc).
+func objectFields(doc, data []byte, base int64) (keys []string, values map[string]item, err error) {
+	i := spaceEnd(data, 0)
+	if i >= len(data) || data[i] != '{' {
 		return nil, nil, errNotObject
 	}
 	values = map[string]item{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, nil, syntaxError(doc, base, dec, err)
+	i = spaceEnd(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		return nil, values, nil
+	}
+	for i < len(data) {
+		if data[i] != '"' {
+			return nil, nil, errMalformed
 		}
-		key, _ := tok.(string)
-		start := skipSpace(data, dec.InputOffset())
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, nil, syntaxError(doc, base, dec, err)
+		e, err := stringEnd(data, i)
+		if err != nil {
+			return nil, nil, err
+		}
+		var key string
+		if err := json.Unmarshal(data[i:e], &key); err != nil {
+			return nil, nil, errMalformed
+		}
+		i = spaceEnd(data, e)
+		if i >= len(data) || data[i] != ':' {
+			return nil, nil, errMalformed
+		}
+		start := spaceEnd(data, i+1)
+		end, err := valueEnd(data, start)
+		if err != nil {
+			return nil, nil, err
 		}
 		if _, dup := values[key]; !dup {
 			keys = append(keys, key)
 		}
-		values[key] = item{raw: raw, offset: base + start}
+		values[key] = item{raw: data[start:end:end], offset: base + int64(start)}
+		i = spaceEnd(data, end)
+		if i >= len(data) {
+			return nil, nil, errMalformed
+		}
+		if data[i] == '}' {
+			return keys, values, nil
+		}
+		if data[i] != ',' {
+			return nil, nil, errMalformed
+		}
+		i = spaceEnd(data, i+1)
 	}
-	if _, err := dec.Token(); err != nil {
-		return nil, nil, syntaxError(doc, base, dec, err)
-	}
-	if err := trailing(doc, data, base, dec); err != nil {
-		return nil, nil, err
-	}
-	return keys, values, nil
+	return nil, nil, errMalformed
 }
 
 var errNotObject = errors.New("not a JSON object")
 var errNotArray = errors.New("not a JSON array")
 
-// arrayItems reads a JSON array's elements, each with its offset in doc.
-func arrayItems(doc, data []byte, base int64) ([]item, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, syntaxError(doc, base, dec, err)
+// eachItem calls f with every element of a JSON array, each a slice of
+// data with its offset in doc, without building a list: a day's 10,000
+// control scores are read one at a time. data must have passed checkJSON.
+func eachItem(data []byte, base int64, f func(item) error) error {
+	i := spaceEnd(data, 0)
+	if i >= len(data) || data[i] != '[' {
+		return errNotArray
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return nil, errNotArray
+	i = spaceEnd(data, i+1)
+	if i < len(data) && data[i] == ']' {
+		return nil
 	}
-	var out []item
-	for dec.More() {
-		start := skipSpace(data, dec.InputOffset())
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, syntaxError(doc, base, dec, err)
+	for i < len(data) {
+		end, err := valueEnd(data, i)
+		if err != nil {
+			return err
 		}
-		out = append(out, item{raw: raw, offset: base + start})
+		if err := f(item{raw: data[i:end:end], offset: base + int64(i)}); err != nil {
+			return err
+		}
+		i = spaceEnd(data, end)
+		if i >= len(data) {
+			return errMalformed
+		}
+		if data[i] == ']' {
+			return nil
+		}
+		if data[i] != ',' {
+			return errMalformed
+		}
+		i = spaceEnd(data, i+1)
 	}
-	if _, err := dec.Token(); err != nil {
-		return nil, syntaxError(doc, base, dec, err)
-	}
-	if err := trailing(doc, data, base, dec); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return errMalformed
 }
 
-// trailing refuses anything after the document but whitespace.
-func trailing(doc, data []byte, base int64, dec *json.Decoder) error {
-	rest := data[dec.InputOffset():]
-	trimmed := bytes.TrimLeft(rest, " \t\r\n")
-	if len(trimmed) > 0 && base == 0 {
-		at := dec.InputOffset() + int64(len(rest)-len(trimmed))
-		return scorebridge.Errorf(scorebridge.EINVALID, "The file has more after its JSON document, at line %d (nothing was imported).", lineAt(doc, at))
-	}
-	return nil
+// arrayItems reads a JSON array's elements, each with its offset in doc.
+func arrayItems(doc, data []byte, base int64) ([]item, error) {
+	var out []item
+	err := eachItem(data, base, func(it item) error {
+		out = append(out, it)
+		return nil
+	})
+	return out, err
 }
 
 // ref names a record for a person: its position and line.

@@ -28,7 +28,8 @@ func (w *WriteBackRecommendations) UpdateRecommendation(ctx context.Context, id 
 		if w.Logger != nil {
 			w.Logger.Warn("writing the state back to Secure Score failed", "action", id, "err", werr)
 		}
-		if rerr := w.Importer.Store.RecordSourceError(ctx, r.SourceID, "write-back of "+r.ExternalID+": "+werr.Error()); rerr != nil && w.Logger != nil {
+		msg := "write-back of " + r.ExternalID + ": " + werr.Error()
+		if rerr := w.Importer.Store.RecordSourceError(ctx, r.SourceID, msg, sourceErrorEvent(r.SourceID, msg)); rerr != nil && w.Logger != nil {
 			w.Logger.Error("record posture source error", "source", r.SourceID, "err", rerr)
 		}
 	}

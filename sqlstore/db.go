@@ -270,6 +270,8 @@ func (db *DB) rebind(query string) string {
 type tx struct {
 	*sql.Tx
 	db *DB
+	// stmts are the statements execPrepared prepared in this transaction.
+	stmts map[string]*sql.Stmt
 }
 
 // begin starts a transaction. Every public store method runs in exactly one.
@@ -307,6 +309,25 @@ func (db *DB) beginRead(ctx context.Context) (*tx, error) {
 // ExecContext runs a statement written with '?' placeholders.
 func (tx *tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	return tx.Tx.ExecContext(ctx, tx.db.rebind(query), args...)
+}
+
+// execPrepared runs a statement the transaction repeats for each row (an
+// import writes one per action): it is prepared once per transaction, so
+// 10,000 actions cost one parse of the SQL, not 10,000. database/sql closes
+// the statements with the transaction.
+func (tx *tx) execPrepared(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, ok := tx.stmts[query]
+	if !ok {
+		var err error
+		if st, err = tx.Tx.PrepareContext(ctx, tx.db.rebind(query)); err != nil {
+			return nil, err
+		}
+		if tx.stmts == nil {
+			tx.stmts = map[string]*sql.Stmt{}
+		}
+		tx.stmts[query] = st
+	}
+	return st.ExecContext(ctx, args...)
 }
 
 // QueryContext runs a query written with '?' placeholders.

@@ -144,8 +144,8 @@ func (p *PostureStore) SourceClientSecret(ctx context.Context, id string) (strin
 }
 
 // RecordSourceError keeps why a connector run failed, for the Sources page,
-// with its audit event in the same transaction.
-func (p *PostureStore) RecordSourceError(ctx context.Context, id, message string) error {
+// with the service's audit event in the same transaction.
+func (p *PostureStore) RecordSourceError(ctx context.Context, id, message string, event *scorebridge.AuditEvent) error {
 	tx, err := p.db.begin(ctx)
 	if err != nil {
 		return err
@@ -155,10 +155,7 @@ func (p *PostureStore) RecordSourceError(ctx context.Context, id, message string
 		clip(message, maxAuditText), p.db.timeArg(p.db.now()), id); err != nil {
 		return fmt.Errorf("record posture source error: %w", err)
 	}
-	if err := insertAuditEvent(ctx, tx, &scorebridge.AuditEvent{
-		Action: scorebridge.AuditImport, Outcome: scorebridge.OutcomeFailure, Target: id,
-		Detail: map[string]any{"error": message},
-	}); err != nil {
+	if err := auditInTx(ctx, tx, event); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -168,8 +165,9 @@ func (p *PostureStore) RecordSourceError(ctx context.Context, id, message string
 // source (found by id, or by kind and tenant, and created when new), every
 // action added, updated or retired through the recommendation helpers, the
 // records kept unmapped, the reported daily scores, the import record and
-// its audit event. Either all of it is stored or none.
-func (p *PostureStore) ApplyImport(ctx context.Context, src *scorebridge.PostureSource, b *scorebridge.ImportBatch) (*scorebridge.Import, error) {
+// the audit event audit builds from what the import did (the posture
+// service's). Either all of it is stored or none.
+func (p *PostureStore) ApplyImport(ctx context.Context, src *scorebridge.PostureSource, b *scorebridge.ImportBatch, audit func(*scorebridge.PostureSource, *scorebridge.Import) *scorebridge.AuditEvent) (*scorebridge.Import, error) {
 	now := p.db.now()
 	prepared := make([]scorebridge.ImportRecord, 0, len(b.Records))
 	seen := make(map[string]bool, len(b.Records))
@@ -276,7 +274,7 @@ func (p *PostureStore) ApplyImport(ctx context.Context, src *scorebridge.Posture
 
 	for _, d := range b.Scores {
 		cats, _ := json.Marshal(d.Categories)
-		if _, err := tx.ExecContext(ctx, `
+		if _, err := tx.execPrepared(ctx, `
 			INSERT INTO posture_source_scores (source_id, day, current_score, max_score, categories)
 			VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (source_id, day) DO UPDATE SET current_score = excluded.current_score,
@@ -317,7 +315,7 @@ func (p *PostureStore) ApplyImport(ctx context.Context, src *scorebridge.Posture
 		return nil, fmt.Errorf("record import: %w", err)
 	}
 	for _, u := range unmapped {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO posture_unmapped (import_id, ref, reason, raw) VALUES (?, ?, ?, ?)`,
+		if _, err := tx.execPrepared(ctx, `INSERT INTO posture_unmapped (import_id, ref, reason, raw) VALUES (?, ?, ?, ?)`,
 			imp.ID, clip(u.Ref, 300), clip(u.Reason, maxAuditText), rawArg(u.Raw)); err != nil {
 			return nil, fmt.Errorf("keep unmapped record: %w", err)
 		}
@@ -328,18 +326,10 @@ func (p *PostureStore) ApplyImport(ctx context.Context, src *scorebridge.Posture
 	}
 	t := now
 	src.LastImportAt, src.LastError = &t, ""
-	detail := map[string]any{
-		"source": src.ID, "kind": string(src.Kind), "tenantId": src.TenantID, "origin": imp.Origin, "format": imp.Format,
-		"added": imp.Added, "updated": imp.Updated, "unchanged": imp.Unchanged, "retired": imp.Retired,
-		"regressed": imp.Regressed, "unmapped": imp.Unmapped, "partial": imp.Partial, "sha256": imp.SHA256,
-	}
-	if imp.FileName != "" {
-		detail["file"] = imp.FileName
-	}
-	if err := insertAuditEvent(ctx, tx, &scorebridge.AuditEvent{
-		Action: scorebridge.AuditImport, Target: fmt.Sprintf("import %d", imp.ID), Actor: actor, Detail: detail,
-	}); err != nil {
-		return nil, err
+	if audit != nil {
+		if err := auditInTx(ctx, tx, audit(src, imp)); err != nil {
+			return nil, err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)

@@ -352,7 +352,7 @@ func insertRecommendation(ctx context.Context, tx *tx, r *scorebridge.Recommenda
 	if err != nil {
 		return false, fmt.Errorf("encode threats: %w", err)
 	}
-	res, err := tx.ExecContext(ctx, `
+	res, err := tx.execPrepared(ctx, `
 		INSERT INTO recommendations (id, title, description, remediation, category, source, source_tool,
 			service, tier, user_impact, implementation_cost, threats, max_score, current_score, state, raw,
 			created_by, created_at, updated_at, title_key, search_text,
@@ -378,7 +378,7 @@ func updateRecommendation(ctx context.Context, tx *tx, r *scorebridge.Recommenda
 	if err != nil {
 		return fmt.Errorf("encode threats: %w", err)
 	}
-	_, err = tx.ExecContext(ctx, `
+	_, err = tx.execPrepared(ctx, `
 		UPDATE recommendations SET title = ?, description = ?, remediation = ?, category = ?,
 			service = ?, tier = ?, user_impact = ?, implementation_cost = ?, threats = ?,
 			max_score = ?, current_score = ?, state = ?, updated_at = ?, title_key = ?, search_text = ?,
@@ -396,7 +396,7 @@ func updateRecommendation(ctx context.Context, tx *tx, r *scorebridge.Recommenda
 }
 
 func insertStateChange(ctx context.Context, tx *tx, c *scorebridge.StateChange) error {
-	_, err := tx.ExecContext(ctx, `
+	_, err := tx.execPrepared(ctx, `
 		INSERT INTO state_changes (recommendation_id, from_state, to_state, note, changed_by, changed_at, from_score, to_score)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.RecommendationID, string(c.From), string(c.To), c.Note, c.ChangedBy, tx.db.timeArg(c.ChangedAt), optionalFloat(c.FromScore), optionalFloat(c.ToScore))

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/scorebridge/scorebridge"
+	"github.com/scorebridge/scorebridge/metrics"
 	"github.com/scorebridge/scorebridge/posture"
 	"github.com/scorebridge/scorebridge/sqlstore"
 )
@@ -15,8 +16,9 @@ import (
 // openPosture builds the posture service: file imports and the Graph
 // connectors, whose secrets are sealed with the center's key and whose
 // URLs pass the same outbound guard as ServiceNow's
-// (--allow-private-instances admits a local Graph stand-in).
-func openPosture(cfg centerConfig, db *sqlstore.DB, logger *slog.Logger) (*posture.Service, error) {
+// (--allow-private-instances admits a local Graph stand-in). Imports are
+// counted and timed on reg.
+func openPosture(cfg centerConfig, db *sqlstore.DB, logger *slog.Logger, reg *metrics.Registry) (*posture.Service, error) {
 	box, err := cfg.Connections.loadKey(cfg.DB, logger)
 	if err != nil {
 		return nil, err
@@ -27,6 +29,8 @@ func openPosture(cfg centerConfig, db *sqlstore.DB, logger *slog.Logger) (*postu
 		HTTPClient:   posture.NewHTTPClient(cfg.Connections.AllowPrivate),
 		AllowPrivate: cfg.Connections.AllowPrivate,
 		Logger:       logger,
+		Metrics:      reg,
+		CenterURL:    cfg.Connections.PublicURL,
 	}
 	return posture.NewService(im, store), nil
 }

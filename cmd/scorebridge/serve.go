@@ -180,7 +180,7 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 		db.Close()
 		return nil, err
 	}
-	if c.posture, err = openPosture(cfg, db, logger); err != nil {
+	if c.posture, err = openPosture(cfg, db, logger, c.metrics); err != nil {
 		c.ln.Close()
 		db.Close()
 		return nil, err
