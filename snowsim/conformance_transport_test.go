@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/scorebridge/scorebridge/snowsim"
 )
 
 // Conformance of the transport: compressed bodies both ways, HEAD, and the
@@ -20,18 +22,29 @@ const (
 	citeGzip    = "RFC 9110 8.4 Content-Encoding; issue 11: kiota's default middleware gzips request bodies and real instances accept them"
 )
 
-// raw sends a request without Go's transparent decompression.
+// raw sends a request as admin without Go's transparent decompression.
 func (b *bundle) raw(t *testing.T, method, path string, body []byte, header map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	return b.send(t, &http.Client{Transport: &http.Transport{DisableCompression: true}}, "admin", method, path, body, header)
+}
+
+// send sends a request as user (with the seeded password) through c and
+// returns the answer with its whole body read.
+func (b *bundle) send(t *testing.T, c *http.Client, user, method, path string, body []byte, header map[string]string) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, b.srv.URL+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.SetBasicAuth("admin", "admin")
+	pw := snowsim.DemoPassword
+	if user == "admin" {
+		pw = "admin"
+	}
+	req.SetBasicAuth(user, pw)
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	res, err := (&http.Client{Transport: &http.Transport{DisableCompression: true}}).Do(req)
+	res, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,9 +11,10 @@
 // (authenticate, then hooks such as rate limits, then authorize, then the
 // handler); schema.go the tables and fields; records.go the record store and
 // business rules; query.go encoded queries; display.go how values render;
-// table_api.go, stats.go and batch.go the REST APIs, xml.go their XML form;
-// auth_basic.go and acl.go who may do what; rules.go the business rules;
-// seed.go the data of a fresh instance; persist.go the optional state file.
+// table_api.go, stats.go, batch.go and attachment.go the REST APIs, xml.go
+// their XML form; auth_basic.go and acl.go who may do what; rules.go the
+// business rules; seed.go the data of a fresh instance; persist.go the
+// optional state file.
 //
 // Faithful details worth knowing: Table API v1 answers an empty list with
 // 404 while v2 and the unversioned path answer 200 {"result":[]}; values in
@@ -30,7 +31,9 @@
 // sysparm_having are accepted and ignored; a body over
 // glide.rest.max_content_length (10 MB) gets 400 with the message of
 // KB0747638, the status ServiceNow gives other unreadable requests (the KB
-// does not state it).
+// does not state it). The Attachment API's answers to an oversized file
+// and to missing parameters are 400 with wording of the simulator's: the
+// documentation gives neither.
 //
 // Time zone: a fresh instance's system time zone (sys_properties
 // glide.sys.default.tz) is America/Los_Angeles, and seeded users leave

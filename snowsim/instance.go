@@ -253,7 +253,7 @@ type apiHandler func(w http.ResponseWriter, r *http.Request, s *Session)
 // acl.go because what is allowed depends on the table and the operation.
 func (in *Instance) api(h apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if wantsXML(r) && !strings.HasSuffix(r.URL.Path, "/batch") {
+		if wantsXML(r) && !strings.HasSuffix(r.URL.Path, "/batch") && !attachmentDownloadPath.MatchString(r.URL.Path) {
 			// The answer is built as JSON and sent as XML (xml.go).
 			xw := newXMLWriter(w)
 			defer xw.finish()
@@ -305,6 +305,7 @@ func (in *Instance) routes() {
 	for _, path := range []string{"/api/now/batch", "/api/now/v1/batch", "/api/now/v2/batch"} {
 		in.mux.Handle(path, in.api(in.batch))
 	}
+	in.attachmentRoutes()
 	// Anything else under /api answers as ServiceNow does for an unknown URI,
 	// after authentication like every API.
 	in.mux.Handle("/api/", in.api(func(w http.ResponseWriter, r *http.Request, s *Session) {

@@ -171,12 +171,17 @@ func (in *Instance) replayJournals(base string) error {
 		} else if err != nil {
 			return fmt.Errorf("snowsim: read state journal: %w", err)
 		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), 64<<20)
-		for sc.Scan() {
+		// Lines have no length limit: an entry holding an attachment is
+		// as long as the file.
+		br := bufio.NewReader(f)
+		for {
+			line, err := br.ReadBytes('\n')
+			if err != nil {
+				break // the end, or a torn last line whose write never returned, so was never answered
+			}
 			var e walEntry
-			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-				break // a torn last line: the write never returned, so was never answered
+			if err := json.Unmarshal(line, &e); err != nil {
+				break
 			}
 			if e.Version <= in.version {
 				continue

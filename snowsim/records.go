@@ -185,9 +185,10 @@ func (in *Instance) delete(s *Session, table, sysID string) error {
 		if !ok {
 			return nil, nil, errNoRecord()
 		}
-		audit := in.recordDeleteLocked(s, rec)
+		caused := in.recordDeleteLocked(s, rec)
 		in.deleteLocked(rec)
-		return rec, audit, nil
+		caused = append(caused, in.deleteAttachmentsLocked(sysID)...)
+		return rec, caused, nil
 	})
 	return err
 }

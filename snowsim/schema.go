@@ -390,6 +390,29 @@ func schemaDefs() map[string]*Table {
 			{Name: "description", Label: "Description", MaxLen: 512},
 			{Name: "type", Label: "Type", Type: TypeChoice},
 		}},
+		// Attachments: metadata in sys_attachment, the bytes in
+		// sys_attachment_doc in chunks (r_AdministeringAttachments.md).
+		{&Table{Name: "sys_attachment", Label: "Attachment", DisplayField: "file_name"}, []*Field{
+			{Name: "file_name", Label: "File name", MaxLen: 100},
+			{Name: "content_type", Label: "Content type", MaxLen: 100},
+			{Name: "size_bytes", Label: "Size bytes", Type: TypeInteger},
+			{Name: "size_compressed", Label: "Size compressed", Type: TypeInteger},
+			{Name: "compressed", Label: "Compressed", Type: TypeBoolean},
+			{Name: "chunk_size_bytes", Label: "Chunk size bytes", MaxLen: 40},
+			{Name: "table_name", Label: "Table name", MaxLen: 100},
+			{Name: "table_sys_id", Label: "Table sys ID", MaxLen: 32},
+			{Name: "hash", Label: "Hash", MaxLen: 64},
+			{Name: "state", Label: "State", MaxLen: 40},
+			{Name: "average_image_color", Label: "Average image color", MaxLen: 40},
+			{Name: "image_height", Label: "Image height", Type: TypeInteger},
+			{Name: "image_width", Label: "Image width", Type: TypeInteger},
+		}},
+		{&Table{Name: "sys_attachment_doc", Label: "Attachment Document", DisplayField: "sys_attachment"}, []*Field{
+			{Name: "sys_attachment", Label: "Attachment", Type: TypeReference, Ref: "sys_attachment"},
+			{Name: "position", Label: "Position", Type: TypeInteger},
+			{Name: "length", Label: "Length", Type: TypeInteger},
+			{Name: "data", Label: "Data"},
+		}},
 		{&Table{Name: "sys_journal_field", Label: "Journal Entry", DisplayField: "value"}, []*Field{
 			{Name: "element", Label: "Element", MaxLen: 80},
 			{Name: "element_id", Label: "Element ID", MaxLen: 32},

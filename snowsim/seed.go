@@ -124,6 +124,7 @@ var seedProperties = []struct{ name, value, description string }{
 	{"glide.invalid_query.returns_no_rows", "false", "Return no rows when a query names an invalid field"},
 	{"glide.oauth.inbound.client.credential.grant_type.enabled", "false", "Allow the client_credentials grant type"},
 	{"glide.rest.batch.max.inputSize", "5", "Largest batch item request, in MB"},
+	{"com.glide.attachment.max_size", "1024", "Largest attachment, in MB"},
 	{"glide.sys.date_format", "yyyy-MM-dd", "Date format"},
 	{"glide.sys.time_format", "HH:mm:ss", "Time format"},
 }
