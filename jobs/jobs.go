@@ -90,6 +90,11 @@ type Config struct {
 	// PostureInterval is how often the connectors are read. Default 6
 	// hours: Graph computes the score about once a day.
 	PostureInterval time.Duration
+	// SnapshotScore, when set, stores today's score for the history: at
+	// start and every SnapshotInterval, once across replicas.
+	SnapshotScore func(context.Context) error
+	// SnapshotInterval is how often the score is snapshot. Default 1 hour.
+	SnapshotInterval time.Duration
 }
 
 func (c *Config) validate() error {
@@ -139,6 +144,9 @@ func (c *Config) validate() error {
 	}
 	if c.PostureInterval <= 0 {
 		c.PostureInterval = 6 * time.Hour
+	}
+	if c.SnapshotInterval <= 0 {
+		c.SnapshotInterval = time.Hour
 	}
 	return nil
 }
@@ -211,6 +219,11 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 			return nil, err
 		}
 	}
+	if cfg.SnapshotScore != nil {
+		if err := addSnapshot(workers, rc, cfg); err != nil {
+			return nil, err
+		}
+	}
 	var err error
 	switch cfg.DB.Dialect {
 	case sqlstore.DialectPostgres:
@@ -249,8 +262,12 @@ func newClient[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], rc 
 // Tickets returns the ticket service.
 func (r *Runner) Tickets() *TicketService { return r.tickets }
 
-// Start starts working jobs until ctx ends or Stop is called.
+// Start starts working jobs until Stop is called. The jobs get ctx's
+// values (the audit log) but not its end: River cancels running jobs at
+// once when its start context ends, so a stop signal would cost each
+// running job an attempt; Stop lets them finish first.
 func (r *Runner) Start(ctx context.Context) error {
+	ctx = context.WithoutCancel(ctx)
 	if r.sqlite != nil {
 		if err := r.rescueInterrupted(ctx); err != nil {
 			return err

@@ -73,6 +73,10 @@ type bundle struct {
 	runner    *jobs.Runner
 	tickets   scorebridge.TicketService
 	ctx       context.Context
+	// cfg is the runner's configuration, for a test that starts another
+	// runner on the same database (a restart, a second replica).
+	cfg jobs.Config
+	dsn string
 }
 
 type setupOpts struct {
@@ -140,7 +144,38 @@ func setup(t testing.TB, opts setupOpts) *bundle {
 			t.Errorf("stop runner: %v", err)
 		}
 	})
-	return &bundle{sim: sim, faults: faults, instances: instances, db: db, recs: recs, runner: runner, tickets: runner.Tickets(), ctx: ctx}
+	return &bundle{sim: sim, faults: faults, instances: instances, db: db, recs: recs, runner: runner, tickets: runner.Tickets(), ctx: ctx, cfg: cfg, dsn: dsn}
+}
+
+// replica starts another runner on the bundle's database, through a
+// database handle of its own as another process would have, with the
+// bundle's configuration changed by config. It stops when the test ends.
+func (b *bundle) replica(t testing.TB, config func(*jobs.Config)) *jobs.Runner {
+	t.Helper()
+	db, err := sqlstore.Open(b.ctx, b.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	cfg := b.cfg
+	cfg.DB = db
+	cfg.Recommendations = sqlstore.NewRecommendationService(db)
+	if config != nil {
+		config(&cfg)
+	}
+	r, err := jobs.New(b.ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(b.ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		r.Stop(ctx)
+	})
+	return r
 }
 
 func testLogger() *slog.Logger {
@@ -217,6 +252,20 @@ type injected struct {
 	n          int    // creates still to refuse
 	status     int    // the status they get
 	retryAfter string // their Retry-After header, if any
+	// held, when set, hears of each create as it arrives, and the create
+	// is answered only once release is closed.
+	held    chan<- struct{}
+	release <-chan struct{}
+}
+
+// holdCreates makes every create wait until the returned release is
+// called; arrived hears of each one as it starts waiting.
+func (f *injected) holdCreates() (arrived <-chan struct{}, release func()) {
+	a, r := make(chan struct{}, 100), make(chan struct{})
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.held, f.release = a, r
+	return a, sync.OnceFunc(func() { close(r) })
 }
 
 func (f *injected) failCreates(n, status int, retryAfter string) {
@@ -233,7 +282,12 @@ func (f *injected) wrap(next http.Handler) http.Handler {
 			f.n--
 		}
 		status, retryAfter := f.status, f.retryAfter
+		held, release := f.held, f.release
 		f.mu.Unlock()
+		if held != nil && r.Method == http.MethodPost && !fail {
+			held <- struct{}{}
+			<-release
+		}
 		if !fail {
 			next.ServeHTTP(w, r)
 			return

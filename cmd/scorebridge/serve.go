@@ -22,6 +22,7 @@ import (
 	"github.com/scorebridge/scorebridge/sqlstore"
 	"github.com/scorebridge/scorebridge/tracking"
 	"github.com/scorebridge/scorebridge/web"
+	"golang.org/x/sync/errgroup"
 )
 
 // centerConfig is what serve (and demo) need to start the center. Its
@@ -258,8 +259,11 @@ func (c *center) seed(ctx context.Context) error {
 // URL is the address a browser opens.
 func (c *center) URL() string { return "http://" + c.ln.Addr().String() }
 
-// Run serves until ctx ends, then shuts down gracefully: in-flight requests
-// and running jobs get up to the shutdown grace to finish.
+// Run serves until ctx ends or serving fails, then shuts down gracefully:
+// the HTTP server drains in-flight requests first, then the job runner
+// stops taking jobs and lets running ones finish, both within the shutdown
+// grace. Every goroutine Run starts belongs to one group; the database is
+// closed only once all of them have ended.
 func (c *center) Run(ctx context.Context) error {
 	c.logger.Info("scorebridge started", "url", c.URL())
 	// Background work (the ticket jobs) records what it does in the audit
@@ -273,49 +277,41 @@ func (c *center) Run(ctx context.Context) error {
 		}
 		return err
 	}
-	errc := make(chan error, 2)
-	go func() { errc <- c.srv.Serve(c.ln) }()
-	go func() { errc <- c.snapshotDaily(ctx) }()
-
-	var err error
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
-	}
-	c.logger.Info("scorebridge shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), c.grace)
-	defer cancel()
-	if serr := c.srv.Shutdown(shutdownCtx); serr != nil && err == nil {
-		err = serr
-	}
-	if jerr := c.stopTickets(shutdownCtx); jerr != nil && err == nil {
-		err = jerr
-	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := c.srv.Serve(c.ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve HTTP: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		return c.shutdown(context.WithoutCancel(gctx))
+	})
+	err := g.Wait()
 	if cerr := c.db.Close(); cerr != nil && err == nil {
 		err = cerr
-	}
-	if errors.Is(err, http.ErrServerClosed) || errors.Is(err, context.Canceled) {
-		err = nil
 	}
 	return err
 }
 
-// snapshotDaily keeps the score history: one snapshot at start and then
-// every hour, each replacing the same UTC day's, so the last one of a day is
-// what the history shows.
-func (c *center) snapshotDaily(ctx context.Context) error {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		if _, err := c.scores.SnapshotScore(ctx); err != nil && ctx.Err() == nil {
-			c.logger.Error("score snapshot failed", "error", err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-		}
+// shutdown drains the HTTP server, then stops the jobs, within the grace.
+// Requests go first: a request still being answered may queue a ticket,
+// which the runner then keeps for the next start rather than losing.
+func (c *center) shutdown(ctx context.Context) error {
+	c.logger.Info("scorebridge shutting down", "grace", c.grace)
+	ctx, cancel := context.WithTimeout(ctx, c.grace)
+	defer cancel()
+	err := c.srv.Shutdown(ctx)
+	if err != nil {
+		// Past the grace: cut the connections still open.
+		c.srv.Close()
+		err = fmt.Errorf("drain HTTP requests: %w", err)
 	}
+	if jerr := c.stopTickets(ctx); jerr != nil {
+		err = errors.Join(err, fmt.Errorf("stop jobs: %w", jerr))
+	}
+	return err
 }
 
 // centerHosts are the Host header values the center answers: its public

@@ -55,6 +55,10 @@ func (c *center) openTickets(ctx context.Context, cfg centerConfig, instances sc
 		RequestsPerSecond: cfg.Tickets.RequestsPerSecond,
 		CenterURL:         c.publicURL(cfg),
 		Posture:           c.posture,
+		SnapshotScore: func(ctx context.Context) error {
+			_, err := c.scores.SnapshotScore(ctx)
+			return err
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("ticket jobs: %w", err)
