@@ -149,6 +149,11 @@ type ChecklistInput struct {
 	// the admin can sign in as it to authorize. When empty, one is
 	// generated and returned once in the result. Never stored.
 	IntegrationPassword string `json:"integrationPassword"`
+	// ResetPassword confirms that an integration user that already exists
+	// on the instance may be given a new password (which ends whatever
+	// signs in with the old one). Without it the checklist stops before
+	// changing that user and says so.
+	ResetPassword bool `json:"resetPassword"`
 }
 
 // Check is one verdict of the installation checklist or the doctor: what

@@ -16,7 +16,7 @@ func TestService_AuditsItsChanges(t *testing.T) {
 	ctx := context.Background()
 	c, pw := b.checklist(t)
 	b.authorize(t, c.ID, connection.DefaultIntegrationUser, pw)
-	if _, err := b.svc.RunChecklist(ctx, scorebridge.ChecklistInput{Instance: b.srv.URL, AdminUser: "admin", AdminPassword: "admin", IntegrationPassword: pw}); err != nil {
+	if _, err := b.svc.RunChecklist(ctx, scorebridge.ChecklistInput{Instance: b.srv.URL, AdminUser: "admin", AdminPassword: "admin", IntegrationPassword: pw, ResetPassword: true}); err != nil {
 		t.Fatal(err)
 	}
 	other, err := b.svc.CreateConnection(ctx, scorebridge.ConnectionCreate{Instance: b.srv.URL, ClientID: "other", ClientSecret: "s"})

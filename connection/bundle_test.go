@@ -108,10 +108,13 @@ func setup(t testing.TB) *bundle {
 }
 
 // checklist runs the installation checklist as the simulator's admin and
-// returns the pending connection and the integration user's password.
+// returns the pending connection and the integration user's password. A
+// run after the first confirms that the existing integration user gets a
+// new password.
 func (b *bundle) checklist(t testing.TB) (*scorebridge.Connection, string) {
 	t.Helper()
-	res, err := b.svc.RunChecklist(context.Background(), scorebridge.ChecklistInput{Instance: b.srv.URL, AdminUser: "admin", AdminPassword: "admin"})
+	existing, _ := b.sim.Query("sys_user", "user_name="+connection.DefaultIntegrationUser)
+	res, err := b.svc.RunChecklist(context.Background(), scorebridge.ChecklistInput{Instance: b.srv.URL, AdminUser: "admin", AdminPassword: "admin", ResetPassword: len(existing) > 0})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,7 @@ func (s *Service) RunChecklist(ctx context.Context, in scorebridge.ChecklistInpu
 		}
 	}
 	r := &checklistRun{
-		svc: s, base: base, user: user, password: in.IntegrationPassword,
+		svc: s, base: base, user: user, password: in.IntegrationPassword, resetPassword: in.ResetPassword,
 		sn: servicenow.NewClient(base, &http.Client{
 			Transport:     &basicAuth{user: strings.TrimSpace(in.AdminUser), password: in.AdminPassword, base: s.http.Transport},
 			Timeout:       s.http.Timeout,
@@ -102,8 +102,11 @@ type checklistRun struct {
 	base     string
 	user     string
 	password string // "" to generate one
-	sn       *servicenow.Client
-	result   *scorebridge.ChecklistResult
+	// resetPassword: the admin confirmed that an existing integration
+	// user may get a new password.
+	resetPassword bool
+	sn            *servicenow.Client
+	result        *scorebridge.ChecklistResult
 
 	userSysID    string
 	clientID     string
@@ -172,6 +175,12 @@ func (r *checklistRun) integrationUser(ctx context.Context) bool {
 		}
 		r.userSysID = rec.SysID()
 	} else {
+		if !r.resetPassword {
+			// Asked first: the account may be in use elsewhere, and a new
+			// password signs that out.
+			return r.check(name, false, fmt.Sprintf("%s already exists on the instance. The checklist would give it a new password, which stops anything that signs in with the current one. Nothing was changed.", r.user),
+				fmt.Sprintf("Run the checklist again with \"Reset the password of %s\" ticked (resetPassword in the API), or choose another integration user name.", r.user))
+		}
 		verb = "already existed; it was made active and given a new password"
 		r.userSysID = recs[0].SysID()
 		if _, err := r.sn.Update(ctx, "sys_user", r.userSysID, fields); err != nil {

@@ -68,6 +68,20 @@ func TestChecklistRunsAgain(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	first, _ := b.checklist(t)
+	// Asked first: the existing integration user keeps its password, and
+	// nothing after that step runs, until the admin confirms.
+	before, _ := b.sim.Query("sys_user", "user_name="+connection.DefaultIntegrationUser)
+	res, err := b.svc.RunChecklist(ctx, scorebridge.ChecklistInput{Instance: b.srv.URL, AdminUser: "admin", AdminPassword: "admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := res.Checks[len(res.Checks)-1]; last.OK || last.Name != "Integration user" || !strings.Contains(last.Message, "already exists") ||
+		!strings.Contains(last.Message, "new password") || !strings.Contains(last.Fix, "Reset the password") || res.Connection != nil || res.IntegrationPassword != "" {
+		t.Fatalf("a second run without confirming: %+v", res)
+	}
+	if after, _ := b.sim.Query("sys_user", "user_name="+connection.DefaultIntegrationUser); after[0]["sys_updated_on"] != before[0]["sys_updated_on"] || after[0]["sys_mod_count"] != before[0]["sys_mod_count"] {
+		t.Fatalf("the unconfirmed run changed the integration user: %v -> %v", before[0], after[0])
+	}
 	second, pw := b.checklist(t)
 	if second.ID != first.ID || second.ClientID != first.ClientID {
 		t.Fatalf("second run made connection %s (client %s), want the first %s (client %s)", second.ID, second.ClientID, first.ID, first.ClientID)
@@ -87,7 +101,7 @@ func TestChecklistRunsAgain(t *testing.T) {
 	if _, err := b.sim.Insert("sys_user_has_role", map[string]string{"user": users[0]["sys_id"], "role": roles[0]["sys_id"]}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := b.svc.RunChecklist(ctx, scorebridge.ChecklistInput{Instance: b.srv.URL, AdminUser: "admin", AdminPassword: "admin"})
+	res, err = b.svc.RunChecklist(ctx, scorebridge.ChecklistInput{Instance: b.srv.URL, AdminUser: "admin", AdminPassword: "admin", ResetPassword: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,12 +52,24 @@ func (s *Server) handleAPIConnectionGet(w http.ResponseWriter, r *http.Request) 
 // readStrings reads a JSON object whose members are all strings, refusing
 // unknown members, into the fields named in dst.
 func (s *Server) readStrings(w http.ResponseWriter, r *http.Request, dst map[string]*string) bool {
+	return s.readFields(w, r, dst, nil)
+}
+
+// readFields is readStrings with members that are true or false as well.
+func (s *Server) readFields(w http.ResponseWriter, r *http.Request, dst map[string]*string, flags map[string]*bool) bool {
 	members, err := readJSONObject(w, r)
 	if err != nil {
 		s.writeRequestError(w, r, err)
 		return false
 	}
 	for _, m := range members {
+		if f, ok := flags[m.Name]; ok {
+			if *f, err = decodeBool(m); err != nil {
+				s.error(w, r, err)
+				return false
+			}
+			continue
+		}
 		p, ok := dst[m.Name]
 		if !ok {
 			s.error(w, r, scorebridge.FieldErrorf(m.Name, "%s is not a field of this request", m.Name))
@@ -91,7 +103,7 @@ func (s *Server) handleAPIConnectionCreate(w http.ResponseWriter, r *http.Reques
 }
 
 // POST /api/v1/connections/checklist {"instance", "adminUser",
-// "adminPassword", "integrationUser", "integrationPassword"}:
+// "adminPassword", "integrationUser", "integrationPassword", "resetPassword"}:
 // {"checks": [...], "connection": ... or null, "integrationPassword"}.
 // 200 when every step passed, 422 otherwise.
 func (s *Server) handleAPIConnectionChecklist(w http.ResponseWriter, r *http.Request) {
@@ -99,8 +111,8 @@ func (s *Server) handleAPIConnectionChecklist(w http.ResponseWriter, r *http.Req
 		return
 	}
 	var in scorebridge.ChecklistInput
-	if !s.readStrings(w, r, map[string]*string{"instance": &in.Instance, "adminUser": &in.AdminUser, "adminPassword": &in.AdminPassword,
-		"integrationUser": &in.IntegrationUser, "integrationPassword": &in.IntegrationPassword}) {
+	if !s.readFields(w, r, map[string]*string{"instance": &in.Instance, "adminUser": &in.AdminUser, "adminPassword": &in.AdminPassword,
+		"integrationUser": &in.IntegrationUser, "integrationPassword": &in.IntegrationPassword}, map[string]*bool{"resetPassword": &in.ResetPassword}) {
 		return
 	}
 	res, err := s.connections.RunChecklist(r.Context(), in)

@@ -188,7 +188,7 @@ func (s *Server) handleConnectionChecklist(w http.ResponseWriter, r *http.Reques
 	}
 	f := r.PostForm
 	in := scorebridge.ChecklistInput{Instance: f.Get("instance"), AdminUser: f.Get("adminUser"), AdminPassword: f.Get("adminPassword"),
-		IntegrationUser: f.Get("integrationUser"), IntegrationPassword: f.Get("integrationPassword")}
+		IntegrationUser: f.Get("integrationUser"), IntegrationPassword: f.Get("integrationPassword"), ResetPassword: f.Get("resetPassword") == "true"}
 	res, err := s.connections.RunChecklist(r.Context(), in)
 	if err != nil {
 		if scorebridge.ErrorCode(err) == scorebridge.EINVALID {

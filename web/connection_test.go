@@ -366,6 +366,16 @@ func TestConnectionAPIChecklist(t *testing.T) {
 		t.Fatalf("checklist: %s", r.body)
 	}
 	r.wantContains(t, `"integrationPassword":"`)
+	// Again: the integration user exists now, and the checklist asks
+	// before giving it a new password; resetPassword confirms.
+	again := `{"instance":"` + b.simURL + `","adminUser":"admin","adminPassword":"admin"`
+	r = b.sendJSON(t, http.MethodPost, "/api/v1/connections/checklist", again+`}`).wantStatus(t, http.StatusUnprocessableEntity)
+	r.wantContains(t, "already exists on the instance", "resetPassword")
+	r.wantNotContains(t, `"integrationPassword"`)
+	b.sendJSON(t, http.MethodPost, "/api/v1/connections/checklist", again+`,"resetPassword":"yes"}`).wantStatus(t, http.StatusBadRequest).
+		wantContains(t, "resetPassword must be true or false")
+	b.sendJSON(t, http.MethodPost, "/api/v1/connections/checklist", again+`,"resetPassword":true}`).wantStatus(t, http.StatusOK).
+		wantContains(t, `"integrationPassword":"`)
 	r = b.keep(b.sendJSON(t, http.MethodPost, "/api/v1/connections/"+res.Connection.ID+"/authorize", `{}`).wantStatus(t, http.StatusOK))
 	r.wantContains(t, `"authorizeUrl":"`+b.simURL+`/oauth_auth.do?`)
 	b.sendJSON(t, http.MethodPost, "/api/v1/connections/"+res.Connection.ID+"/default", `{}`).wantStatus(t, http.StatusOK).wantContains(t, `"isDefault":true`)

@@ -144,6 +144,15 @@ func decodeNumber(m jsonMember) (float64, error) {
 	return f, nil
 }
 
+// decodeBool reads a member that must be true or false.
+func decodeBool(m jsonMember) (bool, error) {
+	var b bool
+	if isNull(m.Value) || json.Unmarshal(m.Value, &b) != nil {
+		return false, scorebridge.FieldErrorf(m.Name, "%s must be true or false", m.Name)
+	}
+	return b, nil
+}
+
 // decodeStrings reads a member that must be an array of strings.
 func decodeStrings(m jsonMember) ([]string, error) {
 	var ss []string
