@@ -83,9 +83,16 @@ type authServices struct {
 	audit    *sqlstore.AuditStore
 }
 
+// passwordCost is the bcrypt cost of the passwords this command hashes; 0
+// keeps sqlstore's default. The command's own tests lower it: under the race
+// detector one hash at the default cost takes seconds, and they hash dozens.
+var passwordCost int
+
 func newAuthServices(db *sqlstore.DB) *authServices {
+	accounts := sqlstore.NewAccountStore(db)
+	accounts.PasswordCost = passwordCost
 	return &authServices{
-		accounts: sqlstore.NewAccountStore(db),
+		accounts: accounts,
 		sessions: sqlstore.NewSessionStore(db),
 		tokens:   sqlstore.NewAPITokenStore(db),
 		audit:    sqlstore.NewAuditStore(db),

@@ -47,7 +47,7 @@ func TestChaosTicketsExactlyOnce(t *testing.T) {
 	t.Cleanup(func() { sim.Close() })
 
 	dir := t.TempDir()
-	c := &chaosCenter{t: t, bin: buildScorebridge(t, dir), db: filepath.Join(dir, "center.db"), addr: freeAddr(t), logPath: filepath.Join(dir, "center.log")}
+	c := &chaosCenter{t: t, bin: buildScorebridge(t), db: filepath.Join(dir, "center.db"), addr: freeAddr(t), logPath: filepath.Join(dir, "center.log")}
 	c.token = c.createToken()
 	c.start()
 	t.Cleanup(c.kill)
@@ -445,16 +445,38 @@ func (d *answerDropper) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(data)
 }
 
-// buildScorebridge builds this command into dir.
-func buildScorebridge(t *testing.T, dir string) string {
+// built is the binary of this command, built once for every test of the
+// package that runs it as a separate process: a race-enabled build takes a
+// minute on a small machine, and the tests share it read-only.
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+	out  []byte
+}
+
+// buildScorebridge returns the path of this command's binary, built on the
+// first call into a directory of its own that TestMain removes.
+func buildScorebridge(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(dir, "scorebridge")
-	args := append(append([]string{"build"}, chaosBuildFlags...), "-o", bin, ".")
-	out, err := exec.Command("go", args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		built.dir, built.err = os.MkdirTemp("", "scorebridge-bin-")
+		if built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "scorebridge")
+		// Built without the race detector even when the tests run with it:
+		// under the detector the pure-Go SQLite engine makes every request
+		// a hundred times slower (1 ms becomes 100 ms), so a fault test
+		// would measure the detector. The center's own code is race-checked
+		// by the in-process tests, which run the same wiring (startCenter).
+		built.out, built.err = exec.Command("go", "build", "-o", built.bin, ".").CombinedOutput()
+	})
+	if built.err != nil {
+		t.Fatalf("go build: %v\n%s", built.err, built.out)
 	}
-	return bin
+	return built.bin
 }
 
 // freeAddr returns a loopback address nothing listens on. The center keeps

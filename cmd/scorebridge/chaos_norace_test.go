@@ -1,6 +1,0 @@
-//go:build !race
-
-package main
-
-// chaosBuildFlags: see chaos_race_test.go.
-var chaosBuildFlags []string
