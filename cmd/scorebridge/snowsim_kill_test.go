@@ -96,7 +96,7 @@ func simRequest(method, url, body string) (int, map[string]any, error) {
 func TestSnowsimStateSurvivesSIGKILL(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	bin := buildScorebridge(t, dir)
+	bin := buildScorebridge(t)
 	state := filepath.Join(dir, "snowsim-state.json")
 	sim := startSimProcess(t, bin, state)
 
