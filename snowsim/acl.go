@@ -43,6 +43,10 @@ var acls = map[string]tableACL{
 	"oauth_entity":      {read: []string{"oauth_admin", "security_admin"}, write: []string{"oauth_admin", "security_admin"}},
 	"oauth_credential":  {read: []string{"oauth_admin", "security_admin"}, write: []string{"oauth_admin", "security_admin"}},
 	"sys_properties":    {read: nil, write: nil},
+	// Staging tables (and the import sets they fill) belong to the import
+	// roles; transform maps to admin.
+	"sys_import_set_row": {read: []string{"import_set_loader", "import_transformer"}, write: []string{"import_set_loader", "import_transformer"}},
+	"sys_import_set":     {read: []string{"import_set_loader", "import_transformer"}, write: []string{"import_set_loader", "import_transformer"}},
 }
 
 // tableParents maps each extended table to the table it extends.

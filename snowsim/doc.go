@@ -11,10 +11,10 @@
 // (authenticate, then hooks such as rate limits, then authorize, then the
 // handler); schema.go the tables and fields; records.go the record store and
 // business rules; query.go encoded queries; display.go how values render;
-// table_api.go, stats.go, batch.go and attachment.go the REST APIs, xml.go
-// their XML form; auth_basic.go and acl.go who may do what; rules.go the
-// business rules; seed.go the data of a fresh instance; persist.go the
-// optional state file.
+// table_api.go, stats.go, batch.go, attachment.go and importset.go the REST
+// APIs, xml.go their XML form; auth_basic.go and acl.go who may do what;
+// rules.go the business rules; seed.go the data of a fresh instance;
+// persist.go the optional state file.
 //
 // Faithful details worth knowing: Table API v1 answers an empty list with
 // 404 while v2 and the unversioned path answer 200 {"result":[]}; values in

@@ -306,6 +306,7 @@ func (in *Instance) routes() {
 		in.mux.Handle(path, in.api(in.batch))
 	}
 	in.attachmentRoutes()
+	in.importRoutes()
 	// Anything else under /api answers as ServiceNow does for an unknown URI,
 	// after authentication like every API.
 	in.mux.Handle("/api/", in.api(func(w http.ResponseWriter, r *http.Request, s *Session) {

@@ -161,6 +161,20 @@ func cmdbFields() []*Field {
 	}
 }
 
+// importRowFields are the fields of every staging table's row: where it
+// came from and what its transform did.
+func importRowFields() []*Field {
+	return []*Field{
+		{Name: "sys_import_set", Label: "Set", Type: TypeReference, Ref: "sys_import_set"},
+		{Name: "sys_import_row", Label: "Row", Type: TypeInteger},
+		{Name: "sys_import_state", Label: "State", Type: TypeChoice},
+		{Name: "sys_import_state_comment", Label: "Comment", MaxLen: 4000},
+		{Name: "sys_target_table", Label: "Target table", MaxLen: 80},
+		{Name: "sys_target_sys_id", Label: "Target record", MaxLen: 32},
+		{Name: "sys_transform_map", Label: "Transform map", Type: TypeReference, Ref: "sys_transform_map"},
+	}
+}
+
 // serverFields are cmdb_ci_server's own fields.
 func serverFields() []*Field {
 	return []*Field{
@@ -389,6 +403,46 @@ func schemaDefs() map[string]*Table {
 			{Name: "value", Label: "Value", MaxLen: 4000},
 			{Name: "description", Label: "Description", MaxLen: 512},
 			{Name: "type", Label: "Type", Type: TypeChoice},
+		}},
+		// Import sets (c_ImportSetAPI.md): rows of a staging table extend
+		// sys_import_set_row and belong to an import set; a transform map
+		// and its field maps copy them onto the target table.
+		{&Table{Name: "sys_import_set", Label: "Import Set", NumberPrefix: "ISET", NumberStart: 10000, DisplayField: "number"}, []*Field{
+			{Name: "number", Label: "Set", MaxLen: 40},
+			{Name: "table_name", Label: "Import set table", MaxLen: 80},
+			{Name: "state", Label: "State", Type: TypeChoice},
+			{Name: "mode", Label: "Mode", Type: TypeChoice},
+			{Name: "short_description", Label: "Short description", MaxLen: 160},
+			{Name: "multi_import_set", Label: "Multi import set", Type: TypeReference, Ref: "sys_multi_import_set"},
+		}},
+		{&Table{Name: "sys_multi_import_set", Label: "Multi Import Set", DisplayField: "sys_id"}, []*Field{
+			{Name: "state", Label: "State", Type: TypeChoice},
+		}},
+		{&Table{Name: "sys_import_set_row", Label: "Import Set Row", DisplayField: "sys_import_row"}, importRowFields()},
+		{&Table{Name: "u_scorebridge_incident_import", Label: "ScoreBridge Incident Import", Extends: "sys_import_set_row", DisplayField: "u_short_description"}, []*Field{
+			{Name: "u_short_description", Label: "Short description", MaxLen: 4000},
+			{Name: "u_description", Label: "Description", MaxLen: 4000},
+			{Name: "u_impact", Label: "Impact", MaxLen: 40},
+			{Name: "u_urgency", Label: "Urgency", MaxLen: 40},
+			{Name: "u_category", Label: "Category", MaxLen: 40},
+			{Name: "u_state", Label: "State", MaxLen: 40},
+			{Name: "u_caller", Label: "Caller", MaxLen: 100},
+			{Name: "u_assignment_group", Label: "Assignment group", MaxLen: 100},
+			{Name: "u_correlation_id", Label: "Correlation ID", MaxLen: 100},
+			{Name: "u_correlation_display", Label: "Correlation display", MaxLen: 100},
+		}},
+		{&Table{Name: "sys_transform_map", Label: "Table Transform Map", DisplayField: "name"}, []*Field{
+			{Name: "name", Label: "Name", MaxLen: 80},
+			{Name: "source_table", Label: "Source table", MaxLen: 80},
+			{Name: "target_table", Label: "Target table", MaxLen: 80},
+			{Name: "active", Label: "Active", Type: TypeBoolean},
+			{Name: "order", Label: "Order", Type: TypeInteger},
+		}},
+		{&Table{Name: "sys_transform_entry", Label: "Field Map", DisplayField: "target_field"}, []*Field{
+			{Name: "map", Label: "Transform map", Type: TypeReference, Ref: "sys_transform_map"},
+			{Name: "source_field", Label: "Source field", MaxLen: 80},
+			{Name: "target_field", Label: "Target field", MaxLen: 80},
+			{Name: "coalesce", Label: "Coalesce", Type: TypeBoolean},
 		}},
 		// Attachments: metadata in sys_attachment, the bytes in
 		// sys_attachment_doc in chunks (r_AdministeringAttachments.md).

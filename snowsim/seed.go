@@ -29,6 +29,8 @@ var seedRoles = []struct{ name, description string }{
 	{"rest_service", "Access to REST web services"},
 	{"snc_platform_rest_api_access", "Access to platform REST APIs"},
 	{"web_service_admin", "Manages web services"},
+	{"import_set_loader", "Loads data into import set tables"},
+	{"import_transformer", "Runs import set transforms"},
 }
 
 type seedUser struct {
@@ -168,6 +170,7 @@ func (in *Instance) seed() {
 		must("sys_user_group", map[string]string{"name": g.name, "description": g.description})
 	}
 	in.seedReferences(must)
+	in.seedImportSets(must)
 	for _, c := range seedChoices {
 		for i, ch := range c.choices {
 			must("sys_choice", map[string]string{"name": c.table, "element": c.element, "value": ch.value,
