@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/scorebridge/scorebridge"
+	"github.com/scorebridge/scorebridge/internal/dbtest"
 	"github.com/scorebridge/scorebridge/secret"
 	"github.com/scorebridge/scorebridge/servicenow"
 	"github.com/scorebridge/scorebridge/snowsim"
@@ -69,7 +70,34 @@ func setup(t testing.TB, cfg tracking.Config) *bundle {
 	return setupSim(t, cfg, snowsim.Options{})
 }
 
+// backend is a database the suite runs on.
+type backend struct {
+	name string
+	dsn  func(t testing.TB) string
+}
+
+// backends are SQLite and, with SCOREBRIDGE_TEST_POSTGRES set, PostgreSQL.
+func backends() []backend {
+	bs := []backend{{name: sqlstore.DialectSQLite, dsn: func(t testing.TB) string { return filepath.Join(t.TempDir(), "sb.db") }}}
+	if base := dbtest.PostgresURL(); base != "" {
+		bs = append(bs, backend{name: sqlstore.DialectPostgres, dsn: func(t testing.TB) string { return dbtest.PostgresSchema(t, base, "tracking") }})
+	}
+	return bs
+}
+
+// forEachDB runs f once on every back end.
+func forEachDB(t *testing.T, f func(t *testing.T, db backend)) {
+	for _, db := range backends() {
+		t.Run(db.name, func(t *testing.T) { f(t, db) })
+	}
+}
+
 func setupSim(t testing.TB, cfg tracking.Config, opts snowsim.Options) *bundle {
+	t.Helper()
+	return setupOn(t, backends()[0], cfg, opts)
+}
+
+func setupOn(t testing.TB, be backend, cfg tracking.Config, opts snowsim.Options) *bundle {
 	t.Helper()
 	sim, err := snowsim.New(opts)
 	if err != nil {
@@ -79,7 +107,7 @@ func setupSim(t testing.TB, cfg tracking.Config, opts snowsim.Options) *bundle {
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { sim.Close() })
 	ctx := scorebridge.NewContextWithUser(context.Background(), &scorebridge.User{ID: "u-1", Name: "alice", Role: scorebridge.RoleAdmin})
-	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "sb.db"))
+	db, err := sqlstore.Open(ctx, be.dsn(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,51 +192,53 @@ func (b *bundle) sync(t testing.TB) *scorebridge.SyncResult {
 }
 
 func TestSyncFollowsStateToTicketCardAndAction(t *testing.T) {
-	b := setup(t, tracking.Config{})
-	inc := b.share(t, "ok", scorebridge.TicketIncident, true)
-	drift := b.share(t, "drift", scorebridge.TicketIncident, false)
-	chg := b.share(t, "chg", scorebridge.TicketChange, false)
+	forEachDB(t, func(t *testing.T, db backend) {
+		b := setupOn(t, db, tracking.Config{}, snowsim.Options{})
+		inc := b.share(t, "ok", scorebridge.TicketIncident, true)
+		drift := b.share(t, "drift", scorebridge.TicketIncident, false)
+		chg := b.share(t, "chg", scorebridge.TicketChange, false)
 
-	b.sync(t)
-	if s := b.actionState(t, "ok"); s != scorebridge.StatePlanned {
-		t.Fatalf("action of an open ticket is %q, want planned", s)
-	}
-	b.patch(t, "incident", inc.SysID, map[string]string{"state": "2", "work_notes": "Looking at it"})
-	// Same second: a second update right after the first.
-	b.patch(t, "incident", inc.SysID, map[string]string{"state": "6", "close_code": "Solved (Permanently)", "close_notes": "MFA on"})
-	b.patch(t, "incident", drift.SysID, map[string]string{"state": "6", "close_code": "Solved (Permanently)", "close_notes": "done"})
-	b.patch(t, "change_request", chg.SysID, map[string]string{"state": "4"})
-	res := b.sync(t)
-	if res.Applied < 3 {
-		t.Fatalf("sync applied %d changes, want at least 3: %+v", res.Applied, res)
-	}
-	got := b.ticket(t, inc.ID)
-	if got.State != "6" || got.StateName != "Resolved" {
-		t.Fatalf("ticket state %q %q, want 6 Resolved", got.State, got.StateName)
-	}
-	if s := b.actionState(t, "ok"); s != scorebridge.StateCompleted {
-		t.Fatalf("action of a resolved ticket with its control achieved is %q, want completed", s)
-	}
-	if s := b.actionState(t, "drift"); s != scorebridge.StatePlanned {
-		t.Fatalf("action of a drifted ticket is %q, want it left planned", s)
-	}
-	if s := b.actionState(t, "chg"); s != scorebridge.StateToAddress {
-		t.Fatalf("action of a canceled change is %q, want to_address", s)
-	}
-	sum, err := b.svc.Summary(b.ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := count(sum[scorebridge.TicketIncident], "6"); n != 2 {
-		t.Fatalf("incident card counts %d resolved, want 2: %+v", n, sum[scorebridge.TicketIncident])
-	}
-	if n := count(sum[scorebridge.TicketChange], "4"); n != 1 {
-		t.Fatalf("change card counts %d canceled, want 1", n)
-	}
-	// Nothing new: the next sync changes nothing.
-	if res := b.sync(t); res.Applied != 0 {
-		t.Fatalf("a sync with nothing new applied %d changes", res.Applied)
-	}
+		b.sync(t)
+		if s := b.actionState(t, "ok"); s != scorebridge.StatePlanned {
+			t.Fatalf("action of an open ticket is %q, want planned", s)
+		}
+		b.patch(t, "incident", inc.SysID, map[string]string{"state": "2", "work_notes": "Looking at it"})
+		// Same second: a second update right after the first.
+		b.patch(t, "incident", inc.SysID, map[string]string{"state": "6", "close_code": "Solved (Permanently)", "close_notes": "MFA on"})
+		b.patch(t, "incident", drift.SysID, map[string]string{"state": "6", "close_code": "Solved (Permanently)", "close_notes": "done"})
+		b.patch(t, "change_request", chg.SysID, map[string]string{"state": "4"})
+		res := b.sync(t)
+		if res.Applied < 3 {
+			t.Fatalf("sync applied %d changes, want at least 3: %+v", res.Applied, res)
+		}
+		got := b.ticket(t, inc.ID)
+		if got.State != "6" || got.StateName != "Resolved" {
+			t.Fatalf("ticket state %q %q, want 6 Resolved", got.State, got.StateName)
+		}
+		if s := b.actionState(t, "ok"); s != scorebridge.StateCompleted {
+			t.Fatalf("action of a resolved ticket with its control achieved is %q, want completed", s)
+		}
+		if s := b.actionState(t, "drift"); s != scorebridge.StatePlanned {
+			t.Fatalf("action of a drifted ticket is %q, want it left planned", s)
+		}
+		if s := b.actionState(t, "chg"); s != scorebridge.StateToAddress {
+			t.Fatalf("action of a canceled change is %q, want to_address", s)
+		}
+		sum, err := b.svc.Summary(b.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := count(sum[scorebridge.TicketIncident], "6"); n != 2 {
+			t.Fatalf("incident card counts %d resolved, want 2: %+v", n, sum[scorebridge.TicketIncident])
+		}
+		if n := count(sum[scorebridge.TicketChange], "4"); n != 1 {
+			t.Fatalf("change card counts %d canceled, want 1", n)
+		}
+		// Nothing new: the next sync changes nothing.
+		if res := b.sync(t); res.Applied != 0 {
+			t.Fatalf("a sync with nothing new applied %d changes", res.Applied)
+		}
+	})
 }
 
 // An integration user with only itil and no time zone of its own cannot read
@@ -217,24 +247,26 @@ func TestSyncFollowsStateToTicketCardAndAction(t *testing.T) {
 // Reading the watermark as UTC would start the next sync eight hours late
 // and miss the change.
 func TestSyncAsITILUserWithoutZoneSeesChanges(t *testing.T) {
-	b := setup(t, tracking.Config{})
-	admin := servicenow.NewClient(b.url, &http.Client{Transport: &basicAuth{base: http.DefaultTransport}})
-	users, _, err := admin.List(b.ctx, "sys_user", servicenow.ListOptions{Query: "user_name=" + snowsim.UserITIL, Fields: []string{"sys_id"}, Limit: 1})
-	if err != nil || len(users) != 1 {
-		t.Fatalf("find %s: %v %v", snowsim.UserITIL, users, err)
-	}
-	b.patch(t, "sys_user", users[0]["sys_id"], map[string]string{"time_zone": ""})
-	b.inst.auth.user, b.inst.auth.password = snowsim.UserITIL, snowsim.DemoPassword
+	forEachDB(t, func(t *testing.T, db backend) {
+		b := setupOn(t, db, tracking.Config{}, snowsim.Options{})
+		admin := servicenow.NewClient(b.url, &http.Client{Transport: &basicAuth{base: http.DefaultTransport}})
+		users, _, err := admin.List(b.ctx, "sys_user", servicenow.ListOptions{Query: "user_name=" + snowsim.UserITIL, Fields: []string{"sys_id"}, Limit: 1})
+		if err != nil || len(users) != 1 {
+			t.Fatalf("find %s: %v %v", snowsim.UserITIL, users, err)
+		}
+		b.patch(t, "sys_user", users[0]["sys_id"], map[string]string{"time_zone": ""})
+		b.inst.auth.user, b.inst.auth.password = snowsim.UserITIL, snowsim.DemoPassword
 
-	inc := b.share(t, "tz", scorebridge.TicketIncident, true)
-	b.sync(t)
-	b.patch(t, "incident", inc.SysID, map[string]string{"state": "2"})
-	if res := b.sync(t); res.Applied != 1 {
-		t.Fatalf("the second sync applied %d changes, want 1: %+v", res.Applied, res)
-	}
-	if got := b.ticket(t, inc.ID); got.State != "2" {
-		t.Fatalf("ticket state %q, want 2 (In Progress)", got.State)
-	}
+		inc := b.share(t, "tz", scorebridge.TicketIncident, true)
+		b.sync(t)
+		b.patch(t, "incident", inc.SysID, map[string]string{"state": "2"})
+		if res := b.sync(t); res.Applied != 1 {
+			t.Fatalf("the second sync applied %d changes, want 1: %+v", res.Applied, res)
+		}
+		if got := b.ticket(t, inc.ID); got.State != "2" {
+			t.Fatalf("ticket state %q, want 2 (In Progress)", got.State)
+		}
+	})
 }
 
 func count(s *scorebridge.TicketTypeSummary, state string) int {
@@ -247,35 +279,39 @@ func count(s *scorebridge.TicketTypeSummary, state string) int {
 }
 
 func TestSyncRefusedTokenMidSyncLosesNothing(t *testing.T) {
-	b := setup(t, tracking.Config{PageSize: 1})
-	a := b.share(t, "a", scorebridge.TicketIncident, false)
-	c := b.share(t, "c", scorebridge.TicketIncident, false)
-	b.sync(t)
-	b.patch(t, "incident", a.SysID, map[string]string{"state": "2"})
-	b.patch(t, "incident", c.SysID, map[string]string{"state": "3"})
-	// The second page of the next sync is refused.
-	b.inst.auth.refuseFrom.Store(b.inst.auth.calls.Load() + 2)
-	if _, err := b.svc.SyncConnection(b.ctx, ""); err == nil {
-		t.Fatal("a sync whose token is refused mid-way reported success")
-	}
-	b.inst.auth.refuseFrom.Store(0)
-	b.sync(t)
-	if s := b.ticket(t, a.ID).State; s != "2" {
-		t.Fatalf("first ticket state %q, want 2", s)
-	}
-	if s := b.ticket(t, c.ID).State; s != "3" {
-		t.Fatalf("second ticket state %q after the refused sync, want 3", s)
-	}
+	forEachDB(t, func(t *testing.T, db backend) {
+		b := setupOn(t, db, tracking.Config{PageSize: 1}, snowsim.Options{})
+		a := b.share(t, "a", scorebridge.TicketIncident, false)
+		c := b.share(t, "c", scorebridge.TicketIncident, false)
+		b.sync(t)
+		b.patch(t, "incident", a.SysID, map[string]string{"state": "2"})
+		b.patch(t, "incident", c.SysID, map[string]string{"state": "3"})
+		// The second page of the next sync is refused.
+		b.inst.auth.refuseFrom.Store(b.inst.auth.calls.Load() + 2)
+		if _, err := b.svc.SyncConnection(b.ctx, ""); err == nil {
+			t.Fatal("a sync whose token is refused mid-way reported success")
+		}
+		b.inst.auth.refuseFrom.Store(0)
+		b.sync(t)
+		if s := b.ticket(t, a.ID).State; s != "2" {
+			t.Fatalf("first ticket state %q, want 2", s)
+		}
+		if s := b.ticket(t, c.ID).State; s != "3" {
+			t.Fatalf("second ticket state %q after the refused sync, want 3", s)
+		}
+	})
 }
 
 func TestUnknownStateShowsAsSuch(t *testing.T) {
-	b := setup(t, tracking.Config{})
-	a := b.share(t, "a", scorebridge.TicketIncident, false)
-	b.patch(t, "incident", a.SysID, map[string]string{"state": "42"})
-	b.sync(t)
-	if n := b.ticket(t, a.ID).StateName; n != "Unknown state (42)" {
-		t.Fatalf("state name %q", n)
-	}
+	forEachDB(t, func(t *testing.T, db backend) {
+		b := setupOn(t, db, tracking.Config{}, snowsim.Options{})
+		a := b.share(t, "a", scorebridge.TicketIncident, false)
+		b.patch(t, "incident", a.SysID, map[string]string{"state": "42"})
+		b.sync(t)
+		if n := b.ticket(t, a.ID).StateName; n != "Unknown state (42)" {
+			t.Fatalf("state name %q", n)
+		}
+	})
 }
 
 // signer is the business rule's signing step in front of the receiver: the
@@ -309,69 +345,73 @@ func (b *bundle) receiver(applied chan<- struct{}) http.Handler {
 }
 
 func TestPushReachesTicketAndAction(t *testing.T) {
-	b := setup(t, tracking.Config{})
-	inc := b.share(t, "ok", scorebridge.TicketIncident, true)
-	secret, err := b.store.PushSecret(b.ctx, "c1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	applied := make(chan struct{}, 16)
-	relay := signer(t, secret, b.receiver(applied))
-	if err := b.sim.SetNotifyURL(relay.URL); err != nil {
-		t.Fatal(err)
-	}
-	b.patch(t, "incident", inc.SysID, map[string]string{"state": "6", "close_code": "Solved (Permanently)", "close_notes": "fixed"})
-	select {
-	case <-applied:
-	case <-time.After(10 * time.Second):
-		t.Fatal("no push arrived")
-	}
-	if s := b.ticket(t, inc.ID).State; s != "6" {
-		t.Fatalf("pushed state %q, want 6", s)
-	}
-	if s := b.actionState(t, "ok"); s != scorebridge.StateCompleted {
-		t.Fatalf("action %q after push, want completed", s)
-	}
+	forEachDB(t, func(t *testing.T, db backend) {
+		b := setupOn(t, db, tracking.Config{}, snowsim.Options{})
+		inc := b.share(t, "ok", scorebridge.TicketIncident, true)
+		secret, err := b.store.PushSecret(b.ctx, "c1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		applied := make(chan struct{}, 16)
+		relay := signer(t, secret, b.receiver(applied))
+		if err := b.sim.SetNotifyURL(relay.URL); err != nil {
+			t.Fatal(err)
+		}
+		b.patch(t, "incident", inc.SysID, map[string]string{"state": "6", "close_code": "Solved (Permanently)", "close_notes": "fixed"})
+		select {
+		case <-applied:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no push arrived")
+		}
+		if s := b.ticket(t, inc.ID).State; s != "6" {
+			t.Fatalf("pushed state %q, want 6", s)
+		}
+		if s := b.actionState(t, "ok"); s != scorebridge.StateCompleted {
+			t.Fatalf("action %q after push, want completed", s)
+		}
+	})
 }
 
 func TestPushRefusesUnsignedStaleReplayedAndNeverMovesBack(t *testing.T) {
-	b := setup(t, tracking.Config{})
-	inc := b.share(t, "a", scorebridge.TicketIncident, false)
-	secret, err := b.store.PushSecret(b.ctx, "c1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	event := func(mod int, state string) []byte {
-		body, _ := json.Marshal(tracking.PushEvent{Table: "incident", Operation: "update", SysID: inc.SysID, SysModCount: strconv.Itoa(mod),
-			Record: map[string]string{"state": state, "sys_updated_on": "2026-12-01 10:00:00"}})
-		return body
-	}
-	now := strconv.FormatInt(time.Now().Unix(), 10)
-	body := event(5, "2")
-	if err := b.svc.ReceivePush(b.ctx, "c1", "", "", body); scorebridge.ErrorCode(err) != scorebridge.EUNAUTHORIZED {
-		t.Fatalf("unsigned push: %v", err)
-	}
-	if err := b.svc.ReceivePush(b.ctx, "c1", now, tracking.Sign("wrong", now, body), body); scorebridge.ErrorCode(err) != scorebridge.EUNAUTHORIZED {
-		t.Fatalf("badly signed push: %v", err)
-	}
-	old := strconv.FormatInt(time.Now().Add(-time.Hour).Unix(), 10)
-	if err := b.svc.ReceivePush(b.ctx, "c1", old, tracking.Sign(secret, old, body), body); scorebridge.ErrorCode(err) != scorebridge.EUNAUTHORIZED {
-		t.Fatalf("stale push: %v", err)
-	}
-	sig := tracking.Sign(secret, now, body)
-	if err := b.svc.ReceivePush(b.ctx, "c1", now, sig, body); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.svc.ReceivePush(b.ctx, "c1", now, sig, body); scorebridge.ErrorCode(err) != scorebridge.ECONFLICT {
-		t.Fatalf("replayed push: %v", err)
-	}
-	// An older event arriving late, and a duplicate of the current one.
-	for _, late := range [][]byte{event(3, "1"), event(5, "1")} {
-		if err := b.svc.ReceivePush(b.ctx, "c1", now, tracking.Sign(secret, now, late), late); err != nil {
+	forEachDB(t, func(t *testing.T, db backend) {
+		b := setupOn(t, db, tracking.Config{}, snowsim.Options{})
+		inc := b.share(t, "a", scorebridge.TicketIncident, false)
+		secret, err := b.store.PushSecret(b.ctx, "c1")
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	if s := b.ticket(t, inc.ID).State; s != "2" {
-		t.Fatalf("out-of-order push moved the ticket to %q, want 2", s)
-	}
+		event := func(mod int, state string) []byte {
+			body, _ := json.Marshal(tracking.PushEvent{Table: "incident", Operation: "update", SysID: inc.SysID, SysModCount: strconv.Itoa(mod),
+				Record: map[string]string{"state": state, "sys_updated_on": "2026-12-01 10:00:00"}})
+			return body
+		}
+		now := strconv.FormatInt(time.Now().Unix(), 10)
+		body := event(5, "2")
+		if err := b.svc.ReceivePush(b.ctx, "c1", "", "", body); scorebridge.ErrorCode(err) != scorebridge.EUNAUTHORIZED {
+			t.Fatalf("unsigned push: %v", err)
+		}
+		if err := b.svc.ReceivePush(b.ctx, "c1", now, tracking.Sign("wrong", now, body), body); scorebridge.ErrorCode(err) != scorebridge.EUNAUTHORIZED {
+			t.Fatalf("badly signed push: %v", err)
+		}
+		old := strconv.FormatInt(time.Now().Add(-time.Hour).Unix(), 10)
+		if err := b.svc.ReceivePush(b.ctx, "c1", old, tracking.Sign(secret, old, body), body); scorebridge.ErrorCode(err) != scorebridge.EUNAUTHORIZED {
+			t.Fatalf("stale push: %v", err)
+		}
+		sig := tracking.Sign(secret, now, body)
+		if err := b.svc.ReceivePush(b.ctx, "c1", now, sig, body); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.svc.ReceivePush(b.ctx, "c1", now, sig, body); scorebridge.ErrorCode(err) != scorebridge.ECONFLICT {
+			t.Fatalf("replayed push: %v", err)
+		}
+		// An older event arriving late, and a duplicate of the current one.
+		for _, late := range [][]byte{event(3, "1"), event(5, "1")} {
+			if err := b.svc.ReceivePush(b.ctx, "c1", now, tracking.Sign(secret, now, late), late); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if s := b.ticket(t, inc.ID).State; s != "2" {
+			t.Fatalf("out-of-order push moved the ticket to %q, want 2", s)
+		}
+	})
 }
