@@ -12,7 +12,15 @@ type TicketType string
 const (
 	TicketIncident TicketType = "incident" // incident management: an incident
 	TicketChange   TicketType = "change"   // change management: a change_request
+	// TicketProblem is problem management: a problem record, the third
+	// ticket type other security centers send, for a control whose cause
+	// needs finding before it can be fixed.
+	TicketProblem TicketType = "problem"
 )
+
+// TicketTypes lists every ticket type in the order the share form shows
+// them.
+var TicketTypes = []TicketType{TicketIncident, TicketChange, TicketProblem}
 
 // Label returns the name the share form and the cards show.
 func (t TicketType) Label() string {
@@ -21,15 +29,18 @@ func (t TicketType) Label() string {
 		return "Incident management"
 	case TicketChange:
 		return "Change management"
+	case TicketProblem:
+		return "Problem management"
 	}
 	return string(t)
 }
 
 // Valid reports whether t is a known ticket type.
-func (t TicketType) Valid() bool { return t == TicketIncident || t == TicketChange }
+func (t TicketType) Valid() bool { return oneOf(TicketTypes, t) }
 
 // MaxPriority is the lowest priority (highest number) ServiceNow allows for
-// the type: incidents go to 5 (Planning), change requests to 4 (Low).
+// the type: incidents and problems go to 5 (Planning; both take the
+// priority lookup of impact and urgency), change requests to 4 (Low).
 func (t TicketType) MaxPriority() int {
 	if t == TicketChange {
 		return 4
@@ -122,7 +133,7 @@ func (r *TicketRequest) Validate(now time.Time) error {
 		seen[id] = true
 	}
 	if !r.Type.Valid() {
-		return FieldErrorf("type", "type must be \"incident\" (incident management) or \"change\" (change management)")
+		return FieldErrorf("type", "type must be \"incident\" (incident management), \"change\" (change management) or \"problem\" (problem management)")
 	}
 	if err := validText("name", r.Name, MaxTicketNameLength, true); err != nil {
 		return err

@@ -41,7 +41,7 @@ func TestTicketRequest_Validate(t *testing.T) {
 		{"action twice", func(r *scorebridge.TicketRequest) { r.RecommendationIDs = []string{"a", "a"} }, "recommendationIds", "twice"},
 		{"too many actions", func(r *scorebridge.TicketRequest) { r.RecommendationIDs = tooMany }, "recommendationIds", "at most 50"},
 		{"no type", func(r *scorebridge.TicketRequest) { r.Type = "" }, "type", "incident"},
-		{"unknown type", func(r *scorebridge.TicketRequest) { r.Type = "problem" }, "type", "change"},
+		{"unknown type", func(r *scorebridge.TicketRequest) { r.Type = "task" }, "type", "\"problem\" (problem management)"},
 		{"no name", func(r *scorebridge.TicketRequest) { r.Name = "  " }, "name", "required"},
 		{"long name", func(r *scorebridge.TicketRequest) { r.Name = strings.Repeat("é", 161) }, "name", "at most 160 characters (got 161)"},
 		{"long description", func(r *scorebridge.TicketRequest) { r.Description = strings.Repeat("x", 4001) }, "description", "at most 4000"},

@@ -5,10 +5,6 @@ import (
 	"time"
 )
 
-// TicketProblem is a problem record: the third ticket type other security
-// centers send. Tracking knows its states already; sharing one comes later.
-const TicketProblem TicketType = "problem"
-
 // StateClass is what a ticket's state means for the work, whatever the
 // instance calls it: the action follows the class, not the label.
 type StateClass string

@@ -109,6 +109,44 @@ func TestTicket_ChangeFields(t *testing.T) {
 	}
 }
 
+// A problem is written to the problem table with the fields its data
+// dictionary has (task's short_description, description, impact, urgency,
+// due_date, correlation_id), the remediation as the fix to find, and gets
+// the priority lookup an incident gets.
+func TestTicket_ProblemFields(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	due := dueDate()
+	tk := createOne(t, b, &scorebridge.TicketRequest{
+		RecommendationIDs: []string{"mfa-admins"}, Type: scorebridge.TicketProblem,
+		Name: "Admins keep signing in without MFA", Priority: 3, DueDate: due,
+	})
+	got := b.waitTicket(t, tk.ID, nil)
+	if got.Status != scorebridge.TicketSent || !strings.HasPrefix(got.Number, "PRB") || got.State != "101" || got.StateName != "New" ||
+		!strings.Contains(got.URL, "problem.do") {
+		t.Fatalf("ticket %+v", got)
+	}
+	recs := b.records(t, "problem", tk.ID)
+	if len(recs) != 1 {
+		t.Fatalf("%d problems with the correlation id, want 1", len(recs))
+	}
+	rec := recs[0]
+	for k, v := range map[string]string{"short_description": "Admins keep signing in without MFA", "impact": "2", "urgency": "2", "priority": "3",
+		"problem_state": "101", "correlation_display": "scorebridge", "due_date": due + " 23:59:59"} {
+		if rec[k] != v {
+			t.Errorf("%s = %q, want %q", k, rec[k], v)
+		}
+	}
+	for _, part := range []string{"Improvement action: Require MFA for administrative roles", "Remediation:\nOpen Conditional Access", "Link: https://center.example/actions/mfa-admins"} {
+		if !strings.Contains(rec["description"], part) {
+			t.Errorf("description lacks %q:\n%s", part, rec["description"])
+		}
+	}
+	if len(b.records(t, "incident", tk.ID)) != 0 {
+		t.Error("a problem also made an incident")
+	}
+}
+
 // Each priority lands as itself on an incident through impact and urgency.
 func TestTicket_IncidentPriorities(t *testing.T) {
 	t.Parallel()

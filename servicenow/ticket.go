@@ -14,6 +14,7 @@ import (
 const (
 	TableIncident      = "incident"
 	TableChangeRequest = "change_request"
+	TableProblem       = "problem"
 )
 
 // DateTimeLayout is how the Table API writes date-time values (in UTC).
@@ -34,8 +35,11 @@ const ChangeTitle = "Security and Configuration Change Request"
 
 // TicketTable returns the table a ticket type is written to.
 func TicketTable(t scorebridge.TicketType) string {
-	if t == scorebridge.TicketChange {
+	switch t {
+	case scorebridge.TicketChange:
 		return TableChangeRequest
+	case scorebridge.TicketProblem:
+		return TableProblem
 	}
 	return TableIncident
 }
@@ -93,7 +97,8 @@ func TicketFields(t *scorebridge.Ticket, actionURL func(id string) string) map[s
 
 // TicketDescription is the description field: what the person wrote, then
 // what scorebridge knows of each action (source, category, link back, and
-// for a change request the remediation), then who asked. The whole is cut to
+// for a change request or a problem the remediation: the change to make,
+// the fix to find), then who asked. The whole is cut to
 // the description limit so the instance never truncates it mid-line.
 func TicketDescription(t *scorebridge.Ticket, actionURL func(id string) string) string {
 	var b strings.Builder
@@ -110,7 +115,7 @@ func TicketDescription(t *scorebridge.Ticket, actionURL func(id string) string) 
 		if actionURL != nil {
 			fmt.Fprintf(&b, "Link: %s\n", actionURL(a.ID))
 		}
-		if t.Type == scorebridge.TicketChange && strings.TrimSpace(a.Remediation) != "" {
+		if t.Type != scorebridge.TicketIncident && strings.TrimSpace(a.Remediation) != "" {
 			fmt.Fprintf(&b, "Remediation:\n%s\n", strings.TrimSpace(a.Remediation))
 		}
 		b.WriteString("\n")
@@ -160,13 +165,18 @@ func RecordURL(baseURL, table, sysID string) string {
 var (
 	IncidentStates = map[string]string{"1": "New", "2": "In Progress", "3": "On Hold", "6": "Resolved", "7": "Closed", "8": "Canceled"}
 	ChangeStates   = map[string]string{"-5": "New", "-4": "Assess", "-3": "Authorize", "-2": "Scheduled", "-1": "Implement", "0": "Review", "3": "Closed", "4": "Canceled"}
+	// ProblemStates are the best practice state model's (Madrid and later).
+	ProblemStates = map[string]string{"101": "New", "102": "Assess", "103": "Root Cause Analysis", "104": "Fix in Progress", "106": "Resolved", "107": "Closed"}
 )
 
 // StateName returns the fresh-instance label of a ticket's state value.
 func StateName(t scorebridge.TicketType, state string) string {
 	m := IncidentStates
-	if t == scorebridge.TicketChange {
+	switch t {
+	case scorebridge.TicketChange:
 		m = ChangeStates
+	case scorebridge.TicketProblem:
+		m = ProblemStates
 	}
 	if n, ok := m[state]; ok {
 		return n

@@ -59,7 +59,7 @@ func followable(from, to scorebridge.State) bool {
 }
 
 // reopenStates is the In Progress value per table.
-var reopenStates = map[string]string{servicenow.TableIncident: "2", servicenow.TableChangeRequest: "-1", "problem": "104"}
+var reopenStates = map[string]string{servicenow.TableIncident: "2", servicenow.TableChangeRequest: "-1", servicenow.TableProblem: "104"}
 
 // reopen sets a drifted ticket back to In Progress with a work note saying
 // why.

@@ -91,7 +91,7 @@ func New(cfg Config) (*Service, error) {
 var trackedTables = map[string]scorebridge.TicketType{
 	servicenow.TableIncident:      scorebridge.TicketIncident,
 	servicenow.TableChangeRequest: scorebridge.TicketChange,
-	"problem":                     scorebridge.TicketProblem,
+	servicenow.TableProblem:       scorebridge.TicketProblem,
 }
 
 // syncFields are the only fields a sync asks for.
@@ -108,7 +108,7 @@ func StateName(t scorebridge.TicketType, value string) string {
 	case scorebridge.TicketChange:
 		m = servicenow.ChangeStates
 	case scorebridge.TicketProblem:
-		m = problemStates
+		m = servicenow.ProblemStates
 	}
 	if n, ok := m[value]; ok {
 		return n
@@ -118,8 +118,6 @@ func StateName(t scorebridge.TicketType, value string) string {
 	}
 	return "Unknown state (" + value + ")"
 }
-
-var problemStates = map[string]string{"101": "New", "102": "Assess", "103": "Root Cause Analysis", "104": "Fix in Progress", "106": "Resolved", "107": "Closed"}
 
 // SyncConnection reads every tracked record changed since the watermark
 // (minus the overlap), page by page, storing each page with the new

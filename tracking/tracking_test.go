@@ -241,6 +241,37 @@ func TestSyncFollowsStateToTicketCardAndAction(t *testing.T) {
 	})
 }
 
+// A problem is tracked like an incident: its best practice states are
+// named, Resolved (106) finishes the work and moves the action after it.
+func TestSyncFollowsProblem(t *testing.T) {
+	b := setup(t, tracking.Config{})
+	prb := b.share(t, "prb", scorebridge.TicketProblem, true)
+	b.sync(t)
+	if s := b.actionState(t, "prb"); s != scorebridge.StatePlanned {
+		t.Fatalf("action of an open problem is %q, want planned", s)
+	}
+	b.patch(t, "problem", prb.SysID, map[string]string{"state": "104"})
+	b.sync(t)
+	if got := b.ticket(t, prb.ID); got.State != "104" || got.StateName != "Fix in Progress" {
+		t.Fatalf("problem state %q %q, want 104 Fix in Progress", got.State, got.StateName)
+	}
+	b.patch(t, "problem", prb.SysID, map[string]string{"state": "106", "resolution_code": "fix_applied"})
+	b.sync(t)
+	if got := b.ticket(t, prb.ID); got.StateName != "Resolved" {
+		t.Fatalf("problem state %q, want Resolved", got.StateName)
+	}
+	if s := b.actionState(t, "prb"); s != scorebridge.StateCompleted {
+		t.Fatalf("action of a resolved problem with its control achieved is %q, want completed", s)
+	}
+	sum, err := b.svc.Summary(b.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(sum[scorebridge.TicketProblem], "106"); n != 1 {
+		t.Fatalf("problem summary counts %d resolved, want 1: %+v", n, sum[scorebridge.TicketProblem])
+	}
+}
+
 // An integration user with only itil and no time zone of its own cannot read
 // the instance's default zone (sys_properties is admin-only), yet its
 // session speaks that zone (America/Los_Angeles on a fresh instance).

@@ -48,8 +48,8 @@ type priorityOption struct {
 }
 
 // ticketPriorities are ServiceNow's priority labels; 5 exists for incidents
-// only.
-var ticketPriorities = []priorityOption{{1, "1 - Critical"}, {2, "2 - High"}, {3, "3 - Moderate"}, {4, "4 - Low"}, {5, "5 - Planning (incidents only)"}}
+// and problems, not change requests.
+var ticketPriorities = []priorityOption{{1, "1 - Critical"}, {2, "2 - High"}, {3, "3 - Moderate"}, {4, "4 - Low"}, {5, "5 - Planning (not for change requests)"}}
 
 // ticketPage is the data of a ticket's page.
 type ticketPage struct {
@@ -72,8 +72,8 @@ func (s *Server) handleTicketNew(w http.ResponseWriter, r *http.Request) {
 	}
 	ids := r.URL.Query()["id"]
 	form := ticketForm{IDs: ids, Mode: "each", Type: string(scorebridge.TicketIncident), Priority: "3"}
-	if t := r.URL.Query().Get("type"); t == string(scorebridge.TicketChange) {
-		form.Type = t
+	if t := scorebridge.TicketType(r.URL.Query().Get("type")); t.Valid() {
+		form.Type = string(t)
 	}
 	actions, err := s.shareActions(r, ids)
 	if err != nil {
@@ -116,7 +116,7 @@ func (s *Server) renderTicketForm(w http.ResponseWriter, r *http.Request, status
 		Form:       form,
 		Errors:     errs,
 		Priorities: ticketPriorities,
-		Types:      []scorebridge.TicketType{scorebridge.TicketIncident, scorebridge.TicketChange},
+		Types:      scorebridge.TicketTypes,
 		MinDueDate: s.today(),
 	})
 }
@@ -173,8 +173,8 @@ func (f ticketForm) requests(actions []*scorebridge.Recommendation) ([]*scorebri
 	if err != nil {
 		errs["priority"] = "Choose a priority."
 	}
-	if f.Type != string(scorebridge.TicketIncident) && f.Type != string(scorebridge.TicketChange) {
-		errs["type"] = "Choose incident management or change management."
+	if !scorebridge.TicketType(f.Type).Valid() {
+		errs["type"] = "Choose incident, change or problem management."
 	}
 	if len(errs) > 0 {
 		return nil, errs

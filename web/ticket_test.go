@@ -213,6 +213,16 @@ func TestAPITickets(t *testing.T) {
 		t.Errorf("audit %+v", audit.Items)
 	}
 	b.get(t, "/api/v1/tickets/nope").wantStatus(t, http.StatusNotFound)
+
+	// A problem goes to the problem table and is tracked like the others.
+	var problem apiTicket
+	b.sendJSON(t, http.MethodPost, "/api/v1/tickets", `{"recommendationId":"mfa","type":"problem","name":"Why MFA keeps regressing","priority":2}`).wantStatus(t, http.StatusAccepted).decode(t, &problem)
+	if got := waitAPITicket(t, b, problem.ID); got.Type != "problem" || got.Status != "sent" || !strings.HasPrefix(got.Number, "PRB") || got.StateName != "New" || got.State != "101" {
+		t.Fatalf("problem ticket %+v", got)
+	}
+	if recs, _ := sim.Query("problem", "correlation_id="+problem.ID); len(recs) != 1 || recs[0]["priority"] != "2" {
+		t.Errorf("problem records %v", recs)
+	}
 }
 
 func TestAPITicketsBadInput(t *testing.T) {
@@ -226,7 +236,7 @@ func TestAPITicketsBadInput(t *testing.T) {
 		{`{"recommendationId":"mfa","type":"incident","name":"x","priority":"high"}`, 400, "priority"},
 		{`{"recommendationId":"mfa","type":"incident","name":"x","priority":2.5}`, 400, "priority"},
 		{`{"recommendationId":"mfa","type":"change","name":"x","priority":5}`, 400, "priority"},
-		{`{"recommendationId":"mfa","type":"problem","name":"x","priority":2}`, 400, "type"},
+		{`{"recommendationId":"mfa","type":"task","name":"x","priority":2}`, 400, "type"},
 		{`{"recommendationId":"mfa","type":"incident","priority":2}`, 400, "name"},
 		{`{"recommendationId":"mfa","type":"incident","name":"` + strings.Repeat("n", 161) + `","priority":2}`, 400, "name"},
 		{`{"recommendationId":"mfa","type":"incident","name":"x","priority":2,"dueDate":"2020-01-01"}`, 400, "dueDate"},
