@@ -95,6 +95,9 @@ type Config struct {
 	SnapshotScore func(context.Context) error
 	// SnapshotInterval is how often the score is snapshot. Default 1 hour.
 	SnapshotInterval time.Duration
+	// ObserveJob, when set, is told of every attempt of every job: its
+	// kind, outcome (OutcomeOK, ...) and how long it ran (the metrics).
+	ObserveJob func(kind, outcome string, d time.Duration)
 }
 
 func (c *Config) validate() error {
@@ -213,6 +216,9 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		// after it could no longer be running anywhere, not after River's
 		// default hour: it is safe to repeat (the correlation lookup).
 		RescueStuckJobsAfter: 3*cfg.RequestTimeout + 2*time.Minute,
+	}
+	if cfg.ObserveJob != nil {
+		rc.Middleware = []rivertype.Middleware{&jobObserver{observe: cfg.ObserveJob}}
 	}
 	if cfg.SyncTickets != nil {
 		if err := addSync(workers, rc, cfg); err != nil {

@@ -28,7 +28,6 @@ type Registry struct {
 	requests   *prometheus.HistogramVec
 	servicenow *prometheus.HistogramVec
 	jobs       *prometheus.HistogramVec
-	syncLag    *prometheus.GaugeVec
 	imports    *prometheus.CounterVec
 	importTime *prometheus.HistogramVec
 }
@@ -52,10 +51,6 @@ func New() *Registry {
 			Help:    "Background jobs by kind and outcome, from start to end of one attempt.",
 			Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
 		}, []string{"kind", "outcome"}),
-		syncLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "scorebridge_sync_lag_seconds",
-			Help: "How long ago each instance's tickets were last synced back.",
-		}, []string{"instance"}),
 		imports: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "scorebridge_imports_total",
 			Help: "Posture imports by source kind (graph, scubagear, prowler, unknown) and outcome (ok, invalid, failed).",
@@ -66,7 +61,7 @@ func New() *Registry {
 			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300},
 		}, []string{"kind", "outcome"}),
 	}
-	r.reg.MustRegister(r.requests, r.servicenow, r.jobs, r.syncLag, r.imports, r.importTime,
+	r.reg.MustRegister(r.requests, r.servicenow, r.jobs, r.imports, r.importTime,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return r
 }
@@ -102,15 +97,6 @@ func (r *Registry) ObserveJob(kind, outcome string, d time.Duration) {
 	r.jobs.WithLabelValues(kind, outcome).Observe(d.Seconds())
 }
 
-// SetSyncLag is the hook the ticket sync feeds: the time its last complete
-// pass over instance ended.
-func (r *Registry) SetSyncLag(instance string, lastSynced time.Time) {
-	if r == nil {
-		return
-	}
-	r.syncLag.WithLabelValues(instance).Set(time.Since(lastSynced).Seconds())
-}
-
 // ObserveImport records one posture import of kind ("graph", "scubagear",
 // "prowler", "unknown") with its outcome ("ok", "invalid", "failed") and
 // how long it took.
@@ -123,8 +109,10 @@ func (r *Registry) ObserveImport(kind, outcome string, d time.Duration) {
 }
 
 // WatchDatabase adds the gauges read from the database at each scrape: the
-// job queue's depth by kind and state, and each connection's token expiry.
-// Each scrape runs two small queries, bounded by a timeout.
+// job queue's depth by kind and state, each connection's token expiry and
+// its sync lag. Each scrape runs three small queries, bounded by a timeout;
+// being read from the database, they are the fleet's, whichever replica
+// answers.
 func (r *Registry) WatchDatabase(db *sql.DB, logger *slog.Logger) {
 	r.reg.MustRegister(&dbCollector{db: db, logger: logger})
 }
@@ -134,6 +122,8 @@ var (
 		"Jobs in the queue by kind and state (available, scheduled, running, retryable).", []string{"kind", "state"}, nil)
 	tokenExpiryDesc = prometheus.NewDesc("scorebridge_connection_token_expiry_seconds",
 		"Seconds until each connection's access and refresh tokens expire (negative: expired).", []string{"connection", "instance", "token"}, nil)
+	syncLagDesc = prometheus.NewDesc("scorebridge_sync_lag_seconds",
+		"How far each connection's ticket sync is behind: now less its watermark, the instance's time a complete sync last read from.", []string{"connection", "instance"}, nil)
 )
 
 // dbCollector reads its gauges when scraped, so they are never stale and
@@ -146,6 +136,7 @@ type dbCollector struct {
 func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- queueDepthDesc
 	ch <- tokenExpiryDesc
+	ch <- syncLagDesc
 }
 
 func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
@@ -165,7 +156,12 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		rows.Close()
 	}
-	rows, err = c.db.QueryContext(ctx, `SELECT id, instance_url, access_token_expires_at, refresh_token_expires_at FROM connections`)
+	c.collectTokenExpiry(ctx, ch)
+	c.collectSyncLag(ctx, ch)
+}
+
+func (c *dbCollector) collectTokenExpiry(ctx context.Context, ch chan<- prometheus.Metric) {
+	rows, err := c.db.QueryContext(ctx, `SELECT id, instance_url, access_token_expires_at, refresh_token_expires_at FROM connections`)
 	if err != nil {
 		c.logger.Warn("metrics: read token expiry", "error", err)
 		return
@@ -182,6 +178,29 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 			if t, ok := asTime(v); ok {
 				ch <- prometheus.MustNewConstMetric(tokenExpiryDesc, prometheus.GaugeValue, t.Sub(now).Seconds(), id, instance, token)
 			}
+		}
+	}
+}
+
+// watermarkFormat is how the Table API writes sys_updated_on, in UTC.
+const watermarkFormat = "2006-01-02 15:04:05"
+
+func (c *dbCollector) collectSyncLag(ctx context.Context, ch chan<- prometheus.Metric) {
+	rows, err := c.db.QueryContext(ctx, `SELECT w.connection_id, c.instance_url, w.watermark
+		FROM sync_watermarks w JOIN connections c ON c.id = w.connection_id`)
+	if err != nil {
+		c.logger.Warn("metrics: read sync watermarks", "error", err)
+		return
+	}
+	defer rows.Close()
+	now := time.Now()
+	for rows.Next() {
+		var id, instance, watermark string
+		if rows.Scan(&id, &instance, &watermark) != nil {
+			continue
+		}
+		if t, err := time.Parse(watermarkFormat, watermark); err == nil {
+			ch <- prometheus.MustNewConstMetric(syncLagDesc, prometheus.GaugeValue, now.Sub(t).Seconds(), id, instance)
 		}
 	}
 }

@@ -63,3 +63,20 @@ func TestClientDecodesAnswerShapes(t *testing.T) {
 		t.Fatalf("rate limit error = %#v", err)
 	}
 }
+
+func TestEndpoint(t *testing.T) {
+	for path, want := range map[string]string{
+		"/api/now/table/incident":                  "table/incident",
+		"/api/now/table/change_request/0123abcdef": "table/change_request",
+		"/api/now/v1/batch":                        "batch",
+		"/api/now/stats/task":                      "stats/task",
+		"/api/now/v2/table/task":                   "table/task",
+		"/oauth_token.do":                          "oauth_token",
+		"/oauth_revoke_token.do":                   "oauth_revoke_token",
+		"/":                                        "",
+	} {
+		if got := servicenow.Endpoint(path); got != want {
+			t.Errorf("Endpoint(%q) = %q, want %q", path, got, want)
+		}
+	}
+}

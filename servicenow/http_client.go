@@ -25,6 +25,8 @@ type HTTPOptions struct {
 	// Transport, when set, is used as is instead of the guarded transport
 	// built here (tests that wrap it).
 	Transport http.RoundTripper
+	// Observe, when set, is told of every call (the center's metrics).
+	Observe CallObserver
 }
 
 // NewHTTPClient returns the HTTP client the center talks to instances with:
@@ -55,6 +57,9 @@ func NewHTTPClient(opts HTTPOptions) *http.Client {
 			IdleConnTimeout:       90 * time.Second,
 			ForceAttemptHTTP2:     true,
 		}
+	}
+	if opts.Observe != nil {
+		rt = &observedTransport{base: rt, observe: opts.Observe}
 	}
 	return &http.Client{
 		Transport:     rt,

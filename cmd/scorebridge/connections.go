@@ -73,8 +73,9 @@ func (c *connectionConfig) loadKey(dsn string, logger *slog.Logger) (*secret.Box
 	return box, nil
 }
 
-// openConnections builds the connection service on the center's database.
-func openConnections(cfg centerConfig, db *sqlstore.DB, addr string, logger *slog.Logger) (*connection.Service, error) {
+// openConnections builds the connection service on the center's database;
+// observe, when set, is told of every call to an instance.
+func openConnections(cfg centerConfig, db *sqlstore.DB, addr string, logger *slog.Logger, observe servicenow.CallObserver) (*connection.Service, error) {
 	box, err := cfg.Connections.loadKey(cfg.DB, logger)
 	if err != nil {
 		return nil, err
@@ -82,7 +83,7 @@ func openConnections(cfg centerConfig, db *sqlstore.DB, addr string, logger *slo
 	return connection.New(connection.Config{
 		Store:       sqlstore.NewConnectionStore(db, box),
 		RedirectURL: cfg.Connections.redirectURL(addr),
-		HTTP:        servicenow.HTTPOptions{AllowPrivate: cfg.Connections.AllowPrivate},
+		HTTP:        servicenow.HTTPOptions{AllowPrivate: cfg.Connections.AllowPrivate, Observe: observe},
 		Logger:      logger,
 	})
 }

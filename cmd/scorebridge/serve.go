@@ -176,7 +176,7 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 		db.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	if c.conns, err = openConnections(cfg, db, c.ln.Addr().String(), logger); err != nil {
+	if c.conns, err = openConnections(cfg, db, c.ln.Addr().String(), logger, c.metrics.ObserveServiceNowCall); err != nil {
 		c.ln.Close()
 		db.Close()
 		return nil, err

@@ -59,6 +59,7 @@ func (c *center) openTickets(ctx context.Context, cfg centerConfig, instances sc
 			_, err := c.scores.SnapshotScore(ctx)
 			return err
 		},
+		ObserveJob: c.metrics.ObserveJob,
 	})
 	if err != nil {
 		return fmt.Errorf("ticket jobs: %w", err)
