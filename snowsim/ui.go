@@ -14,7 +14,8 @@ import (
 // what scorebridge's "View in ServiceNow" links open.
 //
 //	GET  /incident_list.do, /change_request_list.do   list views (sysparm_query narrows them)
-//	GET  /incident.do?sys_id=..., /change_request.do?sys_id=...   record forms with the activity stream
+//	GET  /incident.do?sys_id=..., /change_request.do?sys_id=...   record forms with the activity stream;
+//	     ?sysparm_query=number=INC0010001 instead of sys_id opens the first record that matches
 //	POST the same form URL   sysparm_ck, state, work_notes, comments, close_code, close_notes and
 //	                         sysparm_action=update (button id sysverb_update) or resolve (button
 //	                         id resolve_incident / close_change)
@@ -147,11 +148,13 @@ func deepLinkTarget(uri string) (string, bool) {
 	if _, known := uiTables[table]; !ok || !known {
 		return "", false
 	}
-	id := p.Query().Get("sys_id")
-	if id == "" {
-		return "", false
+	if id := p.Query().Get("sys_id"); id != "" {
+		return "/" + table + ".do?sys_id=" + url.QueryEscape(id), true
 	}
-	return "/" + table + ".do?sys_id=" + url.QueryEscape(id), true
+	if q := p.Query().Get("sysparm_query"); q != "" {
+		return "/" + table + ".do?sysparm_query=" + url.QueryEscape(q), true
+	}
+	return "", false
 }
 
 type uiHandler func(w http.ResponseWriter, r *http.Request, table string, s *Session, ls *loginSession)
@@ -230,8 +233,20 @@ type formPage struct {
 	Journal                                          []journalEntry
 }
 
+// form shows the record a form URL names: by sys_id, or the first record
+// sysparm_query matches (incident.do?sysparm_query=number=INC0010001, the
+// link other tools build from a ticket number).
 func (u *uiPages) form(w http.ResponseWriter, r *http.Request, table string, s *Session, ls *loginSession) {
-	u.showForm(w, r.URL.Query().Get("sys_id"), table, s, ls, http.StatusOK, "", nil)
+	q := r.URL.Query()
+	id := q.Get("sys_id")
+	if id == "" && q.Get("sysparm_query") != "" {
+		u.in.mu.RLock()
+		if rows, _ := u.in.selectLocked(u.in.tables[table], q.Get("sysparm_query"), s, 0, 1); len(rows) > 0 {
+			id = rows[0]["sys_id"]
+		}
+		u.in.mu.RUnlock()
+	}
+	u.showForm(w, id, table, s, ls, http.StatusOK, "", nil)
 }
 
 // showForm renders a record form; msg is an error to show, and pending the
