@@ -2,8 +2,10 @@ package scorebridge
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // TicketType is the kind of ServiceNow record a ticket becomes.
@@ -208,6 +210,12 @@ type Ticket struct {
 	URL       string `json:"url"`
 	State     string `json:"state"`
 	StateName string `json:"stateName"`
+	// StateClass is what the state means for the work; "" until the
+	// first sync.
+	StateClass StateClass `json:"stateClass"`
+	// AssignedTo and AssignmentGroup are display names, from the instance.
+	AssignedTo      string `json:"assignedTo"`
+	AssignmentGroup string `json:"assignmentGroup"`
 	// Error says in words why a failed ticket failed, or why a queued one
 	// is waiting (e.g. the connection needs authorizing again).
 	Error string `json:"error"`
@@ -217,24 +225,121 @@ type Ticket struct {
 	SentAt    *time.Time `json:"sentAt,omitempty"`
 }
 
+// Ticket list sorts.
+const (
+	TicketSortCreated = "created" // newest shared first (the default)
+	TicketSortUpdated = "updated" // most recently changed first
+	TicketSortName    = "name"    // by name, A to Z
+)
+
+// TicketSorts lists every ticket sort.
+var TicketSorts = []string{TicketSortCreated, TicketSortUpdated, TicketSortName}
+
+// Ticket list limits.
+const (
+	DefaultTicketPage = 50
+	MaxTicketPage     = 200
+)
+
 // TicketFilter selects tickets. Zero values do not filter.
 type TicketFilter struct {
 	RecommendationID string
-	Status           TicketStatus
+	// Type is incident, change (change_request is read as change) or
+	// problem.
+	Type TicketType
+	// State is a ServiceNow state value, such as "2"; with no Type it
+	// matches that value in every table.
+	State        string
+	Status       TicketStatus
+	Category     Category
+	ConnectionID string
+	// Assignee is the assigned_to display name, exactly.
+	Assignee string
+	// Overdue keeps tickets whose due date is past and whose work is not
+	// finished (not resolved, closed, canceled or deleted).
+	Overdue bool
+	// Query searches the name and the number.
+	Query string
+	Sort  string
 	// Limit caps the answer; stores apply a default and a ceiling.
 	Limit int
+	// Cursor continues from a page's next cursor.
+	Cursor string
 }
 
-// Validate returns EINVALID for a status not in TicketStatuses or a
-// negative limit.
+// ParseTicketType reads a ticket type as the API and the list accept it:
+// the center's names and ServiceNow's table names.
+func ParseTicketType(v string) (TicketType, bool) {
+	switch v {
+	case string(TicketIncident):
+		return TicketIncident, true
+	case string(TicketChange), StateTableChange:
+		return TicketChange, true
+	case string(TicketProblem):
+		return TicketProblem, true
+	}
+	return "", false
+}
+
+// Validate returns EINVALID naming the first bad field: a type, status,
+// category or sort not known, a state that is not a whole number, text
+// that is not one line of valid text or too long, a limit out of range.
+// Normalized then gives the type and category as stores keep them.
 func (f TicketFilter) Validate() error {
+	if f.Type != "" {
+		if _, ok := ParseTicketType(string(f.Type)); !ok {
+			return FieldErrorf("type", "type must be one of incident, change_request (or change), problem (got %q)", f.Type)
+		}
+	}
+	if f.State != "" {
+		if _, err := strconv.Atoi(f.State); err != nil {
+			return FieldErrorf("state", "state must be a ServiceNow state value, a whole number such as 2 or -5 (got %q)", f.State)
+		}
+	}
 	if f.Status != "" && !oneOf(TicketStatuses, f.Status) {
 		return notOneOf("status", TicketStatuses, string(f.Status))
+	}
+	if f.Category != "" {
+		if _, ok := ParseCategory(string(f.Category)); !ok {
+			return f.Category.Validate()
+		}
+	}
+	for _, p := range []struct{ field, v string }{{"connectionId", f.ConnectionID}, {"recommendationId", f.RecommendationID}} {
+		if len(p.v) > MaxIDLength {
+			return FieldErrorf(p.field, "%s must be at most %d characters", p.field, MaxIDLength)
+		}
+	}
+	for _, p := range []struct{ field, v string }{{"assignee", f.Assignee}, {"q", f.Query}} {
+		switch {
+		case !utf8.ValidString(p.v) || strings.ContainsRune(p.v, 0):
+			return FieldErrorf(p.field, "%s must be valid text", p.field)
+		case utf8.RuneCountInString(p.v) > MaxQueryLength:
+			return FieldErrorf(p.field, "%s must be at most %d characters (got %d)", p.field, MaxQueryLength, utf8.RuneCountInString(p.v))
+		}
+	}
+	if f.Sort != "" && !oneOf(TicketSorts, f.Sort) {
+		return notOneOf("sort", TicketSorts, f.Sort)
 	}
 	if f.Limit < 0 {
 		return FieldErrorf("limit", "limit must be a positive whole number")
 	}
+	if len(f.Cursor) > MaxCursorLength {
+		return FieldErrorf("cursor", "cursor is not one this server handed out; start again without it")
+	}
 	return nil
+}
+
+// Normalized returns the filter with its type and category as stores keep
+// them (change_request as change, a category in its canonical case). Call
+// after Validate.
+func (f TicketFilter) Normalized() TicketFilter {
+	if t, ok := ParseTicketType(string(f.Type)); ok {
+		f.Type = t
+	}
+	if c, ok := ParseCategory(string(f.Category)); ok {
+		f.Category = c
+	}
+	return f
 }
 
 // TicketAuditEntry is one exchange with the instance for a ticket: the exact
@@ -267,6 +372,11 @@ type TicketService interface {
 	// FindTickets returns tickets matching filter, newest first. Returns
 	// EINVALID for a bad filter.
 	FindTickets(ctx context.Context, filter TicketFilter) ([]*Ticket, error)
+
+	// FindTicketPage returns one page of the tickets matching filter, in
+	// its sort, and the cursor of the next page ("" at the end). Returns
+	// EINVALID for a bad filter or cursor.
+	FindTicketPage(ctx context.Context, filter TicketFilter) ([]*Ticket, string, error)
 
 	// RetryTicket queues a failed ticket again. Returns ENOTFOUND, or
 	// ECONFLICT when the ticket has not failed.

@@ -113,10 +113,15 @@ type StateCount struct {
 	Count     int    `json:"count"`
 }
 
-// TicketTypeSummary is a card: counts by state and the total.
+// SummaryLatest is how many of a type's latest tickets a card lists.
+const SummaryLatest = 5
+
+// TicketTypeSummary is a card: counts by state of the tickets sent, the
+// total, and the latest tickets shared (whatever their status).
 type TicketTypeSummary struct {
 	ByState []StateCount `json:"byState"`
 	Total   int          `json:"total"`
+	Latest  []*Ticket    `json:"latest"`
 }
 
 // SyncResult says what one sync of a connection did.

@@ -23,6 +23,7 @@ type TicketStore interface {
 	FindTicketByID(ctx context.Context, id string) (*scorebridge.Ticket, error)
 	// FindTickets returns the tickets matching filter, newest first.
 	FindTickets(ctx context.Context, filter scorebridge.TicketFilter) ([]*scorebridge.Ticket, error)
+	FindTicketPage(ctx context.Context, filter scorebridge.TicketFilter) ([]*scorebridge.Ticket, string, error)
 
 	// MarkTicketSent records the instance's record for a ticket and, in
 	// the same transaction, its ticket.send audit event (nil for none). A

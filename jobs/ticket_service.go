@@ -110,6 +110,15 @@ func (s *TicketService) FindTickets(ctx context.Context, filter scorebridge.Tick
 	return s.store.FindTickets(ctx, filter)
 }
 
+// FindTicketPage returns one page of the tickets matching filter and the
+// next page's cursor.
+func (s *TicketService) FindTicketPage(ctx context.Context, filter scorebridge.TicketFilter) ([]*scorebridge.Ticket, string, error) {
+	if err := filter.Validate(); err != nil {
+		return nil, "", err
+	}
+	return s.store.FindTicketPage(ctx, filter)
+}
+
 // RetryTicket queues a failed ticket again. Returns ENOTFOUND, or ECONFLICT
 // when it has not failed.
 func (s *TicketService) RetryTicket(ctx context.Context, id string) (*scorebridge.Ticket, error) {

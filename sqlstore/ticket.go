@@ -109,40 +109,22 @@ func (s *TicketStore) FindTicketByID(ctx context.Context, id string) (*scorebrid
 	return ts[0], nil
 }
 
-// FindTickets returns the tickets matching filter, newest first.
-func (s *TicketStore) FindTickets(ctx context.Context, filter scorebridge.TicketFilter) ([]*scorebridge.Ticket, error) {
-	var where []string
-	var args []any
-	if filter.RecommendationID != "" {
-		where = append(where, `t.id IN (SELECT ticket_id FROM ticket_recommendations WHERE recommendation_id = ?)`)
-		args = append(args, filter.RecommendationID)
-	}
-	if filter.Status != "" {
-		where = append(where, `t.status = ?`)
-		args = append(args, string(filter.Status))
-	}
-	limit := filter.Limit
-	if limit <= 0 {
-		limit = defaultTicketLimit
-	} else if limit > maxTicketLimit {
-		limit = maxTicketLimit
-	}
-	clause := ""
-	if len(where) > 0 {
-		clause = "WHERE " + strings.Join(where, " AND ")
-	}
-	return s.findTickets(ctx, clause, args, limit)
-}
-
 func (s *TicketStore) findTickets(ctx context.Context, where string, args []any, limit int) ([]*scorebridge.Ticket, error) {
 	tx, err := s.db.beginRead(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
+	return s.findTicketsTx(ctx, tx, where, args, "t.created_at DESC, t.id", limit)
+}
+
+// findTicketsTx reads the tickets a WHERE clause selects, in order, with
+// their actions and their state names as the center shows them.
+func (s *TicketStore) findTicketsTx(ctx context.Context, tx *tx, where string, args []any, order string, limit int) ([]*scorebridge.Ticket, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT t.id, t.type, t.connection_id, t.name, t.description, t.priority, t.due_date, t.actions,
-		t.requested_by, t.status, t.number, t.sys_id, t.url, t.state, t.state_name, t.error, t.created_at, t.updated_at, t.sent_at
-		FROM tickets t `+where+` ORDER BY t.created_at DESC, t.id LIMIT `+fmt.Sprint(limit), args...)
+		t.requested_by, t.status, t.number, t.sys_id, t.url, t.state, t.state_name, t.state_class, t.assigned_to, t.assignment_group,
+		t.error, t.created_at, t.updated_at, t.sent_at
+		FROM tickets t `+where+` ORDER BY `+order+` LIMIT `+fmt.Sprint(limit), args...)
 	if err != nil {
 		return nil, fmt.Errorf("find tickets: %w", err)
 	}
@@ -159,7 +141,7 @@ func (s *TicketStore) findTickets(ctx context.Context, where string, args []any,
 			sentScan = &sentAtTime
 		}
 		if err := rows.Scan(&t.ID, &t.Type, &t.ConnectionID, &t.Name, &t.Description, &t.Priority, &t.DueDate, &actions,
-			&t.RequestedBy, &t.Status, &t.Number, &t.SysID, &t.URL, &t.State, &t.StateName, &t.Error,
+			&t.RequestedBy, &t.Status, &t.Number, &t.SysID, &t.URL, &t.State, &t.StateName, &t.StateClass, &t.AssignedTo, &t.AssignmentGroup, &t.Error,
 			scanTime{&t.CreatedAt}, scanTime{&t.UpdatedAt}, sentScan); err != nil {
 			return nil, fmt.Errorf("read ticket: %w", err)
 		}
@@ -186,6 +168,19 @@ func (s *TicketStore) findTickets(ctx context.Context, where string, args []any,
 	rows.Close()
 	if len(out) == 0 {
 		return out, nil
+	}
+	conns := make([]string, 0, 1)
+	for _, t := range out {
+		conns = append(conns, t.ConnectionID)
+	}
+	namer, err := newTicketNamer(ctx, tx, conns)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range out {
+		if t.Status == scorebridge.TicketSent || t.State != "" {
+			t.StateName = namer.name(t.ConnectionID, t.Type, t.State, t.StateClass)
+		}
 	}
 	// One query for every listed ticket's actions, in the order shared.
 	marks := strings.TrimSuffix(strings.Repeat("?,", len(out)), ",")

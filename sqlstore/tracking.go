@@ -250,38 +250,88 @@ func (s *TrackingStore) UseSignature(ctx context.Context, connectionID, signatur
 	return tx.Commit()
 }
 
-// Summary counts tickets sent to ServiceNow by type and state.
+// Summary counts tickets sent to ServiceNow by type and state, named as
+// the center shows them, and lists each type's latest tickets: what the
+// home page's cards show, read in one transaction from indexes
+// (tickets_summary covers the count, tickets_type_created the latest).
 func (s *TrackingStore) Summary(ctx context.Context) (map[scorebridge.TicketType]*scorebridge.TicketTypeSummary, error) {
-	tx, err := s.db.begin(ctx)
+	tx, err := s.db.beginRead(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT type, state, MAX(state_name), COUNT(*) FROM tickets WHERE status = ? GROUP BY type, state ORDER BY type, state`,
-		string(scorebridge.TicketSent))
+	rows, err := tx.QueryContext(ctx, `SELECT type, state, connection_id, state_class, COUNT(*) FROM tickets WHERE status = ?
+		GROUP BY type, state, connection_id, state_class`, string(scorebridge.TicketSent))
 	if err != nil {
 		return nil, fmt.Errorf("count tickets: %w", err)
 	}
 	defer rows.Close()
+	type group struct {
+		t           scorebridge.TicketType
+		state, conn string
+		class       scorebridge.StateClass
+		n           int
+	}
+	var groups []group
+	var conns []string
+	for rows.Next() {
+		var g group
+		if err := rows.Scan(&g.t, &g.state, &g.conn, &g.class, &g.n); err != nil {
+			return nil, fmt.Errorf("read ticket count: %w", err)
+		}
+		groups = append(groups, g)
+		conns = append(conns, g.conn)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count tickets: %w", err)
+	}
+	rows.Close()
+	namer, err := newTicketNamer(ctx, tx, conns)
+	if err != nil {
+		return nil, err
+	}
 	out := map[scorebridge.TicketType]*scorebridge.TicketTypeSummary{
 		scorebridge.TicketIncident: {ByState: []scorebridge.StateCount{}},
 		scorebridge.TicketChange:   {ByState: []scorebridge.StateCount{}},
 	}
-	for rows.Next() {
-		var t scorebridge.TicketType
-		var c scorebridge.StateCount
-		if err := rows.Scan(&t, &c.State, &c.StateName, &c.Count); err != nil {
-			return nil, fmt.Errorf("read ticket count: %w", err)
-		}
-		sum := out[t]
+	// Tickets of several connections in the same state count together,
+	// under the name the first one (the default connection's, when it has
+	// any) gives it.
+	sortGroups(groups, namer.def, func(g group) (string, string, bool) { return g.conn, g.state, g.class == scorebridge.ClassDeleted })
+	index := map[scorebridge.TicketType]map[string]int{}
+	for _, g := range groups {
+		sum := out[g.t]
 		if sum == nil {
-			sum = &scorebridge.TicketTypeSummary{}
-			out[t] = sum
+			sum = &scorebridge.TicketTypeSummary{ByState: []scorebridge.StateCount{}}
+			out[g.t] = sum
 		}
-		sum.ByState = append(sum.ByState, c)
-		sum.Total += c.Count
+		key := g.state
+		if g.class == scorebridge.ClassDeleted {
+			key = string(scorebridge.ClassDeleted)
+		}
+		if index[g.t] == nil {
+			index[g.t] = map[string]int{}
+		}
+		if i, ok := index[g.t][key]; ok {
+			sum.ByState[i].Count += g.n
+		} else {
+			index[g.t][key] = len(sum.ByState)
+			sum.ByState = append(sum.ByState, scorebridge.StateCount{State: key, StateName: namer.name(g.conn, g.t, g.state, g.class), Count: g.n})
+		}
+		sum.Total += g.n
 	}
-	return out, rows.Err()
+	for t, sum := range out {
+		sortStateCounts(sum.ByState)
+		ts, err := NewTicketStore(s.db).findTicketsTx(ctx, tx, `WHERE t.type = ?`, []any{string(t)}, "t.created_at DESC, t.id", scorebridge.SummaryLatest)
+		if err != nil {
+			return nil, err
+		}
+		if ts == nil {
+			ts = []*scorebridge.Ticket{}
+		}
+		sum.Latest = ts
+	}
+	return out, nil
 }
 
 // TicketHistoryEntry is one change of a ticket's record.

@@ -98,25 +98,17 @@ var trackedTables = map[string]scorebridge.TicketType{
 var syncFields = []string{"sys_id", "sys_class_name", "sys_mod_count", "sys_updated_on", "state", "assigned_to", "assignment_group",
 	"priority", "due_date", "close_code", "close_notes", "resolved_at", "closed_at", "work_notes", "comments"}
 
-// StateName names a state value: the fresh-instance label, or the value
-// itself marked unknown.
+// StateName names a state value with a fresh instance's label, or marks
+// it unknown. What a page shows comes from the store, which puts the
+// instance's labels and the admin's renames first.
 func StateName(t scorebridge.TicketType, value string) string {
-	var m map[string]string
-	switch t {
-	case scorebridge.TicketIncident:
-		m = servicenow.IncidentStates
-	case scorebridge.TicketChange:
-		m = servicenow.ChangeStates
-	case scorebridge.TicketProblem:
-		m = servicenow.ProblemStates
-	}
-	if n, ok := m[value]; ok {
-		return n
-	}
 	if value == "" {
 		return ""
 	}
-	return "Unknown state (" + value + ")"
+	if n := scorebridge.BuiltinStateName(t, value); n != "" {
+		return n
+	}
+	return scorebridge.UnknownStateName(value)
 }
 
 // SyncConnection reads every tracked record changed since the watermark

@@ -20,6 +20,12 @@ type Store interface {
 	ApplyChanges(ctx context.Context, connectionID string, changes []scorebridge.RecordChange, name sqlstore.StateNamer, watermark string) ([]sqlstore.AppliedChange, error)
 	// SetDrift marks or clears a ticket's drift.
 	SetDrift(ctx context.Context, ticketID string, drift bool) error
+	// StateNames returns a connection's instance labels and renames.
+	StateNames(ctx context.Context, connectionID string) (*scorebridge.StateNames, error)
+	// StoreStateLabels replaces the connection's instance labels.
+	StoreStateLabels(ctx context.Context, connectionID string, labels []scorebridge.StateLabel, at time.Time) error
+	// RenameStates replaces the connection's renames, audited with them.
+	RenameStates(ctx context.Context, connectionID string, renames []scorebridge.StateRename) error
 	// PushSecret returns the connection's push secret, made on first use.
 	PushSecret(ctx context.Context, connectionID string) (string, error)
 	// UseSignature records a push signature; ECONFLICT when seen before.

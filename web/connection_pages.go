@@ -286,6 +286,7 @@ func (s *Server) handleConnectionCallback(w http.ResponseWriter, r *http.Request
 		s.error(w, r, err)
 		return
 	}
+	s.refreshStateNames(r, c.ID)
 	if c.WrongUser() {
 		// Not a success: the page says who authorized and asks the admin
 		// to keep that account or authorize again.

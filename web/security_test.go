@@ -634,6 +634,10 @@ func (h *hostileTicketService) FindTickets(context.Context, scorebridge.TicketFi
 	return []*scorebridge.Ticket{h.ticket}, nil
 }
 
+func (h *hostileTicketService) FindTicketPage(context.Context, scorebridge.TicketFilter) ([]*scorebridge.Ticket, string, error) {
+	return []*scorebridge.Ticket{h.ticket}, "", nil
+}
+
 func (h *hostileTicketService) FindTicketAudit(context.Context, string) ([]*scorebridge.TicketAuditEntry, error) {
 	return h.audit, nil
 }

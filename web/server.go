@@ -128,6 +128,7 @@ type Server struct {
 	tickets         scorebridge.TicketService
 	connections     scorebridge.ConnectionService
 	tracking        scorebridge.TrackingService
+	stateNames      scorebridge.StateNameService
 	logger          *slog.Logger
 	ready           func(context.Context) error
 	user            *scorebridge.User
@@ -178,6 +179,8 @@ func NewServer(cfg Config) (*Server, error) {
 	if len(cfg.Hosts) > 0 {
 		s.hosts = hostSet(cfg.Hosts)
 	}
+	// The tracking service keeps the ticket state names too, when it can.
+	s.stateNames, _ = cfg.Tracking.(scorebridge.StateNameService)
 	if s.auth != nil && s.auth.OIDC != nil {
 		s.oidc = &oidcClient{cfg: s.auth.OIDC}
 	}

@@ -138,8 +138,18 @@ func (d *demo) connect(ctx context.Context) error {
 		return err
 	}
 	q := cb.Query()
-	_, err = svc.CompleteAuthorization(ctx, demoBinding, q.Get("state"), q.Get("code"), q.Get("error"))
-	return err
+	c, err := svc.CompleteAuthorization(ctx, demoBinding, q.Get("state"), q.Get("code"), q.Get("error"))
+	if err != nil {
+		return err
+	}
+	// The ticket state names come from the instance's choice lists, read
+	// at connect as the connection page's authorization does.
+	if d.center.tracking != nil {
+		if _, err := d.center.tracking.RefreshStateNames(ctx, c.ID); err != nil {
+			d.center.logger.Warn("ticket state names not read from the simulator", "error", err)
+		}
+	}
+	return nil
 }
 
 // demoBinding binds the demo's own authorization, which no browser
