@@ -75,7 +75,8 @@ func killedMidAdoption(t *testing.T, b *bundle) *scorebridge.Ticket {
 			t.Fatal(err)
 		}
 	}
-	attempted := time.Now().UTC().Add(-2 * time.Second).Format("2006-01-02 15:04:05.000")
+	// Attempted before the rescue horizon: the process is long gone.
+	attempted := time.Now().UTC().Add(-b.runner.RescueAfter() - time.Second).Format("2006-01-02 15:04:05.000")
 	if _, err := b.db.SQL.Exec(`UPDATE river_job SET state = 'running', attempt = 1, attempted_at = ? WHERE kind = 'create_ticket'`, attempted); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,7 +16,6 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
-	"github.com/riverqueue/river/rivertype"
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/sqlstore"
 )
@@ -61,9 +59,16 @@ type Config struct {
 	// whether a connection that needs authorizing has been authorized.
 	// Default 1 minute.
 	AuthorizationWait time.Duration
-	// RequestTimeout bounds one call to the instance; ServiceNow itself
-	// cancels Table API transactions after 60 s. Default 60 seconds.
+	// RequestTimeout bounds one call to the instance. Default 10 seconds:
+	// a Table API call answers in well under that, and a create cut short
+	// is found by its correlation id on the next attempt, not made twice.
 	RequestTimeout time.Duration
+	// JobTimeout bounds one attempt of a ticket job (a lookup, a create
+	// and the pacing between). Default twice RequestTimeout plus 5
+	// seconds. A ticket job left running by a replica that died is worked
+	// again by River's rescuer 5 seconds past JobTimeout (within its
+	// 30-second round), so well under a minute with the defaults.
+	JobTimeout time.Duration
 	// PollInterval is how often idle workers look for new jobs (SQLite has
 	// no notifications). Default 100 ms, River's least.
 	PollInterval time.Duration
@@ -131,7 +136,10 @@ func (c *Config) validate() error {
 		c.AuthorizationWait = time.Minute
 	}
 	if c.RequestTimeout <= 0 {
-		c.RequestTimeout = 60 * time.Second
+		c.RequestTimeout = 10 * time.Second
+	}
+	if c.JobTimeout <= 0 {
+		c.JobTimeout = 2*c.RequestTimeout + 5*time.Second
 	}
 	if c.PollInterval < river.FetchCooldownDefault {
 		c.PollInterval = river.FetchCooldownDefault
@@ -186,7 +194,7 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		timeout:   cfg.RequestTimeout,
 	}
 	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &ticketWorker{sender: sender}); err != nil {
+	if err := river.AddWorkerSafely(workers, &ticketWorker{sender: sender, timeout: cfg.JobTimeout}); err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	queues := map[string]river.QueueConfig{QueueTickets: {MaxWorkers: cfg.Workers}, QueueSync: {MaxWorkers: 1}}
@@ -209,13 +217,15 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		RetryPolicy:       retryPolicy{max: cfg.MaxBackoff},
 		FetchCooldown:     river.FetchCooldownDefault,
 		FetchPollInterval: cfg.PollInterval,
-		// A job holds at most a few paced calls; the margin covers the
-		// wait in the pacer behind other workers.
-		JobTimeout: 3*cfg.RequestTimeout + time.Minute,
-		// A job left running by a replica that died is worked again soon
-		// after it could no longer be running anywhere, not after River's
-		// default hour: it is safe to repeat (the correlation lookup).
-		RescueStuckJobsAfter: 3*cfg.RequestTimeout + 2*time.Minute,
+		// The ticket job's bound; the other kinds set their own (Timeout
+		// on their workers), which River's rescuer honours too.
+		JobTimeout: cfg.JobTimeout,
+		// A job left running by a process that died (a replica killed, a
+		// SQLite center restarted after a kill) is worked again soon after
+		// it could no longer be running anywhere, not after River's
+		// default hour: it is safe to repeat, since the worker looks the
+		// ticket up by its correlation id before creating it.
+		RescueStuckJobsAfter: rescueAfter(cfg.JobTimeout),
 	}
 	if cfg.ObserveJob != nil {
 		rc.Middleware = []rivertype.Middleware{&jobObserver{observe: cfg.ObserveJob}}
@@ -250,6 +260,18 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	return r, nil
 }
 
+// rescueAfter is how long a ticket job may stay running before River's
+// rescuer takes it for one whose process died: past its timeout, so a job
+// still at work is never rescued (and run twice at once) while it could be
+// running.
+func rescueAfter(jobTimeout time.Duration) time.Duration {
+	return jobTimeout + 5*time.Second
+}
+
+// RescueAfter is how long after its attempt began a ticket job left
+// running by a process that died becomes due again.
+func (r *Runner) RescueAfter() time.Duration { return rescueAfter(r.cfg.JobTimeout) }
+
 func newClient[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], rc *river.Config) (*river.Client[TTx], error) {
 	m, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: rc.Logger})
 	if err != nil {
@@ -275,9 +297,6 @@ func (r *Runner) Tickets() *TicketService { return r.tickets }
 func (r *Runner) Start(ctx context.Context) error {
 	ctx = context.WithoutCancel(ctx)
 	if r.sqlite != nil {
-		if err := r.rescueInterrupted(ctx); err != nil {
-			return err
-		}
 		return r.sqlite.Start(ctx)
 	}
 	return r.pg.Start(ctx)
@@ -320,43 +339,4 @@ func (r *Runner) enqueueTickets(ctx context.Context, tx sqlstore.TicketTx, ids [
 		return fmt.Errorf("queue ticket jobs: %w", err)
 	}
 	return nil
-}
-
-// rescueInterrupted makes jobs left running by a process that died
-// (killed, power loss) available again at once. The embedded SQLite mode is
-// one process by design, so at start-up no job can really be running;
-// River's own rescuer would wait for its RescueStuckJobsAfter (an hour) and
-// for leader election. The ticket job is safe to run again: it looks up the
-// correlation id before creating anything.
-func (r *Runner) rescueInterrupted(ctx context.Context) error {
-	exec := r.sqlite.Driver().GetExecutor()
-	now := time.Now().UTC()
-	for {
-		stuck, err := exec.JobGetStuck(ctx, &riverdriver.JobGetStuckParams{Max: 1000, StuckHorizon: now.Add(time.Second)})
-		if err != nil {
-			return fmt.Errorf("jobs: find interrupted jobs: %w", err)
-		}
-		if len(stuck) == 0 {
-			return nil
-		}
-		p := &riverdriver.JobRescueManyParams{StuckHorizon: now.Add(time.Second)}
-		for _, j := range stuck {
-			attemptErr, _ := json.Marshal(rivertype.AttemptError{At: now, Attempt: j.Attempt, Error: "interrupted: scorebridge stopped while the job ran"})
-			p.ID = append(p.ID, j.ID)
-			p.Error = append(p.Error, attemptErr)
-			p.FinalizedAt = append(p.FinalizedAt, nil)
-			p.ScheduledAt = append(p.ScheduledAt, now)
-			// Available, not retryable: a retryable job waits for the
-			// leader's scheduler, and after a kill the old leader's lease
-			// has to run out first.
-			p.State = append(p.State, string(rivertype.JobStateAvailable))
-		}
-		if _, err := exec.JobRescueMany(ctx, p); err != nil {
-			return fmt.Errorf("jobs: make interrupted jobs available: %w", err)
-		}
-		r.cfg.Logger.Info("jobs interrupted by the last stop are queued again", "jobs", len(stuck))
-		if len(stuck) < 1000 {
-			return nil
-		}
-	}
 }

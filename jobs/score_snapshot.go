@@ -30,6 +30,9 @@ type snapshotWorker struct {
 	snapshot func(context.Context) error
 }
 
+// Timeout bounds a snapshot: one read of the actions and one write.
+func (w *snapshotWorker) Timeout(*river.Job[SnapshotScoreArgs]) time.Duration { return time.Minute }
+
 // Work takes one snapshot; it replaces the same UTC day's, so the last one
 // of a day is what the history shows.
 func (w *snapshotWorker) Work(ctx context.Context, _ *river.Job[SnapshotScoreArgs]) error {

@@ -207,6 +207,12 @@ func testActions() []*scorebridge.Recommendation {
 // job attempt ended, never on a timer.
 func (b *bundle) waitTicket(t testing.TB, id string, done func(*scorebridge.Ticket) bool) *scorebridge.Ticket {
 	t.Helper()
+	return b.waitTicketFor(t, id, done, 30*time.Second)
+}
+
+// waitTicketFor is waitTicket giving up after limit.
+func (b *bundle) waitTicketFor(t testing.TB, id string, done func(*scorebridge.Ticket) bool, limit time.Duration) *scorebridge.Ticket {
+	t.Helper()
 	if done == nil {
 		done = func(tk *scorebridge.Ticket) bool { return tk.Status != scorebridge.TicketQueued }
 	}
@@ -215,7 +221,7 @@ func (b *bundle) waitTicket(t testing.TB, id string, done func(*scorebridge.Tick
 	events, stop := b.runner.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed,
 		river.EventKindJobCancelled, river.EventKindJobSnoozed)
 	defer stop()
-	timeout := time.NewTimer(30 * time.Second)
+	timeout := time.NewTimer(limit)
 	defer timeout.Stop()
 	for {
 		tk, err := b.tickets.FindTicketByID(b.ctx, id)
@@ -228,7 +234,7 @@ func (b *bundle) waitTicket(t testing.TB, id string, done func(*scorebridge.Tick
 		select {
 		case <-events: // an attempt ended: look again
 		case <-timeout.C:
-			t.Fatalf("ticket %s still %s (%s) after 30s", id, tk.Status, tk.Error)
+			t.Fatalf("ticket %s still %s (%s) after %s", id, tk.Status, tk.Error, limit)
 		}
 	}
 }

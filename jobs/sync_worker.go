@@ -32,6 +32,13 @@ type syncWorker struct {
 	sync func(context.Context) error
 }
 
+// syncTimeout bounds one sync: a long one reads many pages, and River's
+// rescuer leaves a running job alone until its timeout has passed.
+const syncTimeout = 15 * time.Minute
+
+// Timeout bounds the sync by its own measure, not the ticket job's.
+func (w *syncWorker) Timeout(*river.Job[SyncTicketsArgs]) time.Duration { return syncTimeout }
+
 // Work runs one sync. A failure is not retried: the next period resumes
 // from the stored watermark.
 func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncTicketsArgs]) error {

@@ -31,8 +31,12 @@ func (CreateTicketArgs) InsertOpts() river.InsertOpts {
 
 type ticketWorker struct {
 	river.WorkerDefaults[CreateTicketArgs]
-	sender *sender
+	sender  *sender
+	timeout time.Duration
 }
+
+// Timeout is the attempt's bound (Config.JobTimeout).
+func (w *ticketWorker) Timeout(*river.Job[CreateTicketArgs]) time.Duration { return w.timeout }
 
 func (w *ticketWorker) Work(ctx context.Context, job *river.Job[CreateTicketArgs]) error {
 	err := w.sender.send(ctx, job.Args.TicketID)
