@@ -76,14 +76,9 @@ type importOutcome struct {
 }
 
 func (in *Instance) importInsert(w http.ResponseWriter, r *http.Request, s *Session) {
-	t, aerr := in.stagingTable(s, r.PathValue("staging"), opCreate)
-	if aerr != nil {
-		writeError(w, aerr)
-		return
-	}
-	values, aerr := in.readBody(r)
-	if aerr != nil {
-		writeError(w, aerr)
+	t, refusal := in.stagingTable(s, r.PathValue("staging"), opCreate)
+	values, ok := in.checkedBody(w, r, refusal)
+	if !ok {
 		return
 	}
 	var out importOutcome

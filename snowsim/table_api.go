@@ -356,13 +356,8 @@ func (in *Instance) tableGet(w http.ResponseWriter, r *http.Request, s *Session)
 func (in *Instance) tableInsert(w http.ResponseWriter, r *http.Request, s *Session) {
 	name := r.PathValue("table")
 	p := parseTableParams(r)
-	if aerr := in.checkTable(s, name, opCreate); aerr != nil {
-		writeError(w, aerr)
-		return
-	}
-	values, aerr := in.readBody(r)
-	if aerr != nil {
-		writeError(w, aerr)
+	values, ok := in.checkedBody(w, r, in.checkTable(s, name, opCreate))
+	if !ok {
 		return
 	}
 	rec, err := in.insert(s, name, values, writeOptions{inputDisplayValue: p.inputDisplayValue})
@@ -381,13 +376,8 @@ func (in *Instance) tableInsert(w http.ResponseWriter, r *http.Request, s *Sessi
 func (in *Instance) tableUpdate(w http.ResponseWriter, r *http.Request, s *Session) {
 	name, id := r.PathValue("table"), r.PathValue("sys_id")
 	p := parseTableParams(r)
-	if aerr := in.checkTable(s, name, opWrite); aerr != nil {
-		writeError(w, aerr)
-		return
-	}
-	values, aerr := in.readBody(r)
-	if aerr != nil {
-		writeError(w, aerr)
+	values, ok := in.checkedBody(w, r, in.checkTable(s, name, opWrite))
+	if !ok {
 		return
 	}
 	if _, err := in.update(s, name, id, values, writeOptions{inputDisplayValue: p.inputDisplayValue}); err != nil {
@@ -413,6 +403,22 @@ func (in *Instance) tableDelete(w http.ResponseWriter, r *http.Request, s *Sessi
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// checkedBody reads a write's field values once refusal, the outcome of
+// the table and ACL checks, is nil; otherwise, or when the body cannot be
+// read, it answers the error itself and reports false.
+func (in *Instance) checkedBody(w http.ResponseWriter, r *http.Request, refusal *APIError) (map[string]string, bool) {
+	if refusal != nil {
+		writeError(w, refusal)
+		return nil, false
+	}
+	values, aerr := in.readBody(r)
+	if aerr != nil {
+		writeError(w, aerr)
+		return nil, false
+	}
+	return values, true
 }
 
 // checkTable validates the table name, then the ACL.
