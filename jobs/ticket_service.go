@@ -61,8 +61,13 @@ func (s *TicketService) CreateTickets(ctx context.Context, reqs []*scorebridge.T
 			}
 			return nil, err
 		}
-		if req.ConnectionID != "" && s.connections != nil {
+		if s.connections != nil {
+			// A ticket for an instance that is not there would wait in the
+			// queue for nothing: refuse it now, while the person is here.
 			if _, err := s.connections.FindConnectionByID(ctx, req.ConnectionID); scorebridge.ErrorCode(err) == scorebridge.ENOTFOUND {
+				if req.ConnectionID == "" {
+					return nil, scorebridge.FieldErrorf("connectionId", "No ServiceNow instance is connected, so the ticket could not be sent. An admin connects one on the ServiceNow page first.")
+				}
 				return nil, scorebridge.FieldErrorf("connectionId", "There is no ServiceNow connection %q; choose one of the connections on the Connections page, or leave it out for the default.", req.ConnectionID)
 			} else if err != nil {
 				return nil, err

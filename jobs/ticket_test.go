@@ -466,3 +466,19 @@ func TestTicket_UnknownConnectionRefusedAtOnce(t *testing.T) {
 		t.Fatalf("known connection: %v", err)
 	}
 }
+
+// With no ServiceNow instance connected at all, a share for the default
+// connection is refused at once with a message saying so, instead of a
+// ticket that waits in the queue for an instance that is not there.
+func TestTicket_NoConnectionRefusedAtOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{config: func(c *jobs.Config) { c.Connections = knownConnections{} }})
+	_, err := b.tickets.CreateTickets(b.ctx, []*scorebridge.TicketRequest{{RecommendationIDs: []string{"mfa-admins"}, Type: scorebridge.TicketIncident,
+		Name: "MFA", Priority: 2}})
+	if scorebridge.ErrorCode(err) != scorebridge.EINVALID || scorebridge.ErrorField(err) != "connectionId" || !strings.Contains(scorebridge.ErrorMessage(err), "No ServiceNow instance is connected") {
+		t.Fatalf("no connection: %v, want EINVALID on connectionId saying none is connected", err)
+	}
+	if list, err := b.tickets.FindTickets(b.ctx, scorebridge.TicketFilter{}); err != nil || len(list) != 0 {
+		t.Fatalf("%d tickets stored, %v", len(list), err)
+	}
+}

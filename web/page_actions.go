@@ -29,6 +29,9 @@ type actionListPage struct {
 	Sorts      []sortOption
 	// NextURL and FirstURL page through the list; empty when not applicable.
 	NextURL, FirstURL string
+	// SortURLs are the column headers' links: the same filter sorted by
+	// that column, from the first page, so the URL says the whole view.
+	SortURLs map[string]string
 }
 
 // sortOption is one choice of the sort menu.
@@ -67,6 +70,18 @@ func (s *Server) handleActionList(w http.ResponseWriter, r *http.Request) {
 		Sorts:      sortOptions,
 	}
 	q := filterQuery(filter)
+	page.SortURLs = map[string]string{}
+	for _, o := range sortOptions {
+		sq := cloneValues(q)
+		sq.Del("sort")
+		if o.Value != scorebridge.SortImpact {
+			sq.Set("sort", o.Value)
+		}
+		page.SortURLs[o.Value] = "/actions"
+		if len(sq) > 0 {
+			page.SortURLs[o.Value] += "?" + sq.Encode()
+		}
+	}
 	if next != "" {
 		nq := cloneValues(q)
 		nq.Set("cursor", next)

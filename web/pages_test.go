@@ -142,15 +142,15 @@ func TestStaticAssets(t *testing.T) {
 	b := setup(t, setupOptions{noCatalog: true})
 	home := b.get(t, "/").wantStatus(t, http.StatusOK)
 	matches := assetRE.FindAllStringSubmatch(home.body, -1)
-	if len(matches) != 2 {
-		t.Fatalf("found %d hashed assets in the layout, want app.css and app.js", len(matches))
+	if len(matches) != 3 {
+		t.Fatalf("found %d hashed assets in the layout, want app.css, app.js and share.js", len(matches))
 	}
 	for _, m := range matches {
 		r := b.get(t, m[1]).wantStatus(t, http.StatusOK)
 		if cc := r.Header.Get("Cache-Control"); !strings.Contains(cc, "max-age=31536000") || !strings.Contains(cc, "immutable") {
 			t.Errorf("%s: Cache-Control %q", m[1], cc)
 		}
-		wantType := map[string]string{"app.css": "text/css", "app.js": "text/javascript"}[m[2]]
+		wantType := map[string]string{"app.css": "text/css", "app.js": "text/javascript", "share.js": "text/javascript"}[m[2]]
 		if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, wantType) {
 			t.Errorf("%s: Content-Type %q, want %s", m[1], ct, wantType)
 		}

@@ -108,6 +108,10 @@ type pageBase struct {
 	Crumbs   []crumb
 	// Notice is a one-line confirmation shown above the content.
 	Notice string
+	// NoticeTicket, when set, is a ticket still on its way to ServiceNow
+	// that the notice is about: the page's script follows its status and
+	// rewrites the notice when it is sent or fails.
+	NoticeTicket string
 }
 
 func (p *pageBase) base() *pageBase { return p }
@@ -141,6 +145,8 @@ func (s *Server) templateFuncs() template.FuncMap {
 		// creates once.
 		"idempotencyKey": newIdempotencyKey,
 		"categories":     func() []scorebridge.Category { return scorebridge.Categories },
+		// shareTypes are the ticket types the share menus offer.
+		"shareTypes": shareTypes,
 	}
 }
 

@@ -40,6 +40,12 @@ type ticketFormPage struct {
 	Types      []scorebridge.TicketType
 	// MinDueDate is today, for the date picker.
 	MinDueDate string
+	// NoConnection: no ServiceNow instance is connected, so sharing is
+	// refused; the form says so and links to the setup page.
+	NoConnection bool
+	// Connection is the default connection, to warn when tickets will wait
+	// for an admin to authorize it.
+	Connection *connectionView
 }
 
 type priorityOption struct {
@@ -110,15 +116,31 @@ func (s *Server) shareActions(r *http.Request, ids []string) ([]*scorebridge.Rec
 
 func (s *Server) renderTicketForm(w http.ResponseWriter, r *http.Request, status int, actions []*scorebridge.Recommendation, form ticketForm, errs map[string]string) {
 	title := "Share to ServiceNow"
+	conn := s.homeConnection(r.Context())
 	s.render(w, r, status, "ticket_form", &ticketFormPage{
-		pageBase:   pageBase{Title: title, Nav: "actions"},
-		Actions:    actions,
-		Form:       form,
-		Errors:     errs,
-		Priorities: ticketPriorities,
-		Types:      scorebridge.TicketTypes,
-		MinDueDate: s.today(),
+		pageBase:     pageBase{Title: title, Nav: "actions"},
+		Actions:      actions,
+		Form:         form,
+		Errors:       errs,
+		Priorities:   ticketPriorities,
+		Types:        shareTypes(),
+		MinDueDate:   s.today(),
+		NoConnection: s.connections != nil && conn == nil,
+		Connection:   conn,
 	})
+}
+
+// sharedTickets is the answer to a share sent by the page's script
+// (Accept: application/json): the tickets queued, which it then follows
+// through the ticket API.
+type sharedTickets struct {
+	Tickets []ticketItem `json:"tickets"`
+}
+
+// wantsJSON reports whether the page's script sent the form and reads the
+// answer itself.
+func wantsJSON(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "application/json")
 }
 
 func (s *Server) handleTicketCreate(w http.ResponseWriter, r *http.Request) {
@@ -140,13 +162,20 @@ func (s *Server) handleTicketCreate(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	reqs, errs := form.requests(actions)
+	errs := form.check(actions, time.Now())
 	if len(errs) == 0 {
-		created, err := tickets.CreateTickets(r.Context(), reqs)
+		created, err := tickets.CreateTickets(r.Context(), form.requests(actions))
 		if err == nil {
-			if len(created) == 1 {
+			switch {
+			case wantsJSON(r):
+				out := sharedTickets{Tickets: make([]ticketItem, 0, len(created))}
+				for _, t := range created {
+					out.Tickets = append(out.Tickets, newTicketItem(t))
+				}
+				writeJSON(w, http.StatusAccepted, out)
+			case len(created) == 1:
 				http.Redirect(w, r, "/tickets/"+url.PathEscape(created[0].ID)+"?done=queued", http.StatusSeeOther)
-			} else {
+			default:
 				http.Redirect(w, r, "/tickets?done=several", http.StatusSeeOther)
 			}
 			return
@@ -155,8 +184,14 @@ func (s *Server) handleTicketCreate(w http.ResponseWriter, r *http.Request) {
 			s.error(w, r, err)
 			return
 		}
+		// What the form could not know: the connection, or a limit checked
+		// only by the service.
 		field := scorebridge.ErrorField(err)
-		if field == "recommendationId" || field == "recommendationIds" {
+		switch field {
+		case "connectionId":
+			field = "connection"
+		case "type", "name", "description", "priority", "dueDate":
+		default:
 			field = "form"
 		}
 		errs = map[string]string{field: scorebridge.ErrorMessage(err)}
@@ -164,21 +199,10 @@ func (s *Server) handleTicketCreate(w http.ResponseWriter, r *http.Request) {
 	s.renderTicketForm(w, r, http.StatusBadRequest, actions, form, errs)
 }
 
-// requests turns the form into ticket requests: one per action ("each",
-// named after each action) or one grouped ticket. Errors name the form
-// field; the service checks the rest against ServiceNow's limits.
-func (f ticketForm) requests(actions []*scorebridge.Recommendation) ([]*scorebridge.TicketRequest, map[string]string) {
-	errs := map[string]string{}
-	p, err := strconv.Atoi(strings.TrimSpace(f.Priority))
-	if err != nil {
-		errs["priority"] = "Choose a priority."
-	}
-	if !scorebridge.TicketType(f.Type).Valid() {
-		errs["type"] = "Choose incident, change or problem management."
-	}
-	if len(errs) > 0 {
-		return nil, errs
-	}
+// requests turns a checked form into ticket requests: one per action
+// ("each", named after each action) or one grouped ticket.
+func (f ticketForm) requests(actions []*scorebridge.Recommendation) []*scorebridge.TicketRequest {
+	p, _ := strconv.Atoi(strings.TrimSpace(f.Priority))
 	base := scorebridge.TicketRequest{
 		Type: scorebridge.TicketType(f.Type), Priority: p, DueDate: strings.TrimSpace(f.DueDate),
 		Name: f.Name, Description: f.Description,
@@ -188,7 +212,7 @@ func (f ticketForm) requests(actions []*scorebridge.Recommendation) ([]*scorebri
 		for _, a := range actions {
 			req.RecommendationIDs = append(req.RecommendationIDs, a.ID)
 		}
-		return []*scorebridge.TicketRequest{&req}, nil
+		return []*scorebridge.TicketRequest{&req}
 	}
 	// One ticket each: each named and described after its own action.
 	var out []*scorebridge.TicketRequest
@@ -202,7 +226,7 @@ func (f ticketForm) requests(actions []*scorebridge.Recommendation) ([]*scorebri
 		}
 		out = append(out, &req)
 	}
-	return out, nil
+	return out
 }
 
 func (s *Server) handleTicketView(w http.ResponseWriter, r *http.Request) {
@@ -215,10 +239,19 @@ func (s *Server) handleTicketView(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "ticket", &ticketPage{
-		pageBase: pageBase{Title: "Ticket: " + t.Name, Nav: "actions", Notice: ticketNotices[r.URL.Query().Get("done")]},
-		Ticket:   t,
-	})
+	base := pageBase{Title: "Ticket: " + t.Name, Nav: "actions", Notice: ticketNotices[r.URL.Query().Get("done")]}
+	if base.Notice != "" {
+		// "Queued" only while it is: a reload after the send says so.
+		switch t.Status {
+		case scorebridge.TicketSent:
+			base.Notice = "Ticket sent to ServiceNow as " + t.Number + "."
+		case scorebridge.TicketFailed:
+			base.Notice = "The ticket could not be sent to ServiceNow: see why below."
+		default:
+			base.NoticeTicket = t.ID
+		}
+	}
+	s.render(w, r, http.StatusOK, "ticket", &ticketPage{pageBase: base, Ticket: t})
 }
 
 func (s *Server) handleTicketAudit(w http.ResponseWriter, r *http.Request) {

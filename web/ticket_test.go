@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,7 +15,9 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/scorebridge/scorebridge"
+	"github.com/scorebridge/scorebridge/connection"
 	"github.com/scorebridge/scorebridge/jobs"
+	"github.com/scorebridge/scorebridge/secret"
 	"github.com/scorebridge/scorebridge/snowsim"
 	"github.com/scorebridge/scorebridge/sqlstore"
 )
@@ -50,6 +53,13 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // sending to an in-process simulator.
 func ticketSetup(t *testing.T) (*testBundle, *ticketInstances, *snowsim.Instance) {
 	t.Helper()
+	return ticketSetupWith(t, false)
+}
+
+// ticketSetupWith is ticketSetup; noConnection adds the connection service
+// with no instance connected, as on a center before its setup.
+func ticketSetupWith(t *testing.T, noConnection bool) (*testBundle, *ticketInstances, *snowsim.Instance) {
+	t.Helper()
 	ctx := context.Background()
 	sim, err := snowsim.New(snowsim.Options{})
 	if err != nil {
@@ -76,8 +86,21 @@ func ticketSetup(t *testing.T) (*testBundle, *ticketInstances, *snowsim.Instance
 	}
 	instances := &ticketInstances{url: simSrv.URL, user: "admin"}
 	logger := slog.New(slog.NewTextHandler(b.logs, nil))
-	runner, err := jobs.New(ctx, jobs.Config{DB: db, Instances: instances, Recommendations: b.recs, Logger: logger,
-		CenterURL: "https://center.example", RequestsPerSecond: -1, MaxBackoff: 200 * time.Millisecond})
+	cfg := jobs.Config{DB: db, Instances: instances, Recommendations: b.recs, Logger: logger,
+		CenterURL: "https://center.example", RequestsPerSecond: -1, MaxBackoff: 200 * time.Millisecond}
+	var conns scorebridge.ConnectionService
+	if noConnection {
+		box, _, err := secret.LoadKey(func(string) string { return "" }, filepath.Join(t.TempDir(), "key"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc, err := connection.New(connection.Config{Store: sqlstore.NewConnectionStore(db, box), RedirectURL: "https://center.example/connections/callback", Logger: logger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns, cfg.Connections = svc, svc
+	}
+	runner, err := jobs.New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +113,7 @@ func ticketSetup(t *testing.T) (*testBundle, *ticketInstances, *snowsim.Instance
 		defer cancel()
 		runner.Stop(sctx)
 	})
-	b.server, err = NewServer(Config{Recommendations: b.recs, Scores: b.scores, Tickets: runner.Tickets(), Logger: logger, User: DefaultUser,
+	b.server, err = NewServer(Config{Recommendations: b.recs, Scores: b.scores, Tickets: runner.Tickets(), Connections: conns, Logger: logger, User: DefaultUser,
 		Idempotency: sqlstore.NewIdempotencyStore(db)})
 	if err != nil {
 		t.Fatal(err)
@@ -269,7 +292,7 @@ func TestTicketPages(t *testing.T) {
 
 	// A bad due date comes back with the error and the values kept.
 	form := url.Values{"id": {"mfa"}, "type": {"incident"}, "name": {"Kept name"}, "priority": {"2"}, "dueDate": {"2001-01-01"}}
-	b.postForm(t, "/tickets", form).wantStatus(t, http.StatusBadRequest).wantContains(t, "is in the past", `value="Kept name"`)
+	b.postForm(t, "/tickets", form).wantStatus(t, http.StatusBadRequest).wantContains(t, "The due date has passed", `value="Kept name"`)
 
 	form.Set("dueDate", "")
 	r := b.postForm(t, "/tickets", form).wantStatus(t, http.StatusSeeOther)
@@ -296,8 +319,71 @@ func TestTicketPages(t *testing.T) {
 
 	// The action shows its tickets at once, with the number once sent, and
 	// the list offers the share menu per row and a multi-select share.
-	b.get(t, "/actions/mfa").wantStatus(t, http.StatusOK).wantContains(t, "ServiceNow tickets", sent.Number, "View in ServiceNow", `href="/tickets/new?id=mfa"`)
+	b.get(t, "/actions/mfa").wantStatus(t, http.StatusOK).wantContains(t, "ServiceNow tickets", sent.Number, "View in ServiceNow", `href="/tickets/new?id=mfa&amp;type=incident"`, `href="/tickets/new?id=mfa&amp;type=change"`)
 	b.get(t, "/actions/disk").wantStatus(t, http.StatusOK).wantContains(t, "Both")
-	b.get(t, "/actions").wantStatus(t, http.StatusOK).wantContains(t, `form="share-selected"`, `value="disk"`, `action="/tickets/new"`, `href="/tickets/new?id=mfa"`)
+	b.get(t, "/actions").wantStatus(t, http.StatusOK).wantContains(t, `form="share-selected"`, `value="disk"`, `action="/tickets/new"`, `href="/tickets/new?id=mfa&amp;type=incident"`, `aria-label="Share Require MFA for admins"`)
 	b.get(t, "/tickets/new").wantStatus(t, http.StatusBadRequest)
+}
+
+// TestShareFormErrorsAtOnce: every field's problem comes back at once,
+// each next to its field, in the form's words rather than the API's, with
+// what was typed kept; the page's script gets the queued tickets as JSON.
+func TestShareFormErrorsAtOnce(t *testing.T) {
+	t.Parallel()
+	b, _, _ := ticketSetup(t)
+	form := url.Values{"id": {"mfa"}, "type": {"change"}, "name": {"  "}, "priority": {"5"}, "dueDate": {"2001-01-01"},
+		"description": {strings.Repeat("d", scorebridge.MaxTicketDescriptionLength+12)}}
+	r := b.postForm(t, "/tickets", form).wantStatus(t, http.StatusBadRequest)
+	r.wantContains(t,
+		`id="name-error">Give the ticket a name`,
+		`id="priority-error">A change request takes a priority from 1 - Critical to 4 - Low`,
+		`id="dueDate-error">The due date has passed`,
+		`id="description-error">The description is 4012 characters long; ServiceNow keeps at most 4000. Shorten it by 12.`,
+		`aria-describedby="name-error"`, "4 things to fix before sharing")
+	r.wantNotContains(t, "is required", "must be between", "name is")
+	form = url.Values{"id": {"mfa"}, "type": {"fax"}, "name": {"x"}, "priority": {"2"}, "dueDate": {"next week"}}
+	r = b.postForm(t, "/tickets", form).wantStatus(t, http.StatusBadRequest)
+	r.wantContains(t, `id="type-error">Choose what to create in ServiceNow: incident`, `id="dueDate-error">Write the due date as a date`)
+
+	// The script's submission: 202 with the tickets to follow.
+	form = url.Values{"id": {"mfa", "disk"}, "mode": {"each"}, "type": {"incident"}, "name": {"x"}, "priority": {"3"}}
+	req, err := http.NewRequest(http.MethodPost, b.ts.URL+"/tickets", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	resp, err := b.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Tickets []apiTicket }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusAccepted || len(out.Tickets) != 2 {
+		t.Fatalf("a scripted share answered %d with %+v (%v), want 202 with two tickets", resp.StatusCode, out, err)
+	}
+	for _, tk := range out.Tickets {
+		if tk.ID == "" || tk.Status != "queued" {
+			t.Errorf("queued ticket %+v", tk)
+		}
+	}
+}
+
+// TestShareWithoutConnection: before any instance is connected, the share
+// form warns and links to the setup, and a share sent anyway is refused at
+// once (nothing queued to fail later).
+func TestShareWithoutConnection(t *testing.T) {
+	t.Parallel()
+	b, _, _ := ticketSetupWith(t, true)
+	r := b.get(t, "/tickets/new?id=mfa").wantStatus(t, http.StatusOK)
+	r.wantContains(t, "No ServiceNow instance is connected", `href="/connections/new"`, `<button type="submit" disabled>Share</button>`)
+	form := url.Values{"id": {"mfa"}, "type": {"incident"}, "name": {"MFA"}, "priority": {"2"}}
+	r = b.postForm(t, "/tickets", form).wantStatus(t, http.StatusBadRequest)
+	r.wantContains(t, "No ServiceNow instance is connected, so the ticket could not be sent", `value="MFA"`)
+	b.sendJSON(t, http.MethodPost, "/api/v1/tickets", `{"recommendationId":"mfa","type":"incident","name":"x","priority":2}`).wantStatus(t, http.StatusBadRequest)
+	var list struct{ Items []apiTicket }
+	b.get(t, "/api/v1/tickets").wantStatus(t, http.StatusOK).decode(t, &list)
+	if len(list.Items) != 0 {
+		t.Fatalf("%d tickets stored without a connection", len(list.Items))
+	}
 }

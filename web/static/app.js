@@ -37,33 +37,12 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   }
   localTimes(document);
-  document.querySelectorAll("form[id]").forEach(selectionButtons);
 });
-
-// selectionButtons keeps a bulk action's button disabled until at least
-// one row is ticked, and says how many are, so an empty share is never
-// sent. Without script the server answers an empty one with its message.
-function selectionButtons(form) {
-  var button = form.querySelector("[data-needs-selection]");
-  if (!button) return;
-  var count = form.querySelector("[data-selection-count]");
-  // getAttribute, not form.id: the ticked boxes are named "id", and a
-  // form's named controls shadow its properties.
-  var id = form.getAttribute("id");
-  function update() {
-    var n = document.querySelectorAll('input[type="checkbox"][form="' + id + '"]:checked').length;
-    button.disabled = n === 0;
-    if (count) count.textContent = n === 0 ? "Tick the actions to share." : n + (n === 1 ? " action selected" : " actions selected");
-  }
-  document.addEventListener("change", function (event) {
-    var el = event.target;
-    if (el instanceof HTMLInputElement && el.getAttribute("form") === id) update();
-  });
-  update();
-}
 
 // localTimes rewrites every <time data-local> to the viewer's time zone,
 // with the zone named; the title keeps UTC, as the server wrote it.
+// share.js calls it for the parts of pages it puts in place.
+window.scorebridgeLocalTimes = localTimes;
 function localTimes(root) {
   var fmt;
   try {
