@@ -187,6 +187,7 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	r := &Runner{cfg: cfg, store: sqlstore.NewTicketStore(cfg.DB)}
 	sender := &sender{
 		store:     r.store,
+		parents:   sqlstore.NewDriftStore(cfg.DB),
 		instances: cfg.Instances,
 		pacers:    newPacers(cfg.RequestsPerSecond, sqlstore.NewPaceStore(cfg.DB)),
 		logger:    cfg.Logger,
@@ -196,6 +197,9 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	}
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &ticketWorker{sender: sender, timeout: cfg.JobTimeout}); err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	if err := river.AddWorkerSafely(workers, &updateWorker{sender: sender}); err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	queues := map[string]river.QueueConfig{QueueTickets: {MaxWorkers: cfg.Workers}, QueueSync: {MaxWorkers: 1}}
@@ -326,9 +330,15 @@ func (r *Runner) Stop(ctx context.Context) error {
 
 // enqueueTickets inserts one ticket job per id in tx.
 func (r *Runner) enqueueTickets(ctx context.Context, tx sqlstore.TicketTx, ids []string) error {
+	return r.insertJobs(ctx, tx, "ticket", ids, func(id string) river.JobArgs { return CreateTicketArgs{TicketID: id} })
+}
+
+// insertJobs inserts one job per id, made by args, in tx (whichever
+// dialect's transaction it holds); what names them in an error.
+func (r *Runner) insertJobs(ctx context.Context, tx sqlstore.TicketTx, what string, ids []string, args func(id string) river.JobArgs) error {
 	params := make([]river.InsertManyParams, len(ids))
 	for i, id := range ids {
-		params[i] = river.InsertManyParams{Args: CreateTicketArgs{TicketID: id}}
+		params[i] = river.InsertManyParams{Args: args(id)}
 	}
 	var err error
 	if tx.PGX != nil {
@@ -337,7 +347,7 @@ func (r *Runner) enqueueTickets(ctx context.Context, tx sqlstore.TicketTx, ids [
 		_, err = r.sqlite.InsertManyTx(ctx, tx.SQL, params)
 	}
 	if err != nil {
-		return fmt.Errorf("queue ticket jobs: %w", err)
+		return fmt.Errorf("queue %s jobs: %w", what, err)
 	}
 	return nil
 }

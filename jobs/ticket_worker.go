@@ -61,12 +61,18 @@ func (w *ticketWorker) Work(ctx context.Context, job *river.Job[CreateTicketArgs
 // sender does the work of one ticket job.
 type sender struct {
 	store     TicketStore
+	parents   parentFinder
 	instances scorebridge.InstanceSource
 	pacers    *pacers
 	logger    *slog.Logger
 	centerURL string
 	authWait  time.Duration
 	timeout   time.Duration
+}
+
+// parentFinder finds the record a ticket follows (sqlstore.DriftStore).
+type parentFinder interface {
+	ParentSysID(ctx context.Context, ticketID string) (string, error)
 }
 
 // refusal is an answer that will not change on a retry.
@@ -127,6 +133,14 @@ func (s *sender) send(ctx context.Context, id string) error {
 	}
 
 	fields := servicenow.TicketFields(t, s.actionURL)
+	// A new linked ticket names the drifted one it follows as its parent.
+	parent, err := s.parents.ParentSysID(ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	if parent != "" {
+		fields["parent"] = parent
+	}
 	body, err := json.Marshal(fields)
 	if err != nil {
 		return fmt.Errorf("encode ticket %s: %w", t.ID, err)

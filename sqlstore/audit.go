@@ -52,11 +52,50 @@ func (s *AuditStore) RecordAuditEvent(ctx context.Context, e *scorebridge.AuditE
 // insertAuditEvent appends an event inside a store method's transaction,
 // so a change and its audit are written together or not at all.
 func insertAuditEvent(ctx context.Context, tx *tx, e *scorebridge.AuditEvent) error {
+	args, err := auditArgs(ctx, tx.db, e)
+	if err != nil {
+		return err
+	}
+	if tx.db.Dialect == DialectPostgres {
+		if err := tx.QueryRowContext(ctx, insertAuditSQL+` RETURNING id`, args...).Scan(&e.ID); err != nil {
+			return fmt.Errorf("insert audit event: %w", err)
+		}
+		return nil
+	}
+	res, err := tx.ExecContext(ctx, insertAuditSQL, args...)
+	if err != nil {
+		return fmt.Errorf("insert audit event: %w", err)
+	}
+	e.ID, err = res.LastInsertId()
+	return err
+}
+
+const insertAuditSQL = `INSERT INTO audit_events (at, actor, action, outcome, target, address, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`
+
+// auditExec appends an event inside a transaction that also queues jobs
+// (an execer of either dialect's job driver).
+func auditExec(ctx context.Context, db *DB, x execer, e *scorebridge.AuditEvent) error {
+	if e.Address == "" {
+		e.Address = scorebridge.AddressFromContext(ctx)
+	}
+	args, err := auditArgs(ctx, db, e)
+	if err != nil {
+		return err
+	}
+	if err := x.exec(ctx, insertAuditSQL, args...); err != nil {
+		return fmt.Errorf("insert audit event: %w", err)
+	}
+	return nil
+}
+
+// auditArgs checks an event, fills its defaults and returns the values of
+// its row.
+func auditArgs(ctx context.Context, db *DB, e *scorebridge.AuditEvent) ([]any, error) {
 	if e.Action == "" {
-		return scorebridge.Errorf(scorebridge.EINVALID, "An audit event needs an action.")
+		return nil, scorebridge.Errorf(scorebridge.EINVALID, "An audit event needs an action.")
 	}
 	if e.At.IsZero() {
-		e.At = tx.db.now()
+		e.At = db.now()
 	}
 	if e.Actor == "" {
 		e.Actor = scorebridge.ActorFromContext(ctx)
@@ -69,27 +108,14 @@ func insertAuditEvent(ctx context.Context, tx *tx, e *scorebridge.AuditEvent) er
 	if len(e.Detail) > 0 {
 		var err error
 		if detail, err = json.Marshal(e.Detail); err != nil {
-			return fmt.Errorf("audit detail: %w", err)
+			return nil, fmt.Errorf("audit detail: %w", err)
 		}
 		if len(detail) > maxAuditDetail {
 			detail, _ = json.Marshal(map[string]any{"truncated": true, "bytes": len(detail)})
 		}
 	}
-	args := []any{tx.db.timeArg(e.At), clip(e.Actor, maxAuditText), clip(e.Action, maxAuditText), clip(e.Outcome, maxAuditText),
-		clip(e.Target, maxAuditText), clip(e.Address, maxAuditText), string(detail)}
-	const insert = `INSERT INTO audit_events (at, actor, action, outcome, target, address, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`
-	if tx.db.Dialect == DialectPostgres {
-		if err := tx.QueryRowContext(ctx, insert+` RETURNING id`, args...).Scan(&e.ID); err != nil {
-			return fmt.Errorf("insert audit event: %w", err)
-		}
-		return nil
-	}
-	res, err := tx.ExecContext(ctx, insert, args...)
-	if err != nil {
-		return fmt.Errorf("insert audit event: %w", err)
-	}
-	e.ID, err = res.LastInsertId()
-	return err
+	return []any{db.timeArg(e.At), clip(e.Actor, maxAuditText), clip(e.Action, maxAuditText), clip(e.Outcome, maxAuditText),
+		clip(e.Target, maxAuditText), clip(e.Address, maxAuditText), string(detail)}, nil
 }
 
 // where builds the WHERE clause of a filter.

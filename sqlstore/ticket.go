@@ -50,28 +50,36 @@ func (s *TicketStore) InsertTickets(ctx context.Context, tickets []*scorebridge.
 	ids := make([]string, len(tickets))
 	return s.inEnqueueTx(ctx, func(x execer) error {
 		for i, t := range tickets {
-			t.Status = scorebridge.TicketQueued
-			t.CreatedAt, t.UpdatedAt = now, now
-			actions, err := json.Marshal(t.Actions)
-			if err != nil {
-				return fmt.Errorf("encode ticket actions: %w", err)
-			}
-			if err := x.exec(ctx, `INSERT INTO tickets (id, type, connection_id, name, description, priority, due_date, actions, requested_by, status, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				t.ID, string(t.Type), t.ConnectionID, t.Name, t.Description, t.Priority, t.DueDate, string(actions),
-				t.RequestedBy, string(t.Status), s.db.timeArg(now), s.db.timeArg(now)); err != nil {
-				return fmt.Errorf("insert ticket: %w", err)
-			}
-			for pos, rid := range t.RecommendationIDs {
-				if err := x.exec(ctx, `INSERT INTO ticket_recommendations (ticket_id, recommendation_id, position) VALUES (?, ?, ?)`,
-					t.ID, rid, pos); err != nil {
-					return fmt.Errorf("insert ticket action: %w", err)
-				}
+			if err := s.insertTicket(ctx, x, t, now); err != nil {
+				return err
 			}
 			ids[i] = t.ID
 		}
 		return nil
 	}, enqueue, ids)
+}
+
+// insertTicket writes one queued ticket and its actions.
+func (s *TicketStore) insertTicket(ctx context.Context, x execer, t *scorebridge.Ticket, now time.Time) error {
+	t.Status = scorebridge.TicketQueued
+	t.CreatedAt, t.UpdatedAt = now, now
+	actions, err := json.Marshal(t.Actions)
+	if err != nil {
+		return fmt.Errorf("encode ticket actions: %w", err)
+	}
+	if err := x.exec(ctx, `INSERT INTO tickets (id, type, connection_id, name, description, priority, due_date, actions, requested_by, status, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, string(t.Type), t.ConnectionID, t.Name, t.Description, t.Priority, t.DueDate, string(actions),
+		t.RequestedBy, string(t.Status), s.db.timeArg(now), s.db.timeArg(now)); err != nil {
+		return fmt.Errorf("insert ticket: %w", err)
+	}
+	for pos, rid := range t.RecommendationIDs {
+		if err := x.exec(ctx, `INSERT INTO ticket_recommendations (ticket_id, recommendation_id, position) VALUES (?, ?, ?)`,
+			t.ID, rid, pos); err != nil {
+			return fmt.Errorf("insert ticket action: %w", err)
+		}
+	}
+	return nil
 }
 
 // RequeueTicket turns a failed ticket back to queued, clearing its error,

@@ -88,13 +88,7 @@ func (s *Service) ReceivePush(ctx context.Context, connectionID, ts, signature s
 	if err != nil {
 		return err
 	}
-	var client *servicenow.Client
-	if s.settings(ctx).DriftPolicy() == scorebridge.DriftReopen && len(applied) > 0 {
-		if inst, err := s.cfg.Instances.ConnectedInstance(ctx, connectionID); err == nil {
-			client = servicenow.NewClient(inst.BaseURL, inst.HTTPClient)
-		}
-	}
-	s.follow(ctx, client, applied)
+	s.follow(ctx, applied)
 	return nil
 }
 

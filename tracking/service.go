@@ -43,6 +43,16 @@ type Config struct {
 	// Settings holds the drift policy and resolve-on-completed settings;
 	// optional.
 	Settings scorebridge.SettingsService
+	// Drift keeps drift, so each is acted on once; optional: without it
+	// a drift is only flagged on its ticket and regressions are not
+	// followed.
+	Drift DriftStore
+	// Actions acts on drift (the drift policy) and on completed actions
+	// (resolve-on-completed) through durable jobs; optional: without it
+	// neither acts.
+	Actions DriftActions
+	// Listeners hear of each drift once, when it is found.
+	Listeners []scorebridge.DriftListener
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -51,8 +61,9 @@ type Config struct {
 type Service struct {
 	cfg Config
 
-	mu    sync.Mutex
-	zones map[string]*time.Location // integration user's zone, per connection
+	mu             sync.Mutex
+	zones          map[string]*time.Location // integration user's zone, per connection
+	extraListeners []scorebridge.DriftListener
 }
 
 var _ scorebridge.TrackingService = (*Service)(nil)
@@ -185,7 +196,7 @@ func (s *Service) SyncConnection(ctx context.Context, connectionID string) (*sco
 			res.Watermark, _ = servicenow.ParseDateTime(mark)
 		}
 		res.Applied += len(applied)
-		s.follow(ctx, client, applied)
+		s.follow(ctx, applied)
 		if len(recs) < s.cfg.PageSize || (total >= 0 && offset+len(recs) >= total) {
 			break
 		}
@@ -233,7 +244,7 @@ func (s *Service) syncDeletions(ctx context.Context, client *servicenow.Client, 
 			return deleted, err
 		}
 		deleted += len(applied)
-		s.follow(ctx, client, applied)
+		s.follow(ctx, applied)
 		if len(recs) < s.cfg.PageSize || (total >= 0 && offset+len(recs) >= total) {
 			return deleted, nil
 		}
@@ -383,6 +394,14 @@ func (s *Service) SyncAll(ctx context.Context) error {
 			continue
 		}
 		s.cfg.Logger.Info("tickets synced", "connection", res.ConnectionID, "calls", res.Calls, "changed", res.Changed, "applied", res.Applied, "deleted", res.Deleted)
+	}
+	// A regression the last import found after its ticket closed is
+	// followed here too, should the import's own call have failed.
+	if err := s.FollowRegressions(ctx); err != nil {
+		s.cfg.Logger.Error("regressions not followed", "error", err)
+		if first == nil {
+			first = err
+		}
 	}
 	return first
 }

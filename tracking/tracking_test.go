@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -120,7 +122,7 @@ func setupOn(t testing.TB, be backend, cfg tracking.Config, opts snowsim.Options
 		inst:    &instances{url: srv.URL, auth: &basicAuth{base: http.DefaultTransport}},
 		tickets: sqlstore.NewTicketStore(db), recs: sqlstore.NewRecommendationService(db), store: sqlstore.NewTrackingStore(db, box)}
 	cfg.Store, cfg.Instances, cfg.Recommendations = b.store, b.inst, b.recs
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.Logger = b.logger()
 	if b.svc, err = tracking.New(cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +141,18 @@ func (b *bundle) share(t testing.TB, id string, typ scorebridge.TicketType, achi
 	if err := b.recs.CreateRecommendation(b.ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	tk := &scorebridge.Ticket{ID: "t-" + id, RecommendationIDs: []string{id}, Type: typ, Name: "Fix " + id, Priority: 3, RequestedBy: "alice"}
+	return b.shareAction(t, id, typ)
+}
+
+// shareAction stores a sent ticket for an existing action, its record made
+// on the simulator as the ticket job makes it.
+func (b *bundle) shareAction(t testing.TB, id string, typ scorebridge.TicketType) *scorebridge.Ticket {
+	t.Helper()
+	r, err := b.recs.FindRecommendationByID(b.ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := &scorebridge.Ticket{ID: "t-" + strings.ReplaceAll(id, ":", "-"), Actions: []scorebridge.TicketAction{{ID: id, Title: r.Title}}, RecommendationIDs: []string{id}, Type: typ, Name: "Fix " + id, Priority: 3, RequestedBy: "alice"}
 	if err := b.tickets.InsertTickets(b.ctx, []*scorebridge.Ticket{tk}, func(context.Context, sqlstore.TicketTx, []string) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
@@ -162,6 +175,13 @@ func (b *bundle) patch(t testing.TB, table, sysID string, fields map[string]stri
 	if _, err := c.Update(b.ctx, table, sysID, fields); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func (b *bundle) logger() *slog.Logger {
+	if os.Getenv("SCOREBRIDGE_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
 func (b *bundle) ticket(t testing.TB, id string) *scorebridge.Ticket {

@@ -14,6 +14,8 @@ var notices = map[string]string{
 	"created": "Action created.",
 	"updated": "Action saved.",
 	"deleted": "Action deleted.",
+	"reopen":  "Reopen queued: the ticket is set back to In Progress in ServiceNow in the background.",
+	"linked":  "New linked ticket queued: it is sent to ServiceNow in the background.",
 }
 
 func noticeFor(r *http.Request) string { return notices[r.URL.Query().Get("done")] }
@@ -112,6 +114,8 @@ type actionPage struct {
 	Note       string
 	// Tickets are the action's ServiceNow tickets, newest first.
 	Tickets []*scorebridge.Ticket
+	// Drift is the action's drifted ticket, nil when none.
+	Drift *scorebridge.DriftItem
 }
 
 func (s *Server) handleActionView(w http.ResponseWriter, r *http.Request) {
@@ -139,6 +143,7 @@ func (s *Server) renderAction(w http.ResponseWriter, r *http.Request, status int
 		StateError: stateErr,
 		Note:       note,
 		Tickets:    s.actionTickets(r, id),
+		Drift:      s.actionDrift(r, id),
 	})
 }
 

@@ -134,7 +134,9 @@ type center struct {
 	tracking *tracking.Service
 	// settings keeps the settings admins change on the Settings page.
 	settings *sqlstore.SettingsStore
-	auth     *authServices
+	// drift lists drift and acts on it through the job queue.
+	drift *jobs.DriftService
+	auth  *authServices
 	// posture imports posture data and reads the Graph connectors.
 	posture *posture.Service
 	// firstAdmin is set when this start created the first admin.
@@ -211,6 +213,7 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 		Connections:     c.conns,
 		Tracking:        c.tracking,
 		Settings:        c.settings,
+		Drift:           c.drift,
 		Logger:          logger,
 		Ready:           func(context.Context) error { return db.CheckFile() },
 		Auth:            webAuth,

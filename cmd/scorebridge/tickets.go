@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/jobs"
+	"github.com/scorebridge/scorebridge/posture"
 	"github.com/scorebridge/scorebridge/sqlstore"
 	"github.com/scorebridge/scorebridge/tracking"
 )
@@ -30,19 +32,9 @@ func (c *center) openTickets(ctx context.Context, cfg centerConfig, instances sc
 		return err
 	}
 	c.settings = sqlstore.NewSettingsStore(c.db)
-	c.tracking, err = tracking.New(tracking.Config{
-		Settings:        c.settings,
-		Store:           sqlstore.NewTrackingStore(c.db, box),
-		Instances:       instances,
-		Recommendations: c.recs,
-		Connections:     c.conns,
-		Logger:          c.logger,
-	})
-	if err != nil {
-		return fmt.Errorf("ticket tracking: %w", err)
-	}
 	r, err := jobs.New(ctx, jobs.Config{
-		SyncTickets: c.tracking.SyncAll,
+		// c.tracking is set below, before the runner starts.
+		SyncTickets: func(ctx context.Context) error { return c.tracking.SyncAll(ctx) },
 		SyncEvery: func(ctx context.Context) (time.Duration, error) {
 			st, err := c.settings.Settings(ctx)
 			return st.SyncInterval(), err
@@ -63,6 +55,27 @@ func (c *center) openTickets(ctx context.Context, cfg centerConfig, instances sc
 	})
 	if err != nil {
 		return fmt.Errorf("ticket jobs: %w", err)
+	}
+	c.drift = r.Drift()
+	c.tracking, err = tracking.New(tracking.Config{
+		Settings:        c.settings,
+		Store:           sqlstore.NewTrackingStore(c.db, box),
+		Drift:           sqlstore.NewDriftStore(c.db),
+		Actions:         c.drift,
+		Instances:       instances,
+		Recommendations: c.recs,
+		Connections:     c.conns,
+		Logger:          c.logger,
+	})
+	if err != nil {
+		return fmt.Errorf("ticket tracking: %w", err)
+	}
+	// A person completing an action resolves its open ticket (when the
+	// setting is on); an import that regresses a control whose ticket
+	// closed follows the drift policy.
+	c.recs = &tracking.ResolvingRecommendations{RecommendationService: c.recs, Tracking: c.tracking}
+	if c.posture != nil {
+		c.posture.Importer.Store = &followingImports{Store: c.posture.Importer.Store, tracking: c.tracking, logger: c.logger}
 	}
 	c.jobs = r
 	return nil
@@ -89,4 +102,25 @@ func (c *center) publicURL(cfg centerConfig) string {
 		return u
 	}
 	return "http://" + c.ln.Addr().String()
+}
+
+// followingImports is the posture store whose every import that regressed
+// a control is followed by the drift policy, for the controls whose ticket
+// had finished.
+type followingImports struct {
+	posture.Store
+	tracking *tracking.Service
+	logger   *slog.Logger
+}
+
+func (f *followingImports) ApplyImport(ctx context.Context, src *scorebridge.PostureSource, b *scorebridge.ImportBatch,
+	audit func(*scorebridge.PostureSource, *scorebridge.Import) *scorebridge.AuditEvent) (*scorebridge.Import, error) {
+	imp, err := f.Store.ApplyImport(ctx, src, b, audit)
+	if err == nil && imp.Regressed > 0 {
+		if ferr := f.tracking.FollowRegressions(ctx); ferr != nil {
+			// The next sync follows them.
+			f.logger.Error("regressions of an import not followed yet", "error", ferr)
+		}
+	}
+	return imp, err
 }

@@ -1,0 +1,40 @@
+package tracking
+
+import (
+	"context"
+
+	"github.com/scorebridge/scorebridge"
+)
+
+// ResolvingRecommendations wraps a recommendation service so that an
+// action that becomes Completed while its ticket is still open resolves
+// the ticket (a work note, the close code and notes, through a durable
+// job), when the resolve-on-completed setting is on: ServiceNow learns the
+// control is fixed.
+type ResolvingRecommendations struct {
+	scorebridge.RecommendationService
+	Tracking *Service
+}
+
+// UpdateRecommendation applies upd, then acts on a move to Completed.
+func (w *ResolvingRecommendations) UpdateRecommendation(ctx context.Context, id string, upd scorebridge.RecommendationUpdate) (*scorebridge.Recommendation, error) {
+	before, _ := w.RecommendationService.FindRecommendationByID(ctx, id)
+	r, err := w.RecommendationService.UpdateRecommendation(ctx, id, upd)
+	if err != nil || before == nil || r.State == before.State || r.State != scorebridge.StateCompleted {
+		return r, err
+	}
+	w.Tracking.ActionCompleted(ctx, id)
+	return r, nil
+}
+
+// ActionCompleted resolves the action's open tickets when the
+// resolve-on-completed setting is on. The change of the action stands
+// either way: a failure to queue is logged.
+func (s *Service) ActionCompleted(ctx context.Context, actionID string) {
+	if s.cfg.Actions == nil || !s.settings(ctx).ResolveOnCompleted() {
+		return
+	}
+	if err := s.cfg.Actions.ResolveCompleted(ctx, actionID); err != nil {
+		s.cfg.Logger.Error("open tickets of a completed action not queued to resolve", "action", actionID, "error", err)
+	}
+}
