@@ -49,7 +49,20 @@ func TestConformanceNavigation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vars := strings.NewReplacer("{inc}", inc["sys_id"], "{chg}", chg["sys_id"], "{incnum}", inc["number"], "{chgnum}", chg["number"])
+	prb, err := e.in.Insert("problem", map[string]string{"short_description": "Linked problem"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cis, err := e.in.Query("cmdb_ci", "name=lnux100")
+	if err != nil || len(cis) != 1 {
+		t.Fatal(err, len(cis))
+	}
+	props, err := e.in.Query("sys_properties", "name=glide.sys.default.tz")
+	if err != nil || len(props) != 1 {
+		t.Fatal(err, len(props))
+	}
+	vars := strings.NewReplacer("{prop}", props[0]["sys_id"], "{inc}", inc["sys_id"], "{chg}", chg["sys_id"], "{incnum}", inc["number"], "{chgnum}", chg["number"],
+		"{prb}", prb["sys_id"], "{prbnum}", prb["number"], "{ci}", cis[0]["sys_id"])
 	// Links are written with the placeholders filled in, then escaped.
 	enc := func(s string) string { return url.QueryEscape(vars.Replace(s)) }
 	pathEnc := func(s string) string { return url.PathEscape(vars.Replace(s)) }
@@ -90,6 +103,15 @@ func TestConformanceNavigation(t *testing.T) {
 			path: "/incident.do?sysparm_query=" + enc("number=INC9999999"), status: 404, want: []string{"Record not found"}},
 		{name: "classic form link", cite: "r_NavigatingByURLExamples.md, Open an existing record: <table name>.do?sys_id=<sys_id>",
 			path: "/change_request.do?sys_id={chg}", status: 200, want: []string{"{chgnum}"}, notWant: []string{"{incnum}"}},
+		{name: "nav_to a problem", cite: "r_NavigatingByURLExamples.md, Open an existing record: nav_to.do?uri=<table name>.do?sys_id=<sys_id>, for any table",
+			path: "/nav_to.do?uri=" + enc("problem.do?sys_id={prb}"), status: 200,
+			want: []string{"{prbnum}", "Linked problem", `id="read_only"`}, notWant: []string{"{incnum}"}},
+		{name: "problem by number", cite: "navigate-using-url.md: sysparm_query on a form URL opens the record that matches",
+			path: "/problem.do?sysparm_query=" + enc("number={prbnum}"), status: 200, want: []string{"{prbnum}"}},
+		{name: "a CI through its base table", cite: "r_NavigatingByURLExamples.md: <table name>.do?sys_id=<sys_id>; a record of an extended table opens through its parent",
+			path: "/nav_to.do?uri=" + enc("cmdb_ci.do?sys_id={ci}"), status: 200, want: []string{"lnux100", "Linux Red Hat", "Linux Server"}},
+		{name: "a form the role may not read", cite: "c_TableAPI.md/ACLs: sys_properties is admin-only on a fresh instance; a form of a table the user may not read is the platform's Security constraints prevent access to requested page",
+			path: "/sys_properties.do?sys_id={prop}", status: 403, want: []string{"Security constraints"}, notWant: []string{"America/Los_Angeles"}},
 		{name: "form without sys_id", cite: "r_NavigatingByURLExamples.md: a form URL names its record by sys_id",
 			path: "/nav_to.do?uri=" + enc("incident.do"), status: 404, want: []string{"Record not found"}},
 		{name: "another site", cite: "navigate-using-url.md: nav_to.do displays a page of the instance, never another site",

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // The agent UI: what an agent sees of incidents and change requests, and
@@ -22,6 +23,7 @@ import (
 //	GET  /nav_to.do?uri=...   opens a list or record form, as links from other tools do; so does
 //	     /now/nav/ui/classic/params/target/<table>.do%3Fsys_id%3D<id> (Next Experience)
 //	     Unknown tables and records get the "Record not found" page.
+//	GET  /<any other table>.do?sys_id=... (or ?sysparm_query=...)   that record, read-only
 //
 // Every page needs a browser login (login.go); without one it redirects to
 // /login.do. Pages need the itil role (admin has it), as the modules do.
@@ -96,6 +98,13 @@ func (u *uiPages) routes() {
 		in.Handle("GET /"+table+".do", u.page(table, u.form))
 		in.Handle("POST /"+table+".do", u.page(table, u.submit))
 	}
+	// Every other table's form opens read-only, so a link to a problem,
+	// a CI or a user lands on that record.
+	for table := range in.tables {
+		if _, ok := uiTables[table]; !ok {
+			in.Handle("GET /"+table+".do", u.page(table, u.readOnlyForm))
+		}
+	}
 	in.Handle("GET /nav_to.do", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u.deepLink(w, r, r.URL.Query().Get("uri"))
 	}))
@@ -115,7 +124,7 @@ func (u *uiPages) deepLink(w http.ResponseWriter, r *http.Request, uri string) {
 	if _, _, ok := u.in.requireLogin(w, r); !ok {
 		return
 	}
-	target, ok := deepLinkTarget(uri)
+	target, ok := deepLinkTarget(uri, func(table string) bool { _, ok := u.in.tables[table]; return ok })
 	if !ok {
 		u.errorPage(w, http.StatusNotFound, "Record not found", "Record not found")
 		return
@@ -124,8 +133,9 @@ func (u *uiPages) deepLink(w http.ResponseWriter, r *http.Request, uri string) {
 }
 
 // deepLinkTarget maps a link's uri to a page of this instance: "" is the
-// home page; a list or form of a table with UI pages is that page.
-func deepLinkTarget(uri string) (string, bool) {
+// home page; a list of a table with UI pages is that page, and so is the
+// form of any table hasForm knows.
+func deepLinkTarget(uri string, hasForm func(table string) bool) (string, bool) {
 	uri = strings.TrimPrefix(strings.TrimSpace(uri), "/")
 	if uri == "" {
 		return "/incident_list.do", true
@@ -145,7 +155,7 @@ func deepLinkTarget(uri string) (string, bool) {
 		return target, true
 	}
 	table, ok := strings.CutSuffix(p.Path, ".do")
-	if _, known := uiTables[table]; !ok || !known {
+	if !ok || !hasForm(table) {
 		return "", false
 	}
 	if id := p.Query().Get("sys_id"); id != "" {
@@ -237,16 +247,65 @@ type formPage struct {
 // sysparm_query matches (incident.do?sysparm_query=number=INC0010001, the
 // link other tools build from a ticket number).
 func (u *uiPages) form(w http.ResponseWriter, r *http.Request, table string, s *Session, ls *loginSession) {
+	u.showForm(w, u.formRecordID(r, table, s), table, s, ls, http.StatusOK, "", nil)
+}
+
+// formRecordID is the sys_id a form URL names, directly or as the first
+// record its sysparm_query matches; "" when it names none.
+func (u *uiPages) formRecordID(r *http.Request, table string, s *Session) string {
 	q := r.URL.Query()
-	id := q.Get("sys_id")
-	if id == "" && q.Get("sysparm_query") != "" {
-		u.in.mu.RLock()
-		if rows, _ := u.in.selectLocked(u.in.tables[table], q.Get("sysparm_query"), s, 0, 1); len(rows) > 0 {
-			id = rows[0]["sys_id"]
-		}
-		u.in.mu.RUnlock()
+	if id := q.Get("sys_id"); id != "" || q.Get("sysparm_query") == "" {
+		return id
 	}
-	u.showForm(w, id, table, s, ls, http.StatusOK, "", nil)
+	u.in.mu.RLock()
+	defer u.in.mu.RUnlock()
+	if rows, _ := u.in.selectLocked(u.in.tables[table], q.Get("sysparm_query"), s, 0, 1); len(rows) > 0 {
+		return rows[0]["sys_id"]
+	}
+	return ""
+}
+
+type recordPage struct {
+	Label, Name string
+	Fields      []formField
+}
+
+// readOnlyForm shows any other table's record: every field but secrets,
+// with its display value.
+func (u *uiPages) readOnlyForm(w http.ResponseWriter, r *http.Request, table string, s *Session, _ *loginSession) {
+	in := u.in
+	id := u.formRecordID(r, table, s)
+	in.mu.RLock()
+	t := in.tables[table]
+	rec, ok := in.getLocked(t, id)
+	if !ok {
+		in.mu.RUnlock()
+		u.errorPage(w, http.StatusNotFound, "Record not found", "Record not found")
+		return
+	}
+	ct := in.classTable(rec)
+	page := recordPage{Label: ct.Label, Name: rec[ct.DisplayField]}
+	for _, name := range ct.FieldNames() {
+		f := ct.Fields[name]
+		if f.Type != TypePassword && f.Type != TypePassword2 && f.Type != TypeJournal {
+			page.Fields = append(page.Fields, in.formFieldLocked(f, rec, s.Location))
+		}
+	}
+	user := in.userDisplayNameLocked(s.UserName)
+	in.mu.RUnlock()
+	u.renderAs(w, http.StatusOK, "record.html", pageData{Title: page.Name + " | " + page.Label, User: user, Body: page})
+}
+
+// formFieldLocked is a field of rec as a form shows it: references by the
+// display value of what they name, other fields by their own.
+func (in *Instance) formFieldLocked(f *Field, rec Record, loc *time.Location) formField {
+	v := rec[f.Name]
+	if f.Type == TypeReference {
+		v = in.referenceDisplayLocked(f, v)
+	} else {
+		v = in.displayValueLocked(f, rec, v, loc)
+	}
+	return formField{Name: f.Name, Label: f.Label, Value: v}
 }
 
 // showForm renders a record form; msg is an error to show, and pending the
@@ -280,13 +339,7 @@ func (u *uiPages) showForm(w http.ResponseWriter, sysID, table string, s *Sessio
 		if f == nil {
 			continue
 		}
-		v := rec[name]
-		if f.Type == TypeReference {
-			v = in.referenceDisplayLocked(f, v)
-		} else {
-			v = in.displayValueLocked(f, rec, v, s.Location)
-		}
-		page.Fields = append(page.Fields, formField{Name: name, Label: f.Label, Value: v})
+		page.Fields = append(page.Fields, in.formFieldLocked(f, rec, s.Location))
 	}
 	for _, c := range in.choicesLocked(table, "state") {
 		if c["inactive"] != "true" {
