@@ -33,25 +33,37 @@
     panel.style.top = r.bottom + 4 + "px";
   }
 
+  function openMenu(menu, last) {
+    document.querySelectorAll("details[data-menu][open]").forEach(function (other) {
+      if (other !== menu) other.open = false;
+    });
+    menu.open = true;
+    placeMenu(menu);
+    var items = menuItems(menu);
+    if (items.length) items[last ? items.length - 1 : 0].focus();
+  }
+
   function setUpMenu(menu) {
     var summary = menu.querySelector("summary");
     summary.setAttribute("aria-haspopup", "menu");
     menu.addEventListener("toggle", function () {
       summary.setAttribute("aria-expanded", menu.open ? "true" : "false");
-      if (!menu.open) return;
-      document.querySelectorAll("details[data-menu][open]").forEach(function (other) {
-        if (other !== menu) other.open = false;
-      });
-      placeMenu(menu);
-      var items = menuItems(menu);
-      if (items.length) items[0].focus();
+      // Opened by a click: focus the first item unless the keyboard
+      // already put the focus in the menu.
+      if (menu.open && !menu.contains(document.activeElement.closest && document.activeElement.closest(".menu-panel"))) openMenu(menu, false);
     });
     summary.setAttribute("aria-expanded", "false");
+    // The keyboard opens the menu at once with its first (or, going up,
+    // last) item focused, as a menu button does.
     summary.addEventListener("keydown", function (event) {
-      if ((event.key === "ArrowDown" || event.key === "ArrowUp") && !menu.open) {
-        event.preventDefault();
-        menu.open = true;
+      var k = event.key;
+      if (k !== "Enter" && k !== " " && k !== "ArrowDown" && k !== "ArrowUp") return;
+      event.preventDefault();
+      if (menu.open && (k === "Enter" || k === " ")) {
+        menu.open = false;
+        return;
       }
+      openMenu(menu, k === "ArrowUp");
     });
     menu.addEventListener("keydown", function (event) {
       var items = menuItems(menu);
@@ -111,6 +123,7 @@
       '<div class="dialog-body"></div>';
     dialogBody = dialog.querySelector(".dialog-body");
     dialogTitle = dialog.querySelector("#share-dialog-title");
+    dialogTitle.setAttribute("tabindex", "-1");
     document.body.appendChild(dialog);
     dialog.addEventListener("click", function (event) {
       var t = event.target;
@@ -208,7 +221,9 @@
     dialogTitle.textContent = "Share to ServiceNow";
     dialogBody.innerHTML = '<p class="muted" role="status">Loading the share form…</p>';
     if (!dialog.open) dialog.showModal();
-    dialog.querySelector("[data-dialog-close]").focus();
+    // The heading, not the close button: the Enter that opened the dialog
+    // from a menu item must not land on a button and close it again.
+    dialogTitle.focus();
     fetch(url, {credentials: "same-origin", headers: {Accept: "text/html"}}).then(function (resp) {
       return resp.text().then(function (html) {
         var doc = new DOMParser().parseFromString(html, "text/html");
