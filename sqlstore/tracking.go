@@ -93,6 +93,12 @@ func (s *TrackingStore) ApplyChanges(ctx context.Context, connectionID string, c
 		} else if err != nil {
 			return nil, err
 		}
+		if !c.Deleted {
+			// Seen on the instance: not a deletion to look for.
+			if _, err := tx.ExecContext(ctx, `UPDATE tickets SET seen_at = ? WHERE id = ?`, s.db.timeArg(now), tt.ID); err != nil {
+				return nil, fmt.Errorf("record ticket seen: %w", err)
+			}
+		}
 		// A deletion has no mod count of its own; it ends the record.
 		if !c.Deleted && c.ModCount <= tt.ModCount {
 			continue
@@ -364,4 +370,63 @@ func (s *TrackingStore) FindTicketHistory(ctx context.Context, ticketID string) 
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// UnseenTicket is a tracked ticket whose record no sync has found lately.
+type UnseenTicket struct {
+	ID    string
+	SysID string
+	Type  scorebridge.TicketType
+}
+
+// FindUnseen returns up to limit sent tickets of the connection (with
+// those of no connection named when withDefault: they belong to the
+// default one) that no sync found on the instance since before, least
+// recently seen first. Deleted tickets are not looked for again.
+func (s *TrackingStore) FindUnseen(ctx context.Context, connectionID string, withDefault bool, before time.Time, limit int) ([]UnseenTicket, error) {
+	tx, err := s.db.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	conn := `connection_id = ?`
+	if withDefault {
+		conn = `(connection_id = ? OR connection_id = '')`
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, sys_id, type FROM tickets
+		WHERE status = ? AND sys_id <> '' AND state_class <> ? AND `+conn+` AND (seen_at IS NULL OR seen_at < ?)
+		ORDER BY seen_at IS NOT NULL, seen_at, id LIMIT ?`,
+		string(scorebridge.TicketSent), string(scorebridge.ClassDeleted), connectionID, s.db.timeArg(before), limit)
+	if err != nil {
+		return nil, fmt.Errorf("find unseen tickets: %w", err)
+	}
+	defer rows.Close()
+	var out []UnseenTicket
+	for rows.Next() {
+		var u UnseenTicket
+		if err := rows.Scan(&u.ID, &u.SysID, &u.Type); err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// MarkSeen records that the tickets' records were found on the instance.
+func (s *TrackingStore) MarkSeen(ctx context.Context, ticketIDs []string) error {
+	if len(ticketIDs) == 0 {
+		return nil
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	now := s.db.timeArg(s.db.now())
+	for _, id := range ticketIDs {
+		if _, err := tx.ExecContext(ctx, `UPDATE tickets SET seen_at = ? WHERE id = ?`, now, id); err != nil {
+			return fmt.Errorf("record ticket seen: %w", err)
+		}
+	}
+	return tx.Commit()
 }

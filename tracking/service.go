@@ -55,6 +55,13 @@ type Config struct {
 	Listeners []scorebridge.DriftListener
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// UnseenAfter is how long a tracked record may go unseen by the sync
+	// (it did not change) before the sync checks it still exists, so a
+	// deletion is found without sys_audit_delete. Default 1 hour.
+	UnseenAfter time.Duration
+	// UnseenBatch is how many sys_ids one check asks for (sys_idIN);
+	// UnseenPerSync caps the records one sync checks. Defaults 100, 1000.
+	UnseenBatch, UnseenPerSync int
 }
 
 // Service implements scorebridge.TrackingService and the push receiver.
@@ -94,6 +101,15 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.UnseenAfter <= 0 {
+		cfg.UnseenAfter = time.Hour
+	}
+	if cfg.UnseenBatch <= 0 {
+		cfg.UnseenBatch = 100
+	}
+	if cfg.UnseenPerSync <= 0 {
+		cfg.UnseenPerSync = 1000
 	}
 	return &Service{cfg: cfg, zones: map[string]*time.Location{}}, nil
 }
@@ -212,6 +228,11 @@ func (s *Service) SyncConnection(ctx context.Context, connectionID string) (*sco
 	}
 	n, err := s.syncDeletions(ctx, client, connID, since, loc, res)
 	res.Deleted = n
+	if err != nil {
+		return res, err
+	}
+	n, err = s.checkUnseen(ctx, client, connID, res)
+	res.Deleted += n
 	return res, err
 }
 

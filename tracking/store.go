@@ -30,6 +30,12 @@ type Store interface {
 	PushSecret(ctx context.Context, connectionID string) (string, error)
 	// UseSignature records a push signature; ECONFLICT when seen before.
 	UseSignature(ctx context.Context, connectionID, signature string, forgetBefore time.Time) error
+	// FindUnseen returns sent tickets of the connection no sync found on
+	// the instance since before (those of no connection too, when
+	// withDefault), least recently seen first.
+	FindUnseen(ctx context.Context, connectionID string, withDefault bool, before time.Time, limit int) ([]sqlstore.UnseenTicket, error)
+	// MarkSeen records that the tickets' records were found.
+	MarkSeen(ctx context.Context, ticketIDs []string) error
 	// Summary counts tickets by type and state.
 	Summary(ctx context.Context) (map[scorebridge.TicketType]*scorebridge.TicketTypeSummary, error)
 }

@@ -466,3 +466,40 @@ func TestPushRefusesUnsignedStaleReplayedAndNeverMovesBack(t *testing.T) {
 		}
 	})
 }
+
+// The integration user (itil) may not read sys_audit_delete, as on a real
+// instance: a record deleted there is found by checking the records no
+// sync has seen lately, by sys_id.
+func TestDeletedRecordFoundWithoutAuditDelete(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db backend) {
+		// The clock is two hours ahead: every record is due a check.
+		b := setupOn(t, db, tracking.Config{Now: func() time.Time { return time.Now().Add(2 * time.Hour) }}, snowsim.Options{})
+		b.inst.auth.user, b.inst.auth.password = snowsim.UserITIL, snowsim.DemoPassword
+		gone := b.share(t, "gone", scorebridge.TicketIncident, false)
+		kept := b.share(t, "kept", scorebridge.TicketChange, false)
+		b.sync(t)
+		if s := b.actionState(t, "gone"); s != scorebridge.StatePlanned {
+			t.Fatalf("action of an open ticket is %q", s)
+		}
+		admin := servicenow.NewClient(b.url, &http.Client{Transport: &basicAuth{base: http.DefaultTransport}})
+		if err := admin.Delete(b.ctx, "incident", gone.SysID); err != nil {
+			t.Fatal(err)
+		}
+		res := b.sync(t)
+		if res.Deleted != 1 {
+			t.Fatalf("sync found %d deletions, want 1: %+v", res.Deleted, res)
+		}
+		if got := b.ticket(t, gone.ID); got.StateName != scorebridge.DeletedStateName {
+			t.Fatalf("deleted ticket shows %q, want %q", got.StateName, scorebridge.DeletedStateName)
+		}
+		if got := b.ticket(t, kept.ID); got.StateName == scorebridge.DeletedStateName {
+			t.Fatal("a record still on the instance was marked deleted")
+		}
+		if s := b.actionState(t, "gone"); s != scorebridge.StateToAddress {
+			t.Fatalf("action of a deleted ticket is %q, want to_address", s)
+		}
+		if res := b.sync(t); res.Deleted != 0 {
+			t.Fatalf("a deletion was found twice: %+v", res)
+		}
+	})
+}
