@@ -50,6 +50,8 @@ type DB struct {
 	path string
 	id   fileID
 	lock *processLock
+	// health is what the last writes learnt (WriteProblem).
+	health writeHealth
 	// Now returns the current time. Tests replace it to control timestamps
 	// and the day a score snapshot belongs to. Values are used in UTC.
 	Now func() time.Time
@@ -270,15 +272,21 @@ func (db *DB) rebind(query string) string {
 type tx struct {
 	*sql.Tx
 	db *DB
+	// wrote is set once a statement changed a row, so a commit that
+	// follows shows the database takes writes again.
+	wrote bool
 	// stmts are the statements execPrepared prepared in this transaction.
 	stmts map[string]*sql.Stmt
 }
 
 // begin starts a transaction. Every public store method runs in exactly one.
 func (db *DB) begin(ctx context.Context) (*tx, error) {
+	if err := db.checkWritable(); err != nil {
+		return nil, err
+	}
 	t, err := db.SQL.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("begin transaction: %w", err)
+		return nil, fmt.Errorf("begin transaction: %w", db.writeFailed(err))
 	}
 	return &tx{Tx: t, db: db}, nil
 }
@@ -308,7 +316,33 @@ func (db *DB) beginRead(ctx context.Context) (*tx, error) {
 
 // ExecContext runs a statement written with '?' placeholders.
 func (tx *tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return tx.Tx.ExecContext(ctx, tx.db.rebind(query), args...)
+	res, err := tx.Tx.ExecContext(ctx, tx.db.rebind(query), args...)
+	return tx.noteExec(res, err)
+}
+
+// noteExec notes a statement's outcome: a database that cannot be written
+// is recorded (writeFailed), a changed row marks the transaction as one
+// that wrote.
+func (tx *tx) noteExec(res sql.Result, err error) (sql.Result, error) {
+	if err != nil {
+		return res, tx.db.writeFailed(err)
+	}
+	if n, nerr := res.RowsAffected(); nerr == nil && n > 0 {
+		tx.wrote = true
+	}
+	return res, nil
+}
+
+// Commit commits; a database that cannot take the commit is recorded,
+// and a commit of changed rows clears what was recorded.
+func (tx *tx) Commit() error {
+	if err := tx.Tx.Commit(); err != nil {
+		return tx.db.writeFailed(err)
+	}
+	if tx.wrote {
+		tx.db.writeSucceeded()
+	}
+	return nil
 }
 
 // execPrepared runs a statement the transaction repeats for each row (an
@@ -327,7 +361,7 @@ func (tx *tx) execPrepared(ctx context.Context, query string, args ...any) (sql.
 		}
 		tx.stmts[query] = st
 	}
-	return st.ExecContext(ctx, args...)
+	return tx.noteExec(st.ExecContext(ctx, args...))
 }
 
 // QueryContext runs a query written with '?' placeholders.

@@ -26,22 +26,26 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleReadyz answers 200 when the center can do its work, 503 with the
-// reason otherwise (the database file removed or replaced, the database
-// not answering), so a load balancer stops sending it requests while
+// reason otherwise (the database cannot be written: its disk full, its
+// file read-only, removed or replaced; or it does not answer), so a load balancer stops sending it requests while
 // /healthz, the liveness probe, keeps the process alive.
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), healthzTimeout)
 	defer cancel()
-	err := error(nil)
+	reason := ""
 	if s.ready != nil {
-		err = s.ready(ctx)
+		if err := s.ready(ctx); err != nil {
+			reason = err.Error() // says what and why: "the database cannot be written: the disk ... is full"
+		}
 	}
-	if err == nil {
-		_, _, err = s.recommendations.FindRecommendations(ctx, scorebridge.RecommendationFilter{Limit: 1})
+	if reason == "" {
+		if _, _, err := s.recommendations.FindRecommendations(ctx, scorebridge.RecommendationFilter{Limit: 1}); err != nil {
+			reason = "the database cannot be used: " + err.Error()
+		}
 	}
-	if err != nil {
-		s.logger.ErrorContext(r.Context(), "readiness check failed", "error", err.Error())
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "the database cannot be used: " + err.Error()})
+	if reason != "" {
+		s.logger.ErrorContext(r.Context(), "readiness check failed", "reason", reason)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": reason})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})

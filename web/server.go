@@ -77,6 +77,11 @@ type Config struct {
 	// its message when it fails; optional (a probe of the database's
 	// reads alone without it).
 	Ready func(context.Context) error
+	// WriteProblem, when set, says why the database cannot be written
+	// ("" when it can); every page then shows it in a banner, so people
+	// know their changes are refused and why. It must be cheap: it is
+	// asked on every page.
+	WriteProblem func() string
 	// Metrics records requests and serves GET /metrics (role reader: a
 	// Prometheus scrapes with an API token); optional: without it /metrics
 	// answers 404.
@@ -131,6 +136,7 @@ type Server struct {
 	stateNames      scorebridge.StateNameService
 	logger          *slog.Logger
 	ready           func(context.Context) error
+	writeProblem    func() string
 	user            *scorebridge.User
 	auth            *Auth
 	audit           scorebridge.AuditService
@@ -165,6 +171,7 @@ func NewServer(cfg Config) (*Server, error) {
 		tracking:        cfg.Tracking,
 		logger:          cfg.Logger,
 		ready:           cfg.Ready,
+		writeProblem:    cfg.WriteProblem,
 		user:            cfg.User,
 		auth:            cfg.Auth,
 		audit:           cfg.Audit,

@@ -68,6 +68,9 @@ func parseTemplates(fsys fs.FS, funcs template.FuncMap) (*templateSet, error) {
 // clean error page rather than half a page with a 200 status.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, data pageData) {
 	data.base().User = scorebridge.UserFromContext(r.Context())
+	if s.writeProblem != nil {
+		data.base().DatabaseProblem = s.writeProblem()
+	}
 	s.fillNav(r, data.base())
 	t, ok := s.templates.pages[page]
 	if !ok {
@@ -112,6 +115,9 @@ type pageBase struct {
 	// that the notice is about: the page's script follows its status and
 	// rewrites the notice when it is sent or fails.
 	NoticeTicket string
+	// DatabaseProblem says why the database cannot be written, shown on
+	// every page while it lasts; render sets it.
+	DatabaseProblem string
 }
 
 func (p *pageBase) base() *pageBase { return p }

@@ -215,14 +215,20 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 		Settings:        c.settings,
 		Drift:           c.drift,
 		Logger:          logger,
-		Ready:           func(context.Context) error { return db.CheckFile() },
-		Auth:            webAuth,
-		Audit:           c.auth.audit,
-		Idempotency:     sqlstore.NewIdempotencyStore(db),
-		TrustedProxies:  proxies,
-		Hosts:           centerHosts(cfg, c.ln.Addr().String()),
-		Metrics:         c.metrics,
-		Posture:         c.posture,
+		Ready:           func(context.Context) error { return writeProblem(db) },
+		WriteProblem: func() string {
+			if p := db.WriteProblem(); p != nil {
+				return p.Message
+			}
+			return ""
+		},
+		Auth:           webAuth,
+		Audit:          c.auth.audit,
+		Idempotency:    sqlstore.NewIdempotencyStore(db),
+		TrustedProxies: proxies,
+		Hosts:          centerHosts(cfg, c.ln.Addr().String()),
+		Metrics:        c.metrics,
+		Posture:        c.posture,
 	})
 	if err != nil {
 		c.ln.Close()
@@ -315,6 +321,15 @@ func (c *center) shutdown(ctx context.Context) error {
 		err = errors.Join(err, fmt.Errorf("stop jobs: %w", jerr))
 	}
 	return err
+}
+
+// writeProblem is why db cannot be written, nil when it can (never a
+// typed nil).
+func writeProblem(db *sqlstore.DB) error {
+	if p := db.WriteProblem(); p != nil {
+		return p
+	}
+	return nil
 }
 
 // centerHosts are the Host header values the center answers: its public
