@@ -23,6 +23,7 @@ import (
 //	GET    /api/now/[v1/]attachment?sysparm_query&sysparm_limit&sysparm_offset   metadata of many
 //	GET    /api/now/[v1/]attachment/{sys_id}          metadata of one
 //	GET    /api/now/[v1/]attachment/{sys_id}/file     the bytes, with X-Attachment-Metadata
+//	PATCH  /api/now/[v1/]attachment/{sys_id}          {"file_name": ...} renames it, 204
 //	DELETE /api/now/[v1/]attachment/{sys_id}          204
 //
 // Metadata lives in sys_attachment with the fields a real instance answers
@@ -55,7 +56,7 @@ func (in *Instance) attachmentRoutes() {
 		in.mux.Handle(prefix+"/file", in.api(methods(map[string]apiHandler{http.MethodPost: in.attachmentPostFile})))
 		in.mux.Handle(prefix+"/upload", in.api(methods(map[string]apiHandler{http.MethodPost: in.attachmentUpload})))
 		in.mux.Handle(prefix+"/{sys_id}", in.api(methods(map[string]apiHandler{
-			http.MethodGet: in.attachmentGet, http.MethodDelete: in.attachmentDelete})))
+			http.MethodGet: in.attachmentGet, http.MethodPatch: in.attachmentRename, http.MethodDelete: in.attachmentDelete})))
 		// The file itself answers in its own content type, so it has its
 		// own Accept check.
 		in.mux.Handle(prefix+"/{sys_id}/file", in.api(in.attachmentFile))
@@ -349,6 +350,36 @@ func (in *Instance) attachmentDataLocked(id string) []byte {
 		chunks[pos] = b
 	}
 	return bytes.Join(chunks, nil)
+}
+
+// attachmentRename changes the file name, for whoever may write the
+// attachment's record.
+func (in *Instance) attachmentRename(w http.ResponseWriter, r *http.Request, s *Session) {
+	values, ok := in.checkedBody(w, r, nil)
+	if !ok {
+		return
+	}
+	if strings.TrimSpace(values["file_name"]) == "" {
+		writeError(w, errAttachmentParams("file_name is required"))
+		return
+	}
+	id := r.PathValue("sys_id")
+	_, err := in.commit("update", func() (Record, []WriteEvent, error) {
+		rec, ok := in.attachmentLocked(s, id)
+		if !ok {
+			return nil, nil, errNoRecord()
+		}
+		if !allowed(s, rec["table_name"], opWrite) {
+			return nil, nil, errACL("Update")
+		}
+		rec, _, err := in.updateLocked(s, "sys_attachment", id, map[string]string{"file_name": values["file_name"]}, writeOptions{script: true})
+		return rec, nil, err
+	})
+	if err != nil {
+		writeError(w, asAPIError(err))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (in *Instance) attachmentDelete(w http.ResponseWriter, r *http.Request, s *Session) {

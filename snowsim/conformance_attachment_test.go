@@ -123,6 +123,20 @@ func TestConformanceAttachment(t *testing.T) {
 		_, _, raw = b.attachReq(t, "admin", "GET", "/api/now/attachment?sysparm_query=table_sys_id="+inc+"&sysparm_offset=1", nil, nil)
 		jsonEq(t, raw, `{"result":[]}`)
 	})
+	t.Run("rename", func(t *testing.T) {
+		code, _, raw := b.attachReq(t, "admin", "PATCH", "/api/now/attachment/"+id, []byte(`{"file_name":"phishing.eml"}`),
+			map[string]string{"Content-Type": "application/json"})
+		if code != 204 || len(raw) != 0 {
+			t.Fatalf("[c_AttachmentAPI.md PATCH /now/attachment/{sys_id}: 204, renamed] %d %s", code, raw)
+		}
+		_, _, raw = b.attachReq(t, "admin", "GET", "/api/now/attachment/"+id, nil, nil)
+		if m := attachResult(t, raw); m["file_name"] != "phishing.eml" || m["sys_mod_count"] != "1" {
+			t.Fatalf("[c_AttachmentAPI.md PATCH renames] %v", m)
+		}
+		if code, _, _ := b.attachReq(t, "admin", "PATCH", "/api/now/attachment/"+id, []byte(`{}`), map[string]string{"Content-Type": "application/json"}); code != 400 {
+			t.Fatalf("[c_AttachmentAPI.md PATCH: file_name required, 400] %d", code)
+		}
+	})
 	t.Run("missing parameters", func(t *testing.T) {
 		code, _, raw := b.attachReq(t, "admin", "POST", "/api/now/attachment/file?table_name=incident&file_name=x.txt", []byte("x"), map[string]string{"Content-Type": "text/plain"})
 		if code != 400 || !strings.Contains(string(raw), "table_sys_id") {
