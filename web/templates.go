@@ -153,6 +153,8 @@ func (s *Server) templateFuncs() template.FuncMap {
 		"categories":     func() []scorebridge.Category { return scorebridge.Categories },
 		// shareTypes are the ticket types the share menus offer.
 		"shareTypes": shareTypes,
+		// payloadNames names the coded values of a ticket's exchange.
+		"payloadNames": payloadNames,
 	}
 }
 

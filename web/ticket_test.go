@@ -303,7 +303,7 @@ func TestTicketPages(t *testing.T) {
 	id := strings.TrimPrefix(strings.Split(loc, "?")[0], "/tickets/")
 	sent := waitAPITicket(t, b, id)
 	b.get(t, "/tickets/"+id).wantStatus(t, http.StatusOK).wantContains(t, sent.Number, "View in ServiceNow", "Require MFA for admins")
-	b.get(t, "/tickets/"+id+"/audit").wantStatus(t, http.StatusOK).wantContains(t, "POST /api/now/table/incident", "correlation_id")
+	b.get(t, "/tickets/"+id+"/audit").wantStatus(t, http.StatusOK).wantContains(t, "POST /api/now/table/incident", "correlation_id", "Read as: impact 1 - High · urgency 2 - Medium", "priority 2 - High", "state New")
 
 	// Several actions: one ticket each, or one grouped ticket.
 	each := url.Values{"id": {"mfa", "disk"}, "mode": {"each"}, "type": {"change"}, "name": {"ignored"}, "priority": {"3"}}
