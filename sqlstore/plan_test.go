@@ -2,8 +2,12 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/scorebridge/scorebridge/sqlstore"
 )
 
 // listQueries are the list queries the pages and the API run, as the stores
@@ -71,31 +75,7 @@ func TestPlans_ListQueriesUseAnIndex(t *testing.T) {
 			}
 		}
 		for _, q := range listQueries {
-			query, explain := q.query, "EXPLAIN QUERY PLAN "
-			if b.name == "postgres" {
-				explain = "EXPLAIN "
-				for i := 1; strings.Contains(query, "?"); i++ {
-					query = strings.Replace(query, "?", "$"+string(rune('0'+i)), 1)
-				}
-			}
-			rows, err := conn.QueryContext(ctx, explain+query, q.args...)
-			if err != nil {
-				t.Fatalf("%s: %v", q.name, err)
-			}
-			var plan []string
-			for rows.Next() {
-				cols, _ := rows.Columns()
-				vals := make([]any, len(cols))
-				ptrs := make([]any, len(cols))
-				for i := range vals {
-					ptrs[i] = &vals[i]
-				}
-				if err := rows.Scan(ptrs...); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, toString(vals[len(vals)-1]))
-			}
-			rows.Close()
+			plan := queryPlan(t, conn, b, q.query, q.args...)
 			text := strings.Join(plan, "\n")
 			bad := strings.Contains(text, "TEMP B-TREE") || strings.Contains(text, "Sort")
 			// The score's totals are a few dozen rows however many actions
@@ -116,6 +96,81 @@ func TestPlans_ListQueriesUseAnIndex(t *testing.T) {
 			}
 			if bad {
 				t.Errorf("%s reads or sorts the whole table:\n%s", q.name, text)
+			}
+		}
+	})
+}
+
+// queryPlan asks the database how it would run query (written with '?'
+// placeholders) and returns the plan's lines.
+func queryPlan(t *testing.T, conn *sql.Conn, b backend, query string, args ...any) []string {
+	t.Helper()
+	ctx := context.Background()
+	explain := "EXPLAIN QUERY PLAN "
+	if b.name == "postgres" {
+		explain = "EXPLAIN "
+		for i := 1; strings.Contains(query, "?"); i++ {
+			query = strings.Replace(query, "?", "$"+strconv.Itoa(i), 1)
+		}
+	}
+	rows, err := conn.QueryContext(ctx, explain+query, args...)
+	if err != nil {
+		t.Fatalf("explain %s: %v", query, err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, toString(vals[len(vals)-1]))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan
+}
+
+// TestPlans_ScoreExclusionsUseIndexes: the actions the score leaves out
+// (unscored, retired, the catalog after an import) are found each by its
+// index, never by reading every action: the home page runs this on every
+// request, so its cost must not grow with the actions.
+func TestPlans_ScoreExclusionsUseIndexes(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		db, _ := openTest(t, b)
+		ctx := context.Background()
+		conn, err := db.SQL.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if b.name == "postgres" {
+			if _, err := conn.ExecContext(ctx, `SET enable_seqscan = off`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, imported := range []bool{false, true} {
+			plan := queryPlan(t, conn, b, sqlstore.NotCountingQuery(imported), true, "catalog")
+			text := strings.Join(plan, "\n")
+			bad := strings.Contains(text, "Seq Scan") || !strings.Contains(text, "recommendations_unscored") || !strings.Contains(text, "recommendations_retired")
+			for _, line := range plan {
+				// A scan of the partial index of retired actions reads
+				// only those; any other scan reads every action.
+				if strings.HasPrefix(line, "SCAN recommendations") && !strings.Contains(line, "recommendations_retired") {
+					bad = true
+				}
+			}
+			if imported && !strings.Contains(text, "recommendations_score") {
+				bad = true
+			}
+			if bad {
+				t.Errorf("imported=%v: the score's exclusions read every action:\n%s", imported, text)
 			}
 		}
 	})

@@ -1,0 +1,4 @@
+package sqlstore
+
+// NotCountingQuery is the score exclusions' query, for the plan tests.
+var NotCountingQuery = notCountingQuery
