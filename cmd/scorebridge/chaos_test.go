@@ -278,7 +278,8 @@ type chaosCenter struct {
 	db      string
 	addr    string
 	logPath string
-	token   string // an admin API token
+	token   string   // an admin API token
+	env     []string // set after chaosEnv's, so it may override them
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -294,7 +295,7 @@ func (c *chaosCenter) start() {
 		c.t.Fatal(err)
 	}
 	cmd := exec.Command(c.bin, "serve", "--db", c.db, "--addr", c.addr)
-	cmd.Env = append(os.Environ(), chaosEnv()...)
+	cmd.Env = append(append(os.Environ(), chaosEnv()...), c.env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
@@ -562,7 +563,7 @@ func chaosEnv() []string {
 func (c *chaosCenter) createToken() string {
 	c.t.Helper()
 	cmd := exec.Command(c.bin, "token", "create", "--db", c.db, "--name", "chaos", "--role", "admin")
-	cmd.Env = append(os.Environ(), chaosEnv()...)
+	cmd.Env = append(append(os.Environ(), chaosEnv()...), c.env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

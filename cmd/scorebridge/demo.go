@@ -119,37 +119,47 @@ func (d *demo) connect(ctx context.Context) error {
 			return err
 		}
 	}
-	res, err := svc.RunChecklist(ctx, scorebridge.ChecklistInput{Instance: d.simURL, AdminUser: "admin", AdminPassword: demoAdminPassword,
-		IntegrationPassword: demoIntegrationPassword})
+	_, err = d.center.connectSimulator(ctx, d.simURL, demoAdminPassword, demoIntegrationPassword)
+	return err
+}
+
+// connectSimulator connects the center to a simulator the way an admin
+// does: the installation checklist as the simulator's admin, then the
+// authorization code grant with PKCE, signed in as the integration user on
+// the simulator's login and consent pages. ctx carries an admin.
+func (c *center) connectSimulator(ctx context.Context, simURL, adminPassword, integrationPassword string) (*scorebridge.Connection, error) {
+	svc := c.conns
+	res, err := svc.RunChecklist(ctx, scorebridge.ChecklistInput{Instance: simURL, AdminUser: "admin", AdminPassword: adminPassword,
+		IntegrationPassword: integrationPassword})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, ch := range res.Checks {
 		if !ch.OK {
-			return fmt.Errorf("checklist step %q: %s", ch.Name, ch.Message)
+			return nil, fmt.Errorf("checklist step %q: %s", ch.Name, ch.Message)
 		}
 	}
 	authURL, err := svc.AuthorizeURL(ctx, res.Connection.ID, demoBinding)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	cb, err := consent.AllowAs(ctx, servicenow.NewHTTPClient(servicenow.HTTPOptions{AllowPrivate: true}), authURL, connection.DefaultIntegrationUser, demoIntegrationPassword)
+	cb, err := consent.AllowAs(ctx, servicenow.NewHTTPClient(servicenow.HTTPOptions{AllowPrivate: true}), authURL, connection.DefaultIntegrationUser, integrationPassword)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	q := cb.Query()
-	c, err := svc.CompleteAuthorization(ctx, demoBinding, q.Get("state"), q.Get("code"), q.Get("error"))
+	conn, err := svc.CompleteAuthorization(ctx, demoBinding, q.Get("state"), q.Get("code"), q.Get("error"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// The ticket state names come from the instance's choice lists, read
 	// at connect as the connection page's authorization does.
-	if d.center.tracking != nil {
-		if _, err := d.center.tracking.RefreshStateNames(ctx, c.ID); err != nil {
-			d.center.logger.Warn("ticket state names not read from the simulator", "error", err)
+	if c.tracking != nil {
+		if _, err := c.tracking.RefreshStateNames(ctx, conn.ID); err != nil {
+			c.logger.Warn("ticket state names not read from the simulator", "error", err)
 		}
 	}
-	return nil
+	return conn, nil
 }
 
 // demoBinding binds the demo's own authorization, which no browser

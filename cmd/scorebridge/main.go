@@ -46,6 +46,7 @@ Commands:
   secrets   rotate the encryption key of stored secrets (secrets rotate)
   backup    copy the SQLite database while the center runs (backup --to PATH)
   import    import posture data from a file (Graph export, ScubaGear, Prowler OCSF)
+  bench     build a large center and measure its pages, sync, ticket creation and memory
   version   print the version
 
 Run "scorebridge <command> -h" for the flags of a command.
@@ -78,6 +79,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runImport(ctx, rest, getenv, stdout, stderr)
 	case "snowsim":
 		err = runSnowsim(ctx, rest, getenv, stdout, stderr)
+	case "bench":
+		err = runBench(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "scorebridge", version)
 	case "help", "-h", "--help":
