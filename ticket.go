@@ -237,8 +237,8 @@ var TicketSorts = []string{TicketSortCreated, TicketSortUpdated, TicketSortName}
 
 // Ticket list limits.
 const (
-	DefaultTicketPage = 50
-	MaxTicketPage     = 200
+	DefaultTicketPage = 100
+	MaxTicketPage     = 1000
 )
 
 // TicketFilter selects tickets. Zero values do not filter.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,9 +14,20 @@ import (
 const pageLimit = 25
 
 // filterParams are the query parameters a recommendation list understands.
-var filterParams = map[string]bool{
-	"category": true, "source": true, "state": true, "todo": true,
-	"q": true, "sort": true, "limit": true, "cursor": true,
+var filterParams = []string{"category", "source", "state", "todo", "q", "sort", "limit", "cursor"}
+
+// strictParams refuses a parameter not in known, or given twice: a list API
+// reports a typo such as "catgory" instead of silently listing everything.
+func strictParams(q url.Values, known []string) error {
+	for name, vs := range q {
+		if !slices.Contains(known, name) {
+			return scorebridge.FieldErrorf(name, "unknown query parameter %q; known are %s", name, strings.Join(known, ", "))
+		}
+		if len(vs) > 1 {
+			return scorebridge.FieldErrorf(name, "%s may be given only once", name)
+		}
+	}
+	return nil
 }
 
 // parseFilter reads a recommendation filter from query parameters and
@@ -25,13 +37,8 @@ var filterParams = map[string]bool{
 func parseFilter(q url.Values, strict bool) (scorebridge.RecommendationFilter, error) {
 	var f scorebridge.RecommendationFilter
 	if strict {
-		for name, vs := range q {
-			if !filterParams[name] {
-				return f, scorebridge.FieldErrorf(name, "unknown query parameter %q; known are category, source, state, todo, q, sort, limit, cursor", name)
-			}
-			if len(vs) > 1 {
-				return f, scorebridge.FieldErrorf(name, "%s may be given only once", name)
-			}
+		if err := strictParams(q, filterParams); err != nil {
+			return f, err
 		}
 	}
 	if v := strings.TrimSpace(q.Get("category")); v != "" {

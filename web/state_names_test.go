@@ -14,6 +14,7 @@ import (
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/jobs"
 	"github.com/scorebridge/scorebridge/secret"
+	"github.com/scorebridge/scorebridge/servicenow"
 	"github.com/scorebridge/scorebridge/sqlstore"
 	"github.com/scorebridge/scorebridge/tracking"
 )
@@ -73,16 +74,18 @@ func (b *trackedBundle) sent(t *testing.T, tk *scorebridge.Ticket) *scorebridge.
 	if tk.RequestedBy == "" {
 		tk.RequestedBy = "admin"
 	}
+	// Each ticket a second after the last, so newest first is an order.
+	b.advance(time.Second)
 	if err := b.tickets.InsertTickets(ctx, []*scorebridge.Ticket{tk}, func(context.Context, sqlstore.TicketTx, []string) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
-	table := scorebridge.StateTable(tk.Type)
+	table := servicenow.TicketTable(tk.Type)
 	rec, err := b.sim.Insert(table, map[string]string{"short_description": tk.Name, "correlation_id": tk.ID, "correlation_display": "scorebridge"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := b.tickets.MarkTicketSent(ctx, tk.ID, sqlstore.TicketResult{Number: rec["number"], SysID: rec["sys_id"], State: rec["state"],
-		URL: b.simURL + "/nav_to.do?uri=" + url.QueryEscape(table+".do?sys_id="+rec["sys_id"])}, nil); err != nil {
+		URL: servicenow.RecordURL(b.simURL, table, rec["sys_id"])}, nil); err != nil {
 		t.Fatal(err)
 	}
 	tk.SysID, tk.Number = rec["sys_id"], rec["number"]

@@ -3,7 +3,6 @@ package web
 import (
 	"math"
 	"net/http"
-	"strconv"
 
 	"github.com/scorebridge/scorebridge"
 )
@@ -149,44 +148,6 @@ func (s *Server) handleAPITicketGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, newTicketItem(t))
-}
-
-func (s *Server) handleAPITicketList(w http.ResponseWriter, r *http.Request) {
-	tickets := s.ticketsOr404(w, r)
-	if tickets == nil {
-		return
-	}
-	filter, err := parseTicketFilter(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	ts, err := tickets.FindTickets(r.Context(), filter)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	resp := listResponse[ticketItem]{Items: make([]ticketItem, 0, len(ts))}
-	for _, t := range ts {
-		resp.Items = append(resp.Items, newTicketItem(t))
-	}
-	writeJSON(w, http.StatusOK, resp)
-}
-
-func parseTicketFilter(r *http.Request) (scorebridge.TicketFilter, error) {
-	q := r.URL.Query()
-	f := scorebridge.TicketFilter{
-		RecommendationID: q.Get("recommendationId"),
-		Status:           scorebridge.TicketStatus(q.Get("status")),
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return f, scorebridge.FieldErrorf("limit", "limit must be a positive whole number")
-		}
-		f.Limit = n
-	}
-	return f, nil
 }
 
 func (s *Server) handleAPITicketRetry(w http.ResponseWriter, r *http.Request) {

@@ -64,14 +64,6 @@ type ticketPage struct {
 	Audit  []*scorebridge.TicketAuditEntry
 }
 
-// ticketListPage is the data of the tickets list.
-type ticketListPage struct {
-	pageBase
-	Items []*scorebridge.Ticket
-	// Action is set when the list is one action's tickets.
-	Action *scorebridge.Recommendation
-}
-
 func (s *Server) handleTicketNew(w http.ResponseWriter, r *http.Request) {
 	if s.ticketsOr404(w, r) == nil {
 		return
@@ -239,7 +231,7 @@ func (s *Server) handleTicketView(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	base := pageBase{Title: "Ticket: " + t.Name, Nav: "actions", Notice: ticketNotices[r.URL.Query().Get("done")]}
+	base := pageBase{Title: "Ticket: " + t.Name, Nav: "tickets", Notice: ticketNotices[r.URL.Query().Get("done")]}
 	if base.Notice != "" {
 		// "Queued" only while it is: a reload after the send says so.
 		switch t.Status {
@@ -270,7 +262,7 @@ func (s *Server) handleTicketAudit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "ticket_audit", &ticketPage{
-		pageBase: pageBase{Title: "Audit: " + t.Name, Nav: "actions"},
+		pageBase: pageBase{Title: "Audit: " + t.Name, Nav: "tickets"},
 		Ticket:   t,
 		Audit:    audit,
 	})
@@ -287,30 +279,6 @@ func (s *Server) handleTicketRetry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/tickets/"+url.PathEscape(t.ID)+"?done=retried", http.StatusSeeOther)
-}
-
-func (s *Server) handleTicketList(w http.ResponseWriter, r *http.Request) {
-	tickets := s.ticketsOr404(w, r)
-	if tickets == nil {
-		return
-	}
-	filter, err := parseTicketFilter(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	page := &ticketListPage{pageBase: pageBase{Title: "ServiceNow tickets", Nav: "actions", Notice: ticketNotices[r.URL.Query().Get("done")]}}
-	if filter.RecommendationID != "" {
-		if page.Action, err = s.recommendations.FindRecommendationByID(r.Context(), filter.RecommendationID); err != nil {
-			s.error(w, r, err)
-			return
-		}
-	}
-	if page.Items, err = tickets.FindTickets(r.Context(), filter); err != nil {
-		s.error(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "tickets", page)
 }
 
 // today is the current UTC date, the earliest due date.
