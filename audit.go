@@ -9,25 +9,26 @@ import (
 // Audit actions. Other parts may record their own, named the same way:
 // a noun, a dot, a verb.
 const (
-	AuditSignIn         = "signin"          // a person signed in (or failed to: Outcome says)
-	AuditSignOut        = "signout"         // a person signed out
-	AuditPasswordChange = "password.change" // a local account changed its password
-	AuditAccountCreate  = "account.create"  // an account was created
-	AuditTokenCreate    = "token.create"    // an API token was made
-	AuditTokenRevoke    = "token.revoke"    // an API token was revoked
-	AuditTokenUse       = "token.use"       // an API token was presented (first use each hour)
-	AuditRequest        = "request"         // a state-changing HTTP request: who, which route, the status
-	AuditConnection     = "connection"      // a ServiceNow connection was created, changed or removed
-	AuditTicketSend     = "ticket.send"     // a ticket was sent to ServiceNow, with its payload
-	AuditStateChange    = "state.change"    // an action's state changed
-	AuditScoreChange    = "score.change"    // an action's current score was edited, with the old and new values
-	AuditImport         = "import"          // recommendations were imported
-	AuditPostureSource  = "source"          // a posture source was created or changed, or the catalog removed
-	AuditSecretsRotate  = "secrets.rotate"  // the encryption key was rotated
-	AuditTicketTrack    = "ticket.track"    // a ticket's state changed in ServiceNow (sync or push)
-	AuditSettings       = "settings"        // a setting changed, with its old and new values
-	AuditDrift          = "drift"           // a drifted ticket was reopened or followed by a new linked ticket
-	AuditTicketResolve  = "ticket.resolve"  // the center asked ServiceNow to resolve a ticket whose action is completed
+	AuditSignIn             = "signin"              // a person signed in (or failed to: Outcome says)
+	AuditSignOut            = "signout"             // a person signed out
+	AuditPasswordChange     = "password.change"     // a local account changed its password
+	AuditAccountCreate      = "account.create"      // an account was created
+	AuditTokenCreate        = "token.create"        // an API token was made
+	AuditTokenRevoke        = "token.revoke"        // an API token was revoked
+	AuditTokenUse           = "token.use"           // an API token was presented (first use each hour)
+	AuditRequest            = "request"             // a state-changing HTTP request: who, which route, the status
+	AuditConnection         = "connection"          // a ServiceNow connection was created, changed or removed
+	AuditTicketSend         = "ticket.send"         // a ticket was sent to ServiceNow, with its payload
+	AuditStateChange        = "state.change"        // an action's state changed
+	AuditScoreChange        = "score.change"        // an action's current score was edited, with the old and new values
+	AuditImport             = "import"              // recommendations were imported
+	AuditPostureSource      = "source"              // a posture source was created or changed, or the catalog removed
+	AuditSecretsRotate      = "secrets.rotate"      // the encryption key was rotated
+	AuditTicketTrack        = "ticket.track"        // a ticket's state changed in ServiceNow (sync or push)
+	AuditNotificationTarget = "notification.target" // a notification target was created, changed, removed or tested
+	AuditSettings           = "settings"            // a setting changed, with its old and new values
+	AuditDrift              = "drift"               // a drifted ticket was reopened or followed by a new linked ticket
+	AuditTicketResolve      = "ticket.resolve"      // the center asked ServiceNow to resolve a ticket whose action is completed
 )
 
 // Audit outcomes.

@@ -31,6 +31,11 @@ type Config struct {
 	HTTP servicenow.HTTPOptions
 	// Logger receives connection events; never a secret. Default: discard.
 	Logger *slog.Logger
+	// Notifier, when set, is told when a connection needs authorization:
+	// when its refresh token is refused, and each time work finds it so,
+	// all under the one cause of the connection, so the people told get
+	// one message however many tickets wait.
+	Notifier scorebridge.Notifier
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// RefreshMargin is how long before its expiry an access token is

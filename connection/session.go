@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -193,6 +195,9 @@ func (s *Service) ConnectedInstance(ctx context.Context, id string) (*scorebridg
 		return nil, err
 	}
 	if err := needsAuthorization(c); err != nil {
+		if c.Status == scorebridge.ConnectionAuthorizationRequired {
+			s.notifyAuthorizationRequired(ctx, c, c.LastError)
+		}
 		return nil, err
 	}
 	ss := s.session(c.ID)
@@ -212,8 +217,28 @@ func (s *Service) recordFailure(ctx context.Context, c *scorebridge.Connection, 
 	level := "connection error"
 	if status == scorebridge.ConnectionAuthorizationRequired {
 		level = "connection needs authorization"
+		s.notifyAuthorizationRequired(ctx, c, msg)
 	}
 	s.log.Warn(level, "connection", c.ID, "instance", c.InstanceURL, "cause", cause, "message", msg)
+}
+
+// notifyAuthorizationRequired tells the notifier, under the connection's
+// cause, that it needs an admin; a failure to record it is only logged.
+func (s *Service) notifyAuthorizationRequired(ctx context.Context, c *scorebridge.Connection, reason string) {
+	if s.cfg.Notifier == nil {
+		return
+	}
+	n := scorebridge.Notification{
+		Kind: scorebridge.NotifyAuthorizationRequired, Cause: "connection:" + c.ID,
+		Subject: "The ServiceNow connection to " + c.InstanceURL + " needs an admin to authorize it again",
+		Details: reason + " Tickets for it wait in the queue until then.",
+	}
+	if base := strings.TrimSuffix(s.cfg.RedirectURL, "/connections/callback"); base != s.cfg.RedirectURL {
+		n.Links = []scorebridge.NotificationLink{{Title: "Authorize the connection", URL: base + "/connections/" + url.PathEscape(c.ID)}}
+	}
+	if err := s.cfg.Notifier.Notify(ctx, n); err != nil {
+		s.log.Error("recording a notification failed", "connection", c.ID, "error", err)
+	}
 }
 
 // Causes of a connection failure, as LastErrorCause records them.

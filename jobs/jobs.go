@@ -104,6 +104,15 @@ type Config struct {
 	// ObserveJob, when set, is told of every attempt of every job: its
 	// kind, outcome (OutcomeOK, ...) and how long it ran (the metrics).
 	ObserveJob func(kind, outcome string, d time.Duration)
+	// Notifications, when set, delivers notifications (package notify):
+	// one job per message, retried with backoff, and a periodic sweep
+	// every NotifySweepInterval, once across replicas.
+	Notifications NotificationDeliverer
+	// NotifySweepInterval is how often due notifications are looked for.
+	// Default 5 minutes.
+	NotifySweepInterval time.Duration
+	// Notifier, when set, is told of tickets that failed for good.
+	Notifier scorebridge.Notifier
 }
 
 func (c *Config) validate() error {
@@ -160,6 +169,9 @@ func (c *Config) validate() error {
 	if c.SnapshotInterval <= 0 {
 		c.SnapshotInterval = time.Hour
 	}
+	if c.NotifySweepInterval <= 0 {
+		c.NotifySweepInterval = 5 * time.Minute
+	}
 	return nil
 }
 
@@ -186,6 +198,7 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	}
 	r := &Runner{cfg: cfg, store: sqlstore.NewTicketStore(cfg.DB)}
 	sender := &sender{
+		notifier:  cfg.Notifier,
 		store:     r.store,
 		parents:   sqlstore.NewDriftStore(cfg.DB),
 		instances: cfg.Instances,
@@ -242,6 +255,11 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	}
 	if cfg.SnapshotScore != nil {
 		if err := addSnapshot(workers, rc, cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Notifications != nil {
+		if err := addNotify(workers, rc, cfg); err != nil {
 			return nil, err
 		}
 	}

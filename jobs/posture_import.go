@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 )
 
 // QueuePosture is the River queue posture imports run on.
@@ -27,9 +26,7 @@ func (ImportPostureArgs) Kind() string { return "posture_import" }
 
 // InsertOpts puts the job on its queue, once while it waits or runs.
 func (ImportPostureArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueuePosture, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled,
-	}}}
+	return river.InsertOpts{Queue: QueuePosture, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: unfinishedStates}}
 }
 
 type postureWorker struct {

@@ -60,6 +60,7 @@ func (w *ticketWorker) Work(ctx context.Context, job *river.Job[CreateTicketArgs
 
 // sender does the work of one ticket job.
 type sender struct {
+	notifier  scorebridge.Notifier
 	store     TicketStore
 	parents   parentFinder
 	instances scorebridge.InstanceSource
@@ -269,7 +270,27 @@ func (s *sender) fail(ctx context.Context, id, reason string) error {
 		s.logger.Error("ticket failure not recorded", "ticket", id, "error", err)
 	}
 	s.logger.Warn("ticket failed", "ticket", id, "reason", reason)
+	if s.notifier != nil {
+		// Tickets refused for the same reason share one cause: a missing
+		// mandatory field fails every ticket alike, and is one message.
+		n := scorebridge.Notification{
+			Kind: scorebridge.NotifyTicketFailed, Cause: "ticket-failed:" + clipCause(reason),
+			Subject: "A ticket could not be created in ServiceNow", Details: reason,
+			Links: []scorebridge.NotificationLink{{Title: "The ticket", URL: s.centerURL + "/tickets/" + url.PathEscape(id)}},
+		}
+		if err := s.notifier.Notify(context.WithoutCancel(ctx), n); err != nil {
+			s.logger.Error("ticket failure not notified", "ticket", id, "error", err)
+		}
+	}
 	return errors.New(reason)
+}
+
+// clipCause keeps a cause key short enough to store whole.
+func clipCause(s string) string {
+	if r := []rune(s); len(r) > 200 {
+		return string(r[:200])
+	}
+	return s
 }
 
 func (s *sender) actionURL(id string) string {

@@ -40,13 +40,7 @@ func NewHTTPClient(opts HTTPOptions) *http.Client {
 	}
 	rt := opts.Transport
 	if rt == nil {
-		dialer := &net.Dialer{
-			Timeout:   10 * time.Second,
-			KeepAlive: 30 * time.Second,
-			Control: func(network, address string, _ syscall.RawConn) error {
-				return checkDialAddr(address, opts.AllowPrivate)
-			},
-		}
+		dialer := GuardedDialer(opts.AllowPrivate)
 		rt = &http.Transport{
 			DialContext:           dialer.DialContext,
 			TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: opts.RootCAs},
@@ -65,6 +59,19 @@ func NewHTTPClient(opts HTTPOptions) *http.Client {
 		Transport:     rt,
 		Timeout:       opts.Timeout,
 		CheckRedirect: sameHostRedirects,
+	}
+}
+
+// GuardedDialer is the dialer behind NewHTTPClient, for other outbound
+// protocols (SMTP): it refuses to connect to non-public addresses, as
+// resolved, unless allowPrivate, and never to link-local or metadata ones.
+func GuardedDialer(allowPrivate bool) *net.Dialer {
+	return &net.Dialer{
+		Timeout:   10 * time.Second,
+		KeepAlive: 30 * time.Second,
+		Control: func(network, address string, _ syscall.RawConn) error {
+			return checkDialAddr(address, allowPrivate)
+		},
 	}
 }
 

@@ -22,6 +22,9 @@ var sealedColumns = []sealedColumn{
 	{"connections", "id", "refresh_token"},
 	{"connection_authorizations", "state_hash", "code_verifier"},
 	{"posture_sources", "id", "client_secret"},
+	{"notification_targets", "id", "smtp_password"},
+	{"notification_targets", "id", "webhook_url"},
+	{"notification_targets", "id", "webhook_secret"},
 }
 
 // RotateSecrets re-seals every stored secret from one key to another in a

@@ -30,6 +30,7 @@ var navCatalog = []navEntry{
 	{"audit", "Audit", "/audit", scorebridge.RoleAdmin},
 	{"access", "Access", "/access", scorebridge.RoleAdmin},
 	{"settings", "Settings", "/settings", scorebridge.RoleAdmin},
+	{"notifications", "Notifications", "/notifications", scorebridge.RoleAdmin},
 }
 
 // navAliases are pages that belong to a section whose path they do not

@@ -90,6 +90,9 @@ type Config struct {
 	// its sources; optional: without it the sources pages and API answer
 	// 404.
 	Posture PostureService
+	// Notifications keeps the notification targets (the Notifications
+	// page and /api/v1/notifications/targets); nil leaves them out.
+	Notifications scorebridge.NotificationService
 	// Settings keeps the center's settings (the Settings page and
 	// /api/v1/settings); optional: without it those routes answer 404.
 	Settings scorebridge.SettingsService
@@ -142,6 +145,7 @@ type Server struct {
 	audit           scorebridge.AuditService
 	posture         PostureService
 	settings        scorebridge.SettingsService
+	notifications   scorebridge.NotificationService
 	drift           scorebridge.DriftService
 	oidc            *oidcClient
 	signIns         *signInGate
@@ -177,6 +181,7 @@ func NewServer(cfg Config) (*Server, error) {
 		audit:           cfg.Audit,
 		posture:         cfg.Posture,
 		settings:        cfg.Settings,
+		notifications:   cfg.Notifications,
 		drift:           cfg.Drift,
 		signIns:         newSignInGate(),
 		idempotency:     cfg.Idempotency,

@@ -19,7 +19,9 @@ import (
 	"github.com/scorebridge/scorebridge/catalog"
 	"github.com/scorebridge/scorebridge/jobs"
 	"github.com/scorebridge/scorebridge/metrics"
+	"github.com/scorebridge/scorebridge/notify"
 	"github.com/scorebridge/scorebridge/posture"
+	"github.com/scorebridge/scorebridge/secret"
 	"github.com/scorebridge/scorebridge/sqlstore"
 )
 
@@ -62,6 +64,9 @@ type setupOptions struct {
 	metrics   *metrics.Registry
 	posture   bool // serve posture sources too
 	settings  bool // serve the settings store too
+	// notifications serves the notification targets, with a webhook
+	// sender allowed to reach loopback receivers.
+	notifications bool
 }
 
 // setup opens a fresh SQLite database in a temporary directory, loads the
@@ -106,7 +111,17 @@ func setup(t testing.TB, opts setupOptions) *testBundle {
 	if opts.settings {
 		settings = sqlstore.NewSettingsStore(db)
 	}
+	var notifications scorebridge.NotificationService
+	if opts.notifications {
+		box, err := secret.NewBox(bytes.Repeat([]byte{3}, 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		notifications = &notify.Service{Store: sqlstore.NewNotificationStore(db, box), AllowPrivate: true,
+			Webhook: &notify.WebhookSender{HTTPClient: posture.NewHTTPClient(true)}}
+	}
 	b.server, err = NewServer(Config{
+		Notifications:   notifications,
 		Settings:        settings,
 		Recommendations: b.recs,
 		Scores:          b.scores,

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/connection"
 	"github.com/scorebridge/scorebridge/secret"
 	"github.com/scorebridge/scorebridge/servicenow"
@@ -74,8 +75,9 @@ func (c *connectionConfig) loadKey(dsn string, logger *slog.Logger) (*secret.Box
 }
 
 // openConnections builds the connection service on the center's database;
-// observe, when set, is told of every call to an instance.
-func openConnections(cfg centerConfig, db *sqlstore.DB, addr string, logger *slog.Logger, observe servicenow.CallObserver) (*connection.Service, error) {
+// observe, when set, is told of every call to an instance, and notifier of
+// a connection that needs authorization.
+func openConnections(cfg centerConfig, db *sqlstore.DB, addr string, logger *slog.Logger, observe servicenow.CallObserver, notifier scorebridge.Notifier) (*connection.Service, error) {
 	box, err := cfg.Connections.loadKey(cfg.DB, logger)
 	if err != nil {
 		return nil, err
@@ -85,5 +87,6 @@ func openConnections(cfg centerConfig, db *sqlstore.DB, addr string, logger *slo
 		RedirectURL: cfg.Connections.redirectURL(addr),
 		HTTP:        servicenow.HTTPOptions{AllowPrivate: cfg.Connections.AllowPrivate, Observe: observe},
 		Logger:      logger,
+		Notifier:    notifier,
 	})
 }

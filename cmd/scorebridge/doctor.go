@@ -43,7 +43,7 @@ func runDoctor(ctx context.Context, args []string, getenv func(string) string, s
 		return fmt.Errorf("open database: %w", err)
 	}
 	defer db.Close()
-	svc, err := openConnections(cfg, db, cfg.Addr, logger, nil)
+	svc, err := openConnections(cfg, db, cfg.Addr, logger, nil, nil)
 	if err != nil {
 		return err
 	}

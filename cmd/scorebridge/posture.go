@@ -18,7 +18,7 @@ import (
 // URLs pass the same outbound guard as ServiceNow's
 // (--allow-private-instances admits a local Graph stand-in). Imports are
 // counted and timed on reg.
-func openPosture(cfg centerConfig, db *sqlstore.DB, logger *slog.Logger, reg *metrics.Registry) (*posture.Service, error) {
+func openPosture(cfg centerConfig, db *sqlstore.DB, logger *slog.Logger, reg *metrics.Registry, notifier scorebridge.Notifier) (*posture.Service, error) {
 	box, err := cfg.Connections.loadKey(cfg.DB, logger)
 	if err != nil {
 		return nil, err
@@ -30,6 +30,7 @@ func openPosture(cfg centerConfig, db *sqlstore.DB, logger *slog.Logger, reg *me
 		AllowPrivate: cfg.Connections.AllowPrivate,
 		Logger:       logger,
 		Metrics:      reg,
+		Notifier:     notifier,
 		CenterURL:    cfg.Connections.PublicURL,
 	}
 	return posture.NewService(im, store), nil

@@ -18,6 +18,7 @@ import (
 	"github.com/scorebridge/scorebridge/connection"
 	"github.com/scorebridge/scorebridge/jobs"
 	"github.com/scorebridge/scorebridge/metrics"
+	"github.com/scorebridge/scorebridge/notify"
 	"github.com/scorebridge/scorebridge/posture"
 	"github.com/scorebridge/scorebridge/sqlstore"
 	"github.com/scorebridge/scorebridge/tracking"
@@ -139,6 +140,9 @@ type center struct {
 	auth  *authServices
 	// posture imports posture data and reads the Graph connectors.
 	posture *posture.Service
+	// notify records events and delivers them to the notification
+	// targets; it is the Notifier every part is given.
+	notify *notify.Service
 	// firstAdmin is set when this start created the first admin.
 	firstAdmin *firstAdmin
 	ln         net.Listener
@@ -178,12 +182,17 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 		db.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	if c.conns, err = openConnections(cfg, db, c.ln.Addr().String(), logger, c.metrics.ObserveServiceNowCall); err != nil {
+	if c.notify, err = openNotify(cfg, db, logger); err != nil {
 		c.ln.Close()
 		db.Close()
 		return nil, err
 	}
-	if c.posture, err = openPosture(cfg, db, logger, c.metrics); err != nil {
+	if c.conns, err = openConnections(cfg, db, c.ln.Addr().String(), logger, c.metrics.ObserveServiceNowCall, c.notify); err != nil {
+		c.ln.Close()
+		db.Close()
+		return nil, err
+	}
+	if c.posture, err = openPosture(cfg, db, logger, c.metrics, c.notify); err != nil {
 		c.ln.Close()
 		db.Close()
 		return nil, err
@@ -229,6 +238,7 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 		Hosts:          centerHosts(cfg, c.ln.Addr().String()),
 		Metrics:        c.metrics,
 		Posture:        c.posture,
+		Notifications:  c.notify,
 	})
 	if err != nil {
 		c.ln.Close()

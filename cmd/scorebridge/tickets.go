@@ -51,7 +51,9 @@ func (c *center) openTickets(ctx context.Context, cfg centerConfig, instances sc
 			_, err := c.scores.SnapshotScore(ctx)
 			return err
 		},
-		ObserveJob: c.metrics.ObserveJob,
+		ObserveJob:    c.metrics.ObserveJob,
+		Notifications: c.notify,
+		Notifier:      c.notify,
 	})
 	if err != nil {
 		return fmt.Errorf("ticket jobs: %w", err)
@@ -78,6 +80,7 @@ func (c *center) openTickets(ctx context.Context, cfg centerConfig, instances sc
 		c.posture.Importer.Store = &followingImports{Store: c.posture.Importer.Store, tracking: c.tracking, logger: c.logger}
 	}
 	c.jobs = r
+	c.notify.Queue = r
 	return nil
 }
 
