@@ -247,6 +247,20 @@ func (in *Instance) attachmentLocked(s *Session, id string) (Record, bool) {
 	return rec, true
 }
 
+// writableAttachmentLocked returns the attachment with id when s may
+// change it (write its record's table): 404 when s cannot see it, the ACL
+// refusal of op ("Update", "Delete") when s can only read it.
+func (in *Instance) writableAttachmentLocked(s *Session, id, op string) (Record, *APIError) {
+	rec, ok := in.attachmentLocked(s, id)
+	if !ok {
+		return nil, errNoRecord()
+	}
+	if !allowed(s, rec["table_name"], opWrite) {
+		return nil, errACL(op)
+	}
+	return rec, nil
+}
+
 func (in *Instance) attachmentList(w http.ResponseWriter, r *http.Request, s *Session) {
 	q := r.URL.Query()
 	limit, offset := 1000, 0 // the documented default limit
@@ -365,12 +379,8 @@ func (in *Instance) attachmentRename(w http.ResponseWriter, r *http.Request, s *
 	}
 	id := r.PathValue("sys_id")
 	_, err := in.commit("update", func() (Record, []WriteEvent, error) {
-		rec, ok := in.attachmentLocked(s, id)
-		if !ok {
-			return nil, nil, errNoRecord()
-		}
-		if !allowed(s, rec["table_name"], opWrite) {
-			return nil, nil, errACL("Update")
+		if _, aerr := in.writableAttachmentLocked(s, id, "Update"); aerr != nil {
+			return nil, nil, aerr
 		}
 		rec, _, err := in.updateLocked(s, "sys_attachment", id, map[string]string{"file_name": values["file_name"]}, writeOptions{script: true})
 		return rec, nil, err
@@ -385,12 +395,9 @@ func (in *Instance) attachmentRename(w http.ResponseWriter, r *http.Request, s *
 func (in *Instance) attachmentDelete(w http.ResponseWriter, r *http.Request, s *Session) {
 	id := r.PathValue("sys_id")
 	_, err := in.commit("delete", func() (Record, []WriteEvent, error) {
-		rec, ok := in.attachmentLocked(s, id)
-		if !ok {
-			return nil, nil, errNoRecord()
-		}
-		if !allowed(s, rec["table_name"], opWrite) {
-			return nil, nil, errACL("Delete")
+		rec, aerr := in.writableAttachmentLocked(s, id, "Delete")
+		if aerr != nil {
+			return nil, nil, aerr
 		}
 		docs := in.deleteMatchingLocked("sys_attachment_doc", "sys_attachment", id)
 		in.deleteLocked(rec)

@@ -270,6 +270,25 @@ func TestConformanceAttachmentACL(t *testing.T) {
 	if _, _, raw := b.attachReq(t, "admin", "GET", "/api/now/attachment", nil, nil); !strings.Contains(string(raw), hidden) {
 		t.Fatalf("admin list lacks the sys_properties attachment: %s", raw)
 	}
+	// itil reads sys_choice but may not write it: it sees the attachment
+	// and may neither rename nor delete it.
+	choices, _ := b.in.Query("sys_choice", "name=incident^element=state")
+	code, choiceMeta := post("admin", "sys_choice", choices[0]["sys_id"])
+	if code != 201 {
+		t.Fatalf("admin on sys_choice: %d", code)
+	}
+	onChoice := "/api/now/attachment/" + choiceMeta["sys_id"].(string)
+	if code, _, _ := b.attachReq(t, snowsim.UserITIL, "GET", onChoice, nil, nil); code != 200 {
+		t.Fatalf("[%s] itil reads an attachment of a record it can read: %d", citeAttachRoles, code)
+	}
+	for _, c := range []struct{ method, body, want string }{
+		{"DELETE", "", "ACL Exception Delete Failed"}, {"PATCH", `{"file_name":"x"}`, "ACL Exception Update Failed"},
+	} {
+		code, _, raw := b.attachReq(t, snowsim.UserITIL, c.method, onChoice, []byte(c.body), map[string]string{"Content-Type": "application/json"})
+		if code != 403 || !strings.Contains(string(raw), c.want) {
+			t.Fatalf("[%s; SERVICENOW.md 403 Operation Failed] itil %s: %d %s", citeAttachRoles, c.method, code, raw)
+		}
+	}
 	req, _ := http.NewRequest("GET", b.srv.URL+"/api/now/attachment", nil)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
