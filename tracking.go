@@ -154,6 +154,50 @@ type TrackingService interface {
 	ReceivePush(ctx context.Context, connectionID, timestamp, signature string, body []byte) error
 	// PushSecret returns the connection's push secret, made on first use.
 	PushSecret(ctx context.Context, connectionID string) (string, error)
+	// TicketTracking returns what the center tracks of a ticket's record
+	// and its history of changes. Returns ENOTFOUND.
+	TicketTracking(ctx context.Context, ticketID string) (*TicketTracking, error)
+}
+
+// TicketTracking is what the center knows of a ticket's ServiceNow record:
+// its tracked fields as last read, the latest journal entries, the drift
+// links, and every change it tracked.
+type TicketTracking struct {
+	TicketID        string `json:"ticketId"`
+	State           string `json:"state"`
+	StateName       string `json:"stateName"`
+	StateClass      string `json:"stateClass"`
+	AssignedTo      string `json:"assignedTo"`
+	AssignmentGroup string `json:"assignmentGroup"`
+	// Priority is the record's priority value (1 to 5).
+	Priority   string `json:"priority"`
+	DueDate    string `json:"dueDate"`
+	CloseCode  string `json:"closeCode"`
+	CloseNotes string `json:"closeNotes"`
+	ResolvedAt string `json:"resolvedAt"`
+	ClosedAt   string `json:"closedAt"`
+	// UpdatedOn is the record's sys_updated_on (UTC) as last read.
+	UpdatedOn string `json:"updatedOn"`
+	// WorkNotes and Comments are the latest journal entries read.
+	WorkNotes string `json:"workNotes"`
+	Comments  string `json:"comments"`
+	Drift     bool   `json:"drift"`
+	// FollowsTicketID is the drifted ticket this one follows;
+	// FollowedByTicketID the new linked ticket that follows this one.
+	FollowsTicketID    string               `json:"followsTicketId,omitempty"`
+	FollowedByTicketID string               `json:"followedByTicketId,omitempty"`
+	History            []TicketHistoryEntry `json:"history"`
+}
+
+// TicketHistoryEntry is one tracked change of a ticket's record.
+type TicketHistoryEntry struct {
+	At        time.Time `json:"at"`
+	Source    string    `json:"source"`
+	ModCount  int       `json:"modCount"`
+	State     string    `json:"state"`
+	StateName string    `json:"stateName"`
+	// Change is the record as that change brought it.
+	Change *RecordChange `json:"change,omitempty"`
 }
 
 // ControlAchieved reports whether the posture data says the action's

@@ -341,13 +341,7 @@ func (s *TrackingStore) Summary(ctx context.Context) (map[scorebridge.TicketType
 }
 
 // TicketHistoryEntry is one change of a ticket's record.
-type TicketHistoryEntry struct {
-	At        time.Time `json:"at"`
-	Source    string    `json:"source"`
-	ModCount  int       `json:"modCount"`
-	State     string    `json:"state"`
-	StateName string    `json:"stateName"`
-}
+type TicketHistoryEntry = scorebridge.TicketHistoryEntry
 
 // FindTicketHistory returns a ticket's changes, oldest first.
 func (s *TrackingStore) FindTicketHistory(ctx context.Context, ticketID string) ([]TicketHistoryEntry, error) {
@@ -356,7 +350,11 @@ func (s *TrackingStore) FindTicketHistory(ctx context.Context, ticketID string) 
 		return nil, err
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT at, source, mod_count, state, state_name FROM ticket_history WHERE ticket_id = ? ORDER BY id`, ticketID)
+	return findTicketHistory(ctx, tx, ticketID)
+}
+
+func findTicketHistory(ctx context.Context, tx *tx, ticketID string) ([]TicketHistoryEntry, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT at, source, mod_count, state, state_name, detail FROM ticket_history WHERE ticket_id = ? ORDER BY id`, ticketID)
 	if err != nil {
 		return nil, fmt.Errorf("find ticket history: %w", err)
 	}
@@ -364,12 +362,43 @@ func (s *TrackingStore) FindTicketHistory(ctx context.Context, ticketID string) 
 	out := []TicketHistoryEntry{}
 	for rows.Next() {
 		var e TicketHistoryEntry
-		if err := rows.Scan(scanTime{&e.At}, &e.Source, &e.ModCount, &e.State, &e.StateName); err != nil {
+		var detail string
+		if err := rows.Scan(scanTime{&e.At}, &e.Source, &e.ModCount, &e.State, &e.StateName, &detail); err != nil {
 			return nil, err
+		}
+		var c scorebridge.RecordChange
+		if json.Unmarshal([]byte(detail), &c) == nil && c.SysID != "" {
+			e.Change = &c
 		}
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// FindTicketTracking returns the tracked fields of a ticket's record and
+// its history, oldest change first. Returns ENOTFOUND.
+func (s *TrackingStore) FindTicketTracking(ctx context.Context, ticketID string) (*scorebridge.TicketTracking, error) {
+	tx, err := s.db.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	t := scorebridge.TicketTracking{TicketID: ticketID}
+	var drift int
+	err = tx.QueryRowContext(ctx, `SELECT state, state_name, state_class, assigned_to, assignment_group, sn_priority, sn_due_date, close_code, close_notes,
+		resolved_at, closed_at, sn_updated_on, work_notes, comments, drift, follows_ticket_id, followed_by_ticket_id FROM tickets WHERE id = ?`, ticketID).
+		Scan(&t.State, &t.StateName, &t.StateClass, &t.AssignedTo, &t.AssignmentGroup, &t.Priority, &t.DueDate, &t.CloseCode, &t.CloseNotes,
+			&t.ResolvedAt, &t.ClosedAt, &t.UpdatedOn, &t.WorkNotes, &t.Comments, &drift, &t.FollowsTicketID, &t.FollowedByTicketID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, scorebridge.Errorf(scorebridge.ENOTFOUND, "There is no ticket %q.", ticketID)
+	} else if err != nil {
+		return nil, fmt.Errorf("find ticket tracking: %w", err)
+	}
+	t.Drift = drift != 0
+	if t.History, err = findTicketHistory(ctx, tx, ticketID); err != nil {
+		return nil, err
+	}
+	return &t, nil
 }
 
 // UnseenTicket is a tracked ticket whose record no sync has found lately.

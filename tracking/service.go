@@ -440,3 +440,8 @@ func (s *Service) settings(ctx context.Context) scorebridge.Settings {
 	}
 	return st
 }
+
+// TicketTracking returns what the center tracks of a ticket's record.
+func (s *Service) TicketTracking(ctx context.Context, ticketID string) (*scorebridge.TicketTracking, error) {
+	return s.cfg.Store.FindTicketTracking(ctx, ticketID)
+}

@@ -36,6 +36,8 @@ type Store interface {
 	FindUnseen(ctx context.Context, connectionID string, withDefault bool, before time.Time, limit int) ([]sqlstore.UnseenTicket, error)
 	// MarkSeen records that the tickets' records were found.
 	MarkSeen(ctx context.Context, ticketIDs []string) error
+	// FindTicketTracking returns a ticket's tracked fields and history.
+	FindTicketTracking(ctx context.Context, ticketID string) (*scorebridge.TicketTracking, error)
 	// Summary counts tickets by type and state.
 	Summary(ctx context.Context) (map[scorebridge.TicketType]*scorebridge.TicketTypeSummary, error)
 }

@@ -145,6 +145,7 @@ func (s *Server) templateFuncs() template.FuncMap {
 		"remediation":  sanitizeRemediation,
 		"datetime":     displayTime,
 		"priority":     priorityName,
+		"snPriority":   snPriorityName,
 		"rawJSON":      formatRaw,
 		"instanceHost": instanceHost,
 		// idempotencyKey gives a form its key, so submitting it twice

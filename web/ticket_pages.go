@@ -62,6 +62,11 @@ type ticketPage struct {
 	pageBase
 	Ticket *scorebridge.Ticket
 	Audit  []*scorebridge.TicketAuditEntry
+	// Tracking is what the center tracks of the sent ticket's record,
+	// nil before it is sent or without tracking.
+	Tracking *scorebridge.TicketTracking
+	// History is the record's tracked changes, newest first.
+	History []scorebridge.TicketHistoryEntry
 }
 
 func (s *Server) handleTicketNew(w http.ResponseWriter, r *http.Request) {
@@ -243,7 +248,26 @@ func (s *Server) handleTicketView(w http.ResponseWriter, r *http.Request) {
 			base.NoticeTicket = t.ID
 		}
 	}
-	s.render(w, r, http.StatusOK, "ticket", &ticketPage{pageBase: base, Ticket: t})
+	page := &ticketPage{pageBase: base, Ticket: t}
+	if s.tracking != nil && t.Status == scorebridge.TicketSent {
+		if page.Tracking, err = s.tracking.TicketTracking(r.Context(), t.ID); err != nil {
+			s.logger.Error("tracked fields of a ticket not read", "ticket", t.ID, "error", err)
+			page.Tracking = nil
+		} else {
+			for i := len(page.Tracking.History) - 1; i >= 0; i-- {
+				page.History = append(page.History, page.Tracking.History[i])
+			}
+		}
+	}
+	s.render(w, r, http.StatusOK, "ticket", page)
+}
+
+// snPriorityName names a record's priority value ("3" is 3 - Moderate).
+func snPriorityName(v string) string {
+	if p, err := strconv.Atoi(v); err == nil {
+		return priorityName(p)
+	}
+	return v
 }
 
 func (s *Server) handleTicketAudit(w http.ResponseWriter, r *http.Request) {
