@@ -91,6 +91,29 @@ type Service struct {
 	mu       sync.Mutex
 	sessions map[string]*session // by connection id
 	lookups  map[string]lookup   // by id asked for, "" for the default
+
+	// authorized hears of each connection that can call its instance
+	// again (OnAuthorized).
+	authorized func(ctx context.Context, connectionID string) error
+}
+
+// OnAuthorized makes f hear of each connection authorized (or its
+// authorized user accepted), before the call that did it returns, so work
+// that waited for the connection (queued tickets) resumes at once rather
+// than at its next look. Set it before the service is used; f's error is
+// only logged, since the authorization itself is done.
+func (s *Service) OnAuthorized(f func(ctx context.Context, connectionID string) error) {
+	s.authorized = f
+}
+
+// resumeWaiting tells OnAuthorized's function that c can be used again.
+func (s *Service) resumeWaiting(ctx context.Context, c *scorebridge.Connection) {
+	if s.authorized == nil {
+		return
+	}
+	if err := s.authorized(ctx, c.ID); err != nil {
+		s.log.Warn("work waiting for the connection not resumed at once; it resumes at its next look", "connection", c.ID, "error", err)
+	}
 }
 
 // lookup is a connection row read for ConnectedInstance, and when.
@@ -301,6 +324,7 @@ func (s *Service) CompleteAuthorization(ctx context.Context, binding, state, cod
 	s.session(c.ID).reset(tok.AccessToken, s.accessExpiry(tok))
 	s.log.Info("connection authorized", "connection", c.ID, "instance", c.InstanceURL, "integration_user", c.IntegrationUser, "authorized_as", c.AuthorizedAs)
 	s.publishStatus(ctx, c)
+	s.resumeWaiting(ctx, c)
 	return c, nil
 }
 
@@ -321,6 +345,7 @@ func (s *Service) AcceptAuthorizedUser(ctx context.Context, id string) (*scorebr
 	}
 	s.forget()
 	s.log.Info("authorized user accepted as the integration user", "connection", c.ID, "instance", c.InstanceURL, "integration_user", c.IntegrationUser, "actor", scorebridge.ActorFromContext(ctx))
+	s.resumeWaiting(ctx, c)
 	return c, nil
 }
 

@@ -57,8 +57,9 @@ type Config struct {
 	// MaxBackoff caps the wait between attempts. Default 5 minutes.
 	MaxBackoff time.Duration
 	// AuthorizationWait is how long a ticket waits before checking again
-	// whether a connection that needs authorizing has been authorized.
-	// Default 1 minute.
+	// whether a connection that needs authorizing has been authorized;
+	// WakeConnection, called when it is, ends the wait at once. Default 1
+	// minute.
 	AuthorizationWait time.Duration
 	// RequestTimeout bounds one call to the instance. Default 10 seconds:
 	// a Table API call answers in well under that, and a create cut short

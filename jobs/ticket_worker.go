@@ -232,9 +232,12 @@ func (s *sender) classify(ctx context.Context, pace *pacer, ticketID string, err
 	}
 }
 
+// authorizationWaitReason is what a ticket waiting for its connection to
+// be authorized says; WakeConnection finds those tickets by it.
+const authorizationWaitReason = "Waiting: the ServiceNow connection needs an admin to authorize it again; the ticket is sent once that is done."
+
 func (s *sender) waitForAuthorization(ctx context.Context, ticketID string, cause error) error {
-	reason := "Waiting: the ServiceNow connection needs an admin to authorize it again; the ticket is sent once that is done."
-	if err := s.store.SetTicketWaiting(ctx, ticketID, reason); err != nil {
+	if err := s.store.SetTicketWaiting(ctx, ticketID, authorizationWaitReason); err != nil {
 		return err
 	}
 	s.logger.Info("ticket waiting for the connection to be authorized", "ticket", ticketID, "cause", scorebridge.ErrorMessage(cause))

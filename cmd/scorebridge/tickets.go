@@ -81,6 +81,8 @@ func (c *center) openTickets(ctx context.Context, cfg centerConfig, instances sc
 	}
 	c.jobs = r
 	c.notify.Queue = r
+	// Re-authorizing a connection wakes the tickets waiting for it.
+	c.conns.OnAuthorized(r.WakeConnection)
 	return nil
 }
 
