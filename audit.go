@@ -29,6 +29,10 @@ const (
 	AuditSettings           = "settings"            // a setting changed, with its old and new values
 	AuditDrift              = "drift"               // a drifted ticket was reopened or followed by a new linked ticket
 	AuditTicketResolve      = "ticket.resolve"      // the center asked ServiceNow to resolve a ticket whose action is completed
+	AuditSLA                = "sla"                 // the SLA (due days, grace, overdue work note) changed, with old and new values
+	AuditTicketOverdue      = "ticket.overdue"      // tickets went past their due date (and whether a work note was queued)
+	AuditRule               = "rule"                // an automation rule was created, changed, enabled, disabled or deleted
+	AuditRuleRun            = "rule.run"            // an automation rule ran: the tickets it queued and whether its cap was hit
 )
 
 // Audit outcomes.

@@ -97,6 +97,13 @@ type Config struct {
 	// PostureInterval is how often the connectors are read. Default 6
 	// hours: Graph computes the score about once a day.
 	PostureInterval time.Duration
+	// SLA, when set, gives a ticket without a due date its priority's
+	// days, and turns on the overdue check every OverdueInterval (once
+	// across replicas) with its work notes.
+	SLA SLASource
+	// OverdueInterval is how often tickets are checked for being overdue.
+	// Default 1 hour: due dates are days.
+	OverdueInterval time.Duration
 	// SnapshotScore, when set, stores today's score for the history: at
 	// start and every SnapshotInterval, once across replicas.
 	SnapshotScore func(context.Context) error
@@ -112,7 +119,8 @@ type Config struct {
 	// NotifySweepInterval is how often due notifications are looked for.
 	// Default 5 minutes.
 	NotifySweepInterval time.Duration
-	// Notifier, when set, is told of tickets that failed for good.
+	// Notifier, when set, is told of tickets that failed for good and of
+	// tickets that went overdue.
 	Notifier scorebridge.Notifier
 }
 
@@ -166,6 +174,9 @@ func (c *Config) validate() error {
 	}
 	if c.PostureInterval <= 0 {
 		c.PostureInterval = 6 * time.Hour
+	}
+	if c.OverdueInterval <= 0 {
+		c.OverdueInterval = time.Hour
 	}
 	if c.SnapshotInterval <= 0 {
 		c.SnapshotInterval = time.Hour
@@ -227,6 +238,18 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 			func() (river.JobArgs, *river.InsertOpts) { return ImportPostureArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}))
 	}
+	if cfg.SLA != nil {
+		if err := river.AddWorkerSafely(workers, &overdueCheckWorker{runner: r}); err != nil {
+			return nil, fmt.Errorf("jobs: %w", err)
+		}
+		if err := river.AddWorkerSafely(workers, &overdueNoteWorker{sender: sender, sla: cfg.SLA}); err != nil {
+			return nil, fmt.Errorf("jobs: %w", err)
+		}
+		queues[QueueSLA] = river.QueueConfig{MaxWorkers: 2}
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(cfg.OverdueInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return CheckOverdueArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}))
+	}
 	rc := &river.Config{
 		Logger:            cfg.Logger,
 		Queues:            queues,
@@ -280,6 +303,7 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		connections: cfg.Connections,
 		enqueue:     r.enqueueTickets,
 		now:         cfg.Now,
+		sla:         cfg.SLA,
 	}
 	return r, nil
 }
@@ -355,6 +379,9 @@ func (r *Runner) enqueueTickets(ctx context.Context, tx sqlstore.TicketTx, ids [
 // insertJobs inserts one job per id, made by args, in tx (whichever
 // dialect's transaction it holds); what names them in an error.
 func (r *Runner) insertJobs(ctx context.Context, tx sqlstore.TicketTx, what string, ids []string, args func(id string) river.JobArgs) error {
+	if len(ids) == 0 {
+		return nil
+	}
 	params := make([]river.InsertManyParams, len(ids))
 	for i, id := range ids {
 		params[i] = river.InsertManyParams{Args: args(id)}

@@ -43,6 +43,12 @@ type TicketStore interface {
 	// FindTicketAudit returns a ticket's audit, oldest first. Returns
 	// ENOTFOUND.
 	FindTicketAudit(ctx context.Context, id string) ([]*scorebridge.TicketAuditEntry, error)
+
+	// OverdueNoted reports whether the ticket's overdue work note was
+	// added already.
+	OverdueNoted(ctx context.Context, id string) (bool, error)
+	// MarkOverdueNoted records the note with its audit event, once.
+	MarkOverdueNoted(ctx context.Context, id string, event *scorebridge.AuditEvent) error
 }
 
 var _ TicketStore = (*sqlstore.TicketStore)(nil)

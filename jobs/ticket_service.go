@@ -21,6 +21,7 @@ type TicketService struct {
 	connections ConnectionFinder // optional
 	enqueue     sqlstore.EnqueueFunc
 	now         func() time.Time
+	sla         SLASource // optional: due dates for requests without one
 }
 
 // ConnectionFinder finds a ServiceNow connection by id (the connection
@@ -50,9 +51,16 @@ func (s *TicketService) CreateTickets(ctx context.Context, reqs []*scorebridge.T
 	} else if u != nil && u.ID != "" {
 		requester = u.ID
 	}
+	sla, err := s.dueDates(ctx, reqs)
+	if err != nil {
+		return nil, err
+	}
 	tickets := make([]*scorebridge.Ticket, len(reqs))
 	for i, req := range reqs {
 		req.Name = strings.TrimSpace(req.Name)
+		if req.DueDate == "" && sla != nil {
+			req.DueDate = sla.DueDate(req.Priority, s.now())
+		}
 		if err := req.Validate(s.now()); err != nil {
 			if len(reqs) > 1 {
 				if e, ok := err.(*scorebridge.Error); ok {
@@ -100,6 +108,20 @@ func (s *TicketService) CreateTickets(ctx context.Context, reqs []*scorebridge.T
 		return nil, err
 	}
 	return tickets, nil
+}
+
+// dueDates returns the SLA when a request has no due date of its own
+// (nil when none needs it or there is no SLA).
+func (s *TicketService) dueDates(ctx context.Context, reqs []*scorebridge.TicketRequest) (*scorebridge.SLA, error) {
+	if s.sla == nil {
+		return nil, nil
+	}
+	for _, r := range reqs {
+		if r.DueDate == "" {
+			return s.sla.SLA(ctx)
+		}
+	}
+	return nil, nil
 }
 
 // FindTicketByID returns ENOTFOUND if there is no such ticket.

@@ -24,6 +24,8 @@ type homePage struct {
 	// Posture is the imported data: sources, regressions, the user
 	// recommendations' own score; nil without a posture service.
 	Posture *homePosture
+	// SLA is the Overdue card and the time to close; nil without an SLA.
+	SLA *homeSLA
 }
 
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
@@ -58,6 +60,7 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 		Sparkline:  newSparkline(history),
 		TopActions: top,
 		Connection: s.homeConnection(ctx),
+		SLA:        s.homeSLA(ctx),
 	})
 }
 

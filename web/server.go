@@ -99,6 +99,12 @@ type Config struct {
 	// Drift lists drifted tickets and acts on them (the Drift page and
 	// /api/v1/drift); optional: without it those routes answer 404.
 	Drift scorebridge.DriftService
+	// SLA keeps the due days per priority and the overdue work note (its
+	// section of the Settings page and /api/v1/sla); optional.
+	SLA scorebridge.SLAService
+	// SLAReports counts overdue tickets (the home page's Overdue card) and
+	// times how long tickets take to close; optional.
+	SLAReports scorebridge.SLAReports
 }
 
 // DefaultUser is a trusted security admin for Config.User in tests.
@@ -147,6 +153,8 @@ type Server struct {
 	settings        scorebridge.SettingsService
 	notifications   scorebridge.NotificationService
 	drift           scorebridge.DriftService
+	sla             scorebridge.SLAService
+	slaReports      scorebridge.SLAReports
 	oidc            *oidcClient
 	signIns         *signInGate
 	idempotency     scorebridge.IdempotencyService
@@ -183,6 +191,8 @@ func NewServer(cfg Config) (*Server, error) {
 		settings:        cfg.Settings,
 		notifications:   cfg.Notifications,
 		drift:           cfg.Drift,
+		sla:             cfg.SLA,
+		slaReports:      cfg.SLAReports,
 		signIns:         newSignInGate(),
 		idempotency:     cfg.Idempotency,
 		trustedProxies:  cfg.TrustedProxies,

@@ -87,7 +87,7 @@ func (s *Server) handleSettingsPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status int, cur scorebridge.Settings, typed, errs map[string]string, notice string) {
 	page := &settingsPage{
 		pageBase:  pageBase{Title: "Settings", Nav: "settings", Notice: notice},
-		Sections:  settingsSections(cur, typed, errs),
+		Sections:  append(settingsSections(cur, typed, errs), s.slaSections(r, typed, errs)...),
 		UpdatedAt: cur.UpdatedAt, UpdatedBy: cur.UpdatedBy,
 	}
 	if len(errs) > 0 {

@@ -67,6 +67,7 @@ type setupOptions struct {
 	// notifications serves the notification targets, with a webhook
 	// sender allowed to reach loopback receivers.
 	notifications bool
+	sla           bool // serve the SLA and its reports too
 }
 
 // setup opens a fresh SQLite database in a temporary directory, loads the
@@ -120,9 +121,16 @@ func setup(t testing.TB, opts setupOptions) *testBundle {
 		notifications = &notify.Service{Store: sqlstore.NewNotificationStore(db, box), AllowPrivate: true,
 			Webhook: &notify.WebhookSender{HTTPClient: posture.NewHTTPClient(true)}}
 	}
+	var sla scorebridge.SLAService
+	var slaReports scorebridge.SLAReports
+	if opts.sla {
+		sla, slaReports = sqlstore.NewSLAStore(db), sqlstore.NewTicketStore(db)
+	}
 	b.server, err = NewServer(Config{
 		Notifications:   notifications,
 		Settings:        settings,
+		SLA:             sla,
+		SLAReports:      slaReports,
 		Recommendations: b.recs,
 		Scores:          b.scores,
 		Logger:          slog.New(slog.NewTextHandler(b.logs, nil)),

@@ -138,6 +138,8 @@ type center struct {
 	// drift lists drift and acts on it through the job queue.
 	drift *jobs.DriftService
 	auth  *authServices
+	// sla keeps the due days per priority and the overdue work note.
+	sla *sqlstore.SLAStore
 	// posture imports posture data and reads the Graph connectors.
 	posture *posture.Service
 	// notify records events and delivers them to the notification
@@ -223,6 +225,8 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 		Tracking:        c.tracking,
 		Settings:        c.settings,
 		Drift:           c.drift,
+		SLA:             c.sla,
+		SLAReports:      sqlstore.NewTicketStore(db),
 		Logger:          logger,
 		Ready:           func(context.Context) error { return writeProblem(db) },
 		WriteProblem: func() string {

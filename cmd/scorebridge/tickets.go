@@ -32,6 +32,7 @@ func (c *center) openTickets(ctx context.Context, cfg centerConfig, instances sc
 		return err
 	}
 	c.settings = sqlstore.NewSettingsStore(c.db)
+	c.sla = sqlstore.NewSLAStore(c.db)
 	r, err := jobs.New(ctx, jobs.Config{
 		// c.tracking is set below, before the runner starts.
 		SyncTickets: func(ctx context.Context) error { return c.tracking.SyncAll(ctx) },
@@ -47,6 +48,7 @@ func (c *center) openTickets(ctx context.Context, cfg centerConfig, instances sc
 		RequestsPerSecond: cfg.Tickets.RequestsPerSecond,
 		CenterURL:         c.publicURL(cfg),
 		Posture:           c.posture,
+		SLA:               c.sla,
 		SnapshotScore: func(ctx context.Context) error {
 			_, err := c.scores.SnapshotScore(ctx)
 			return err
