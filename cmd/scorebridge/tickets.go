@@ -9,6 +9,7 @@ import (
 
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/jobs"
+	"github.com/scorebridge/scorebridge/notify"
 	"github.com/scorebridge/scorebridge/posture"
 	"github.com/scorebridge/scorebridge/sqlstore"
 	"github.com/scorebridge/scorebridge/tracking"
@@ -70,6 +71,8 @@ func (c *center) openTickets(ctx context.Context, cfg centerConfig, instances sc
 		Recommendations: c.recs,
 		Connections:     c.conns,
 		Logger:          c.logger,
+		// Each drift found is told to the notification targets.
+		Listeners: []scorebridge.DriftListener{&notify.DriftListener{Notifier: c.notify, CenterURL: c.publicURL(cfg), Logger: c.logger}},
 	})
 	if err != nil {
 		return fmt.Errorf("ticket tracking: %w", err)
