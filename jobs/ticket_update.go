@@ -42,13 +42,15 @@ type updateWorker struct {
 // reopenStates are the In Progress value per ticket type.
 var reopenStates = map[scorebridge.TicketType]string{scorebridge.TicketIncident: "2", scorebridge.TicketChange: "-1", scorebridge.TicketProblem: "104"}
 
-// resolveFields are the state and close code a resolve sets per ticket
-// type: an incident is Resolved, a change request (which has no resolved
-// state) Closed as successful. The close code and notes are what the
-// close data policy of most instances requires.
-var resolveFields = map[scorebridge.TicketType][2]string{
-	scorebridge.TicketIncident: {"6", "Solution provided"},
-	scorebridge.TicketChange:   {"3", "successful"},
+// resolveFields are the state, the close code field and its value a
+// resolve sets per ticket type: an incident is Resolved, a change request
+// (which has no resolved state) Closed as successful, a problem Resolved
+// with its fix applied. The codes and notes are what the close data
+// policies of most instances require.
+var resolveFields = map[scorebridge.TicketType][3]string{
+	scorebridge.TicketIncident: {"6", "close_code", "Solution provided"},
+	scorebridge.TicketChange:   {"3", "close_code", "successful"},
+	scorebridge.TicketProblem:  {"106", "resolution_code", "fix_applied"},
 }
 
 func (w *updateWorker) Work(ctx context.Context, job *river.Job[UpdateTicketArgs]) error {
@@ -147,7 +149,7 @@ func updateFields(t *scorebridge.Ticket, change string) (map[string]string, erro
 			return nil, fmt.Errorf("no resolved state for %s tickets", t.Type)
 		}
 		note := "Resolved by scorebridge: the security control this ticket covers is now achieved and its improvement action is Completed (" + covers + ")."
-		return map[string]string{"state": f[0], "close_code": f[1], "close_notes": note, "work_notes": note}, nil
+		return map[string]string{"state": f[0], f[1]: f[2], "close_notes": note, "work_notes": note}, nil
 	}
 	return nil, fmt.Errorf("unknown ticket change %q", change)
 }
