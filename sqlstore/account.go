@@ -60,7 +60,9 @@ func (s *AccountStore) hash(password string) (string, error) {
 }
 
 // CreateAccount stores a local account (ID, CreatedAt and Provider are set
-// here). Returns EINVALID and ECONFLICT.
+// here) with its account.create audit event, in one transaction: the first
+// account is recorded as made at first start. Returns EINVALID and
+// ECONFLICT.
 func (s *AccountStore) CreateAccount(ctx context.Context, a *scorebridge.Account, password string) error {
 	if err := scorebridge.ValidateAccountName(a.Name); err != nil {
 		return err
@@ -85,11 +87,22 @@ func (s *AccountStore) CreateAccount(ctx context.Context, a *scorebridge.Account
 	} else if taken {
 		return scorebridge.Errorf(scorebridge.ECONFLICT, "An account named %q already exists.", a.Name)
 	}
+	var existing int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&existing); err != nil {
+		return fmt.Errorf("count accounts: %w", err)
+	}
 	a.ID, a.Provider, a.CreatedAt = newID(), scorebridge.ProviderLocal, s.db.now()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, name, role, provider, password_hash, must_change_password, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, a.Name, a.Role, a.Provider, hash, a.MustChangePassword, s.db.timeArg(a.CreatedAt)); err != nil {
 		return fmt.Errorf("insert account: %w", err)
+	}
+	detail := map[string]any{"name": a.Name, "role": a.Role}
+	if u := scorebridge.UserFromContext(ctx); existing == 0 && u != nil && u.ID == "system" {
+		detail["reason"] = "first start"
+	}
+	if err := auditInTx(ctx, tx, &scorebridge.AuditEvent{Action: scorebridge.AuditAccountCreate, Target: a.ID, Detail: detail}); err != nil {
+		return err
 	}
 	return tx.Commit()
 }
@@ -194,7 +207,8 @@ func (s *AccountStore) compareDummy(password string) {
 }
 
 // ChangePassword replaces a local account's password after checking the
-// current one. Returns EUNAUTHORIZED, EINVALID and ENOTFOUND.
+// current one, and records its password.change audit event in the same
+// transaction. Returns EUNAUTHORIZED, EINVALID and ENOTFOUND.
 func (s *AccountStore) ChangePassword(ctx context.Context, id, current, next string) error {
 	if err := scorebridge.ValidatePassword(next); err != nil {
 		return err
@@ -223,11 +237,19 @@ func (s *AccountStore) ChangePassword(ctx context.Context, id, current, next str
 	if err != nil {
 		return err
 	}
-	if _, err := s.db.SQL.ExecContext(ctx, s.db.rebind(`UPDATE accounts SET password_hash = ?, must_change_password = ? WHERE id = ?`),
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE accounts SET password_hash = ?, must_change_password = ? WHERE id = ?`,
 		newHash, false, id); err != nil {
 		return fmt.Errorf("change password: %w", err)
 	}
-	return nil
+	if err := auditInTx(ctx, tx, &scorebridge.AuditEvent{Action: scorebridge.AuditPasswordChange, Target: id, Detail: map[string]any{"name": a.Name}}); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // SignInOIDC finds or creates the account of an identity provider subject
@@ -289,8 +311,9 @@ func (s *AccountStore) SignInOIDC(ctx context.Context, subject, name, role strin
 }
 
 // ResetPassword gives a local account a new password that must be changed
-// at the next sign-in, for an admin who lost theirs. Returns ENOTFOUND and
-// EINVALID.
+// at the next sign-in, for an admin who lost theirs, and records its
+// password.change audit event (reason "reset") in the same transaction.
+// Returns ENOTFOUND and EINVALID.
 func (s *AccountStore) ResetPassword(ctx context.Context, name, password string) (*scorebridge.Account, error) {
 	if err := scorebridge.ValidatePasswordFor(password, name); err != nil {
 		return nil, err
@@ -318,5 +341,8 @@ func (s *AccountStore) ResetPassword(ctx context.Context, name, password string)
 		return nil, fmt.Errorf("reset password: %w", err)
 	}
 	a.MustChangePassword = true
+	if err := auditInTx(ctx, tx, &scorebridge.AuditEvent{Action: scorebridge.AuditPasswordChange, Target: a.ID, Detail: map[string]any{"name": a.Name, "reason": "reset"}}); err != nil {
+		return nil, err
+	}
 	return a, tx.Commit()
 }

@@ -210,6 +210,6 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setSessionCookie(w, r, token)
-	s.recordAudit(r, &scorebridge.AuditEvent{Action: scorebridge.AuditPasswordChange, Target: act.account.ID})
+	// The account store audited the change with it.
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

@@ -132,16 +132,14 @@ func (a *authServices) ensureFirstAdmin(ctx context.Context, password string) (*
 		created.Password = password
 	}
 	acc := &scorebridge.Account{Name: firstAdminName, Role: scorebridge.RoleAdmin, MustChangePassword: true}
+	// The store audits the creation (as the first start's) in its own
+	// transaction, with the system as its actor.
+	ctx = scorebridge.NewContextWithUser(ctx, &scorebridge.User{ID: "system", Name: "system"})
 	if err := a.accounts.CreateAccount(ctx, acc, password); err != nil {
 		if scorebridge.ErrorCode(err) == scorebridge.ECONFLICT {
 			return nil, nil // another replica created it first
 		}
 		return nil, fmt.Errorf("create the first admin: %w", err)
-	}
-	ctx = scorebridge.NewContextWithUser(ctx, &scorebridge.User{ID: "system", Name: "system"})
-	if err := a.audit.RecordAuditEvent(ctx, &scorebridge.AuditEvent{Action: scorebridge.AuditAccountCreate, Target: acc.ID,
-		Detail: map[string]any{"name": acc.Name, "role": acc.Role, "reason": "first start"}}); err != nil {
-		return nil, err
 	}
 	return created, nil
 }

@@ -48,11 +48,8 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		return withAuthStores(ctx, dsn, func(a *authServices) error {
 			password := oneTimePassword()
 			acc := &scorebridge.Account{Name: name, Role: role, MustChangePassword: true}
+			// The store audits the creation in its own transaction.
 			if err := a.accounts.CreateAccount(ctx, acc, password); err != nil {
-				return err
-			}
-			if err := a.audit.RecordAuditEvent(ctx, &scorebridge.AuditEvent{Action: scorebridge.AuditAccountCreate, Target: acc.ID,
-				Detail: map[string]any{"name": acc.Name, "role": acc.Role}}); err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "Created %s (%s). One-time password, shown only now: %s\n", acc.Name, acc.Role, password)
@@ -86,12 +83,9 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		return withAuthStores(ctx, dsn, func(a *authServices) error {
 			password := oneTimePassword()
+			// The store audits the reset in its own transaction.
 			acc, err := a.accounts.ResetPassword(ctx, fs.Arg(0), password)
 			if err != nil {
-				return err
-			}
-			if err := a.audit.RecordAuditEvent(ctx, &scorebridge.AuditEvent{Action: scorebridge.AuditPasswordChange, Target: acc.ID,
-				Detail: map[string]any{"name": acc.Name, "reason": "reset"}}); err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "Reset the password of %s; their sessions have ended. One-time password, shown only now: %s\n", acc.Name, password)
