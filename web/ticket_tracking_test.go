@@ -61,4 +61,18 @@ func TestTicketPageShowsTrackedFields(t *testing.T) {
 	if t.Failed() {
 		t.Logf("page:\n%s", page)
 	}
+	api := get(t, ts, "/api/v1/tickets/"+created.ID+"/tracking")
+	for _, want := range []string{`"stateName":"Resolved"`, `"closeCode":"Solution provided"`, `"workNotes":"`, `"history":[{`} {
+		if !strings.Contains(api, want) {
+			t.Errorf("GET /api/v1/tickets/{id}/tracking lacks %s: %s", want, api)
+		}
+	}
+	resp, err := http.Get(ts.URL + "/api/v1/tickets/no-such-ticket/tracking")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("tracking of an unknown ticket: %d, want 404", resp.StatusCode)
+	}
 }

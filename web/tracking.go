@@ -28,6 +28,7 @@ func (s *Server) trackingRoutes() []route {
 		{"POST /connections/{id}/sync", admin, s.handleConnectionSync},
 		{"POST /api/v1/connections/{id}/sync", admin, s.handleAPIConnectionSync},
 		{"GET /api/v1/tickets/summary", reader, s.handleAPITicketSummary},
+		{"GET /api/v1/tickets/{id}/tracking", reader, s.handleAPITicketTracking},
 		{"POST /api/v1/connections/{id}/push", rolePublic, s.handleAPIPush},
 	}
 }
@@ -44,6 +45,17 @@ func (s *Server) handleAPIConnectionSync(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
+}
+
+// handleAPITicketTracking answers what is tracked of a ticket's record,
+// with its history of changes.
+func (s *Server) handleAPITicketTracking(w http.ResponseWriter, r *http.Request) {
+	t, err := s.tracking.TicketTracking(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
 }
 
 func (s *Server) handleAPITicketSummary(w http.ResponseWriter, r *http.Request) {
