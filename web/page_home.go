@@ -26,6 +26,9 @@ type homePage struct {
 	Posture *homePosture
 	// SLA is the Overdue card and the time to close; nil without an SLA.
 	SLA *homeSLA
+	// TicketCards are the change and incident management cards; none
+	// without ticket tracking.
+	TicketCards []ticketCard
 }
 
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
@@ -52,15 +55,17 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	conn := s.homeConnection(ctx)
 	s.render(w, r, http.StatusOK, "home", &homePage{
-		Posture:    posture,
-		pageBase:   pageBase{Title: "Secure Score", Nav: "home"},
-		Score:      score,
-		History:    history,
-		Sparkline:  newSparkline(history),
-		TopActions: top,
-		Connection: s.homeConnection(ctx),
-		SLA:        s.homeSLA(ctx),
+		TicketCards: s.homeTicketCards(ctx, conn),
+		Posture:     posture,
+		pageBase:    pageBase{Title: "Secure Score", Nav: "home"},
+		Score:       score,
+		History:     history,
+		Sparkline:   newSparkline(history),
+		TopActions:  top,
+		Connection:  conn,
+		SLA:         s.homeSLA(ctx),
 	})
 }
 

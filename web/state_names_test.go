@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -41,7 +40,7 @@ func trackedSetup(t *testing.T) *trackedBundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logger := slog.New(slog.NewTextHandler(b.logs, nil))
 	if b.tracking, err = tracking.New(tracking.Config{Store: sqlstore.NewTrackingStore(b.db, box), Instances: simBasic{b.simURL},
 		Recommendations: b.recs, Logger: logger}); err != nil {
 		t.Fatal(err)
@@ -61,6 +60,11 @@ func trackedSetup(t *testing.T) *trackedBundle {
 	b.client = b.ts.Client()
 	b.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	b.tickets = sqlstore.NewTicketStore(b.db)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", b.logs)
+		}
+	})
 	return b
 }
 
