@@ -255,8 +255,8 @@ type TicketFilter struct {
 	ConnectionID string
 	// Assignee is the assigned_to display name, exactly.
 	Assignee string
-	// Overdue keeps tickets whose due date is past and whose work is not
-	// finished (not resolved, closed, canceled or deleted).
+	// Overdue keeps the tickets the SLA counts overdue: sent, still open
+	// in ServiceNow, due before today less the SLA's grace days.
 	Overdue bool
 	// Query searches the name and the number.
 	Query string

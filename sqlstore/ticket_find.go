@@ -63,10 +63,6 @@ func (s *TicketStore) FindTicketPage(ctx context.Context, filter scorebridge.Tic
 	return s.findTicketPage(ctx, filter, scorebridge.MaxTicketPage)
 }
 
-// finishedClasses are the state classes whose work is over: such a ticket
-// is never overdue.
-var finishedClasses = []scorebridge.StateClass{scorebridge.ClassResolved, scorebridge.ClassClosed, scorebridge.ClassCanceled, scorebridge.ClassDeleted}
-
 func (s *TicketStore) findTicketPage(ctx context.Context, filter scorebridge.TicketFilter, maxLimit int) ([]*scorebridge.Ticket, string, error) {
 	if err := filter.Validate(); err != nil {
 		return nil, "", err
@@ -111,17 +107,14 @@ func (s *TicketStore) findTicketPage(ctx context.Context, filter scorebridge.Tic
 		add(`t.assigned_to = ?`, filter.Assignee)
 	}
 	if filter.Overdue {
-		now := s.db.now()
-		marks := strings.TrimSuffix(strings.Repeat("?,", len(finishedClasses)), ",")
-		a := make([]any, 0, len(finishedClasses)+2)
-		for _, c := range finishedClasses {
-			a = append(a, string(c))
+		// The rule the SLA's Overdue card counts with (overdueWhere), so
+		// the list it links to shows the same tickets: sent, still open,
+		// due before today less the SLA's grace days.
+		sla, err := readSLA(ctx, tx)
+		if err != nil {
+			return nil, "", err
 		}
-		// The instance's due date when it has one (it may have been moved
-		// there), else the one the ticket was shared with: the end of that
-		// day, so past once the day is.
-		a = append(a, now.Format(snTimeLayout), now.Format(scorebridge.DueDateLayout))
-		add(`t.state_class NOT IN (`+marks+`) AND ((t.sn_due_date <> '' AND t.sn_due_date < ?) OR (t.sn_due_date = '' AND t.due_date <> '' AND t.due_date < ?))`, a...)
+		add(`(`+overdueWhere+`)`, sla.OverdueBefore(s.db.now()))
 	}
 	if q := strings.TrimSpace(filter.Query); q != "" {
 		p := "%" + escapeLike(strings.ToLower(q)) + "%"

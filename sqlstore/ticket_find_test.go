@@ -46,7 +46,7 @@ func TestTicketPage_FiltersAndPaging(t *testing.T) {
 			{"chg-new", "c2", "r-dev", "-5", "", "2027-01-10", scorebridge.TicketChange, scorebridge.TicketSent},
 			{"chg-impl", "c2", "r-id", "-1", "David Loo", "", scorebridge.TicketChange, scorebridge.TicketSent},
 			{"prb-new", "c1", "r-dev", "101", "", "", scorebridge.TicketProblem, scorebridge.TicketSent},
-			{"inc-queued", "", "r-dev", "", "", "2026-11-30", scorebridge.TicketIncident, scorebridge.TicketQueued}, // overdue, not sent yet
+			{"inc-queued", "", "r-dev", "", "", "2026-11-30", scorebridge.TicketIncident, scorebridge.TicketQueued}, // past due, not sent yet
 			{"chg-failed", "c2", "r-id", "", "", "", scorebridge.TicketChange, scorebridge.TicketFailed},
 		}
 		for i, sp := range specs {
@@ -95,7 +95,8 @@ func TestTicketPage_FiltersAndPaging(t *testing.T) {
 			{"default connection", scorebridge.TicketFilter{ConnectionID: "c1"}, "inc-done,inc-new,inc-queued,inc-wip,prb-new"},
 			{"other connection", scorebridge.TicketFilter{ConnectionID: "c2"}, "chg-failed,chg-impl,chg-new"},
 			{"assignee", scorebridge.TicketFilter{Assignee: "Beth Anglin"}, "inc-done,inc-wip"},
-			{"overdue", scorebridge.TicketFilter{Overdue: true}, "inc-queued,inc-wip"},
+			// The SLA's rule: sent, open, due before today (no grace days).
+			{"overdue", scorebridge.TicketFilter{Overdue: true}, "inc-wip"},
 			{"text in name", scorebridge.TicketFilter{Query: "CHG-IMPL"}, "chg-impl"},
 			{"text in number", scorebridge.TicketFilter{Query: "num0005"}, "prb-new"},
 			{"text with a wildcard", scorebridge.TicketFilter{Query: "%"}, ""},
