@@ -179,7 +179,7 @@ var errBadCredentials = scorebridge.Errorf(scorebridge.EUNAUTHORIZED, "The name 
 // Authenticate checks a local account's password. Returns EUNAUTHORIZED.
 func (s *AccountStore) Authenticate(ctx context.Context, name, password string) (*scorebridge.Account, error) {
 	var hash string
-	a, err := scanAccount(s.db.SQL.QueryRowContext(ctx,
+	a, err := scanAccount(s.db.reader().QueryRowContext(ctx,
 		s.db.rebind(`SELECT `+accountColumns+`, password_hash FROM accounts WHERE name = ? AND provider = ?`), name, scorebridge.ProviderLocal), &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		s.compareDummy(password)

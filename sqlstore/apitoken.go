@@ -128,7 +128,7 @@ func (s *APITokenStore) AuthenticateAPIToken(ctx context.Context, secret string)
 	if !strings.HasPrefix(secret, scorebridge.APITokenPrefix) {
 		return nil, errBadToken
 	}
-	t, err := scanAPIToken(s.db.SQL.QueryRowContext(ctx, s.db.rebind(`SELECT `+apiTokenColumns+` FROM api_tokens WHERE token_hash = ?`), secretHash(secret)))
+	t, err := scanAPIToken(s.db.reader().QueryRowContext(ctx, s.db.rebind(`SELECT `+apiTokenColumns+` FROM api_tokens WHERE token_hash = ?`), secretHash(secret)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errBadToken
 	} else if err != nil {

@@ -105,7 +105,7 @@ func (p *PostureStore) insertSource(ctx context.Context, tx *tx, s *scorebridge.
 
 // FindSources lists every source, oldest first.
 func (p *PostureStore) FindSources(ctx context.Context) ([]*scorebridge.PostureSource, error) {
-	rows, err := p.db.SQL.QueryContext(ctx, `SELECT `+sourceColumns+` FROM posture_sources ORDER BY created_at, id`)
+	rows, err := p.db.reader().QueryContext(ctx, `SELECT `+sourceColumns+` FROM posture_sources ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("find posture sources: %w", err)
 	}
@@ -118,7 +118,7 @@ func (p *PostureStore) FindSources(ctx context.Context) ([]*scorebridge.PostureS
 
 // FindSourceByID returns ENOTFOUND if there is no such source.
 func (p *PostureStore) FindSourceByID(ctx context.Context, id string) (*scorebridge.PostureSource, error) {
-	s, err := scanSource(p.db.SQL.QueryRowContext(ctx, p.db.rebind(`SELECT `+sourceColumns+` FROM posture_sources WHERE id = ?`), id))
+	s, err := scanSource(p.db.reader().QueryRowContext(ctx, p.db.rebind(`SELECT `+sourceColumns+` FROM posture_sources WHERE id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, scorebridge.Errorf(scorebridge.ENOTFOUND, "Posture source %q not found.", id)
 	} else if err != nil {
@@ -131,7 +131,7 @@ func (p *PostureStore) FindSourceByID(ctx context.Context, id string) (*scorebri
 // connector only.
 func (p *PostureStore) SourceClientSecret(ctx context.Context, id string) (string, error) {
 	var sealed string
-	err := p.db.SQL.QueryRowContext(ctx, p.db.rebind(`SELECT client_secret FROM posture_sources WHERE id = ?`), id).Scan(&sealed)
+	err := p.db.reader().QueryRowContext(ctx, p.db.rebind(`SELECT client_secret FROM posture_sources WHERE id = ?`), id).Scan(&sealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", scorebridge.Errorf(scorebridge.ENOTFOUND, "Posture source %q not found.", id)
 	} else if err != nil {
@@ -407,7 +407,7 @@ func (p *PostureStore) FindImports(ctx context.Context, sourceID string, limit i
 	if limit <= 0 || limit > MaxImportPage {
 		limit = MaxImportPage
 	}
-	rows, err := p.db.SQL.QueryContext(ctx, p.db.rebind(`SELECT `+importColumns+` FROM posture_imports WHERE source_id = ? ORDER BY id DESC LIMIT ?`), sourceID, limit)
+	rows, err := p.db.reader().QueryContext(ctx, p.db.rebind(`SELECT `+importColumns+` FROM posture_imports WHERE source_id = ? ORDER BY id DESC LIMIT ?`), sourceID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("find imports: %w", err)
 	}
@@ -421,7 +421,7 @@ func (p *PostureStore) FindImports(ctx context.Context, sourceID string, limit i
 // FindUnmapped returns the records an import kept without mapping, in the
 // order the import met them.
 func (p *PostureStore) FindUnmapped(ctx context.Context, importID int64) ([]*scorebridge.UnmappedRecord, error) {
-	rows, err := p.db.SQL.QueryContext(ctx, p.db.rebind(`SELECT ref, reason, raw FROM posture_unmapped WHERE import_id = ? ORDER BY id`), importID)
+	rows, err := p.db.reader().QueryContext(ctx, p.db.rebind(`SELECT ref, reason, raw FROM posture_unmapped WHERE import_id = ? ORDER BY id`), importID)
 	if err != nil {
 		return nil, fmt.Errorf("find unmapped records: %w", err)
 	}
@@ -447,7 +447,7 @@ func (p *PostureStore) SourceHistory(ctx context.Context, sourceID string, days 
 		return nil, scorebridge.FieldErrorf("days", "days must be between 1 and %d", MaxScoreHistoryDays)
 	}
 	first := p.db.now().AddDate(0, 0, -(days - 1)).Format(dayFormat)
-	rows, err := p.db.SQL.QueryContext(ctx, p.db.rebind(`SELECT day, current_score, max_score, categories FROM posture_source_scores
+	rows, err := p.db.reader().QueryContext(ctx, p.db.rebind(`SELECT day, current_score, max_score, categories FROM posture_source_scores
 		WHERE source_id = ? AND day >= ? ORDER BY day`), sourceID, first)
 	if err != nil {
 		return nil, fmt.Errorf("find source history: %w", err)
@@ -473,7 +473,7 @@ func (p *PostureStore) SourceHistory(ctx context.Context, sourceID string, days 
 
 // SourceScore is the center's score of one source's actions alone.
 func (p *PostureStore) SourceScore(ctx context.Context, sourceID string) (scorebridge.Score, error) {
-	tx, err := p.db.begin(ctx)
+	tx, err := p.db.beginRead(ctx)
 	if err != nil {
 		return scorebridge.Score{}, err
 	}
@@ -483,7 +483,7 @@ func (p *PostureStore) SourceScore(ctx context.Context, sourceID string) (scoreb
 
 // UserScore is the score of user recommendations alone.
 func (p *PostureStore) UserScore(ctx context.Context) (scorebridge.Score, error) {
-	tx, err := p.db.begin(ctx)
+	tx, err := p.db.beginRead(ctx)
 	if err != nil {
 		return scorebridge.Score{}, err
 	}
@@ -495,7 +495,7 @@ func (p *PostureStore) UserScore(ctx context.Context) (scorebridge.Score, error)
 // whether they still count (they stop once real data has been imported).
 func (p *PostureStore) CatalogStatus(ctx context.Context) (n int, counting bool, err error) {
 	var imports int
-	err = p.db.SQL.QueryRowContext(ctx, p.db.rebind(`SELECT (SELECT COUNT(*) FROM recommendations WHERE source_tool = ?), (SELECT COUNT(*) FROM posture_imports)`),
+	err = p.db.reader().QueryRowContext(ctx, p.db.rebind(`SELECT (SELECT COUNT(*) FROM recommendations WHERE source_tool = ?), (SELECT COUNT(*) FROM posture_imports)`),
 		scorebridge.ToolCatalog).Scan(&n, &imports)
 	if err != nil {
 		return 0, false, fmt.Errorf("count catalog actions: %w", err)
@@ -536,7 +536,7 @@ func (p *PostureStore) FindRegressed(ctx context.Context, limit int) ([]*scorebr
 	if limit <= 0 || limit > MaxImportPage {
 		limit = MaxImportPage
 	}
-	rows, err := p.db.SQL.QueryContext(ctx, p.db.rebind(`SELECT `+recommendationColumns+` FROM recommendations
+	rows, err := p.db.reader().QueryContext(ctx, p.db.rebind(`SELECT `+recommendationColumns+` FROM recommendations
 		WHERE regressed_at IS NOT NULL AND retired_at IS NULL ORDER BY regressed_at DESC, id LIMIT ?`), limit)
 	if err != nil {
 		return nil, fmt.Errorf("find regressed actions: %w", err)

@@ -111,7 +111,7 @@ func (s *SessionStore) FindSession(ctx context.Context, token string) (*scorebri
 	idle, _ := s.lifetimes()
 	h := secretHash(token)
 	var sess scorebridge.Session
-	a, err := scanAccount(s.db.SQL.QueryRowContext(ctx, s.db.rebind(`SELECT `+accountColumnsOf("a")+`,
+	a, err := scanAccount(s.db.reader().QueryRowContext(ctx, s.db.rebind(`SELECT `+accountColumnsOf("a")+`,
 		s.account_id, s.created_at, s.last_seen_at, s.expires_at
 		FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = ?`), h),
 		&sess.AccountID, scanTime{&sess.CreatedAt}, scanTime{&sess.LastSeenAt}, scanTime{&sess.ExpiresAt})
