@@ -38,6 +38,32 @@ func TestDriftPageAndAPI(t *testing.T) {
 		t.Fatalf("drift API: %s", list.body)
 	}
 	b.get(t, "/api/v1/drift?cursor=nonsense").wantStatus(t, http.StatusBadRequest)
+	// The action page's button reopens, and comes back to the action.
+	req, err := http.NewRequest(http.MethodPost, b.ts.URL+"/drift/mfa/reopen", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Referer", b.ts.URL+"/actions/mfa")
+	resp, err := b.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/actions/mfa?done=reopen" {
+		t.Fatalf("reopen from the action page: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if page := b.get(t, "/actions/mfa?done=reopen").wantStatus(t, http.StatusOK); !strings.Contains(page.body, "Reopen queued") || !strings.Contains(page.body, "Reopen asked by") {
+		t.Fatalf("action page after the reopen:\n%s", page.body)
+	}
+	b.sendJSON(t, http.MethodPost, "/api/v1/drift/mfa/new-ticket", `{}`).wantStatus(t, http.StatusConflict)
+	// A drift found anew (say the ticket was reopened and finished
+	// again) may be followed by a new linked ticket.
+	if err := sqlstore.NewTrackingStore(b.db, nil).SetDrift(t.Context(), created.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if fresh, err := sqlstore.NewDriftStore(b.db).StartDrift(t.Context(), created.ID, scorebridge.DriftFinished); err != nil || !fresh {
+		t.Fatalf("start drift again: %v %v", fresh, err)
+	}
 	r := b.sendJSON(t, http.MethodPost, "/api/v1/drift/mfa/new-ticket", `{}`).wantStatus(t, http.StatusAccepted)
 	if !strings.HasPrefix(r.Header.Get("Location"), "/api/v1/tickets/") {
 		t.Fatalf("new linked ticket: %s", r.body)

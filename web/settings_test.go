@@ -56,3 +56,21 @@ func TestSettingsPageAndAPI(t *testing.T) {
 		t.Fatalf("PUT: %d %s", resp.StatusCode, resp.body)
 	}
 }
+
+// Settings are for admins: an operator neither sees the entry nor reaches
+// the page or the API.
+func TestSettingsAdminOnly(t *testing.T) {
+	b := setup(t, setupOptions{noCatalog: true, settings: true, user: &scorebridge.User{ID: "op", Name: "olga", Role: scorebridge.RoleOperator}})
+	if home := b.do(t, http.MethodGet, "/", "", ""); strings.Contains(home.body, `href="/settings"`) {
+		t.Error("an operator sees the Settings entry")
+	}
+	for _, c := range []struct{ method, path, ct, body string }{
+		{http.MethodGet, "/settings", "", ""},
+		{http.MethodGet, "/api/v1/settings", "", ""},
+		{http.MethodPut, "/api/v1/settings", "application/json", `{"driftPolicy":"new"}`},
+	} {
+		if r := b.do(t, c.method, c.path, c.ct, c.body); r.StatusCode != http.StatusForbidden {
+			t.Errorf("%s %s as an operator: %d, want 403", c.method, c.path, r.StatusCode)
+		}
+	}
+}
