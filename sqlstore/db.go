@@ -296,6 +296,12 @@ func (db *DB) reader() *sql.DB {
 	if db.read == nil {
 		return db.SQL
 	}
+	if db.CheckFile() != nil {
+		// The file at the path is not the one opened: a new read
+		// connection would open it, or create an empty one. The writer's
+		// connection still holds the opened file, so reads go there.
+		return db.SQL
+	}
 	return db.read
 }
 

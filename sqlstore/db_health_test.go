@@ -126,6 +126,26 @@ func TestHealth_FileRemoved(t *testing.T) {
 	if err := recs.CreateRecommendation(asUser("alice"), newRec("lost-again")); scorebridge.ErrorCode(err) != scorebridge.EUNAVAILABLE {
 		t.Fatalf("second write: %v, want it refused too", err)
 	}
+	// Pages still read what the center had, and reading makes no file
+	// either, however many readers at once.
+	errs := make(chan error, 20)
+	for range 20 {
+		go func() {
+			list, _, err := recs.FindRecommendations(asUser("alice"), scorebridge.RecommendationFilter{})
+			if err == nil && (len(list) != 1 || list[0].ID != "first") {
+				err = fmt.Errorf("read %d actions, want the one stored", len(list))
+			}
+			errs <- err
+		}()
+	}
+	for range 20 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("a file is at %s again after reads: %v", path, err)
+	}
 }
 
 // Another file put in its place (a restore over a running center) is not
