@@ -32,7 +32,7 @@ type Config struct {
 	// Logger receives connection events; never a secret. Default: discard.
 	Logger *slog.Logger
 	// Notifier, when set, is told when a connection needs authorization:
-	// when its refresh token is refused, and each time work finds it so,
+	// when its refresh token is refused, and at most once a minute while work finds it so,
 	// all under the one cause of the connection, so the people told get
 	// one message however many tickets wait.
 	Notifier scorebridge.Notifier
@@ -91,6 +91,10 @@ type Service struct {
 	mu       sync.Mutex
 	sessions map[string]*session // by connection id
 	lookups  map[string]lookup   // by id asked for, "" for the default
+	// notified is when each connection last told the notifier it needs
+	// authorization, so thousands of waiting tickets cost a write a
+	// minute, not one each.
+	notified map[string]time.Time
 
 	// authorized hears of each connection that can call its instance
 	// again (OnAuthorized).

@@ -196,7 +196,7 @@ func (s *Service) ConnectedInstance(ctx context.Context, id string) (*scorebridg
 	}
 	if err := needsAuthorization(c); err != nil {
 		if c.Status == scorebridge.ConnectionAuthorizationRequired {
-			s.notifyAuthorizationRequired(ctx, c, c.LastError)
+			s.notifyAuthorizationRequired(ctx, c, c.LastError, false)
 		}
 		return nil, err
 	}
@@ -217,17 +217,31 @@ func (s *Service) recordFailure(ctx context.Context, c *scorebridge.Connection, 
 	level := "connection error"
 	if status == scorebridge.ConnectionAuthorizationRequired {
 		level = "connection needs authorization"
-		s.notifyAuthorizationRequired(ctx, c, msg)
+		s.notifyAuthorizationRequired(ctx, c, msg, true)
 	}
 	s.log.Warn(level, "connection", c.ID, "instance", c.InstanceURL, "cause", cause, "message", msg)
 }
 
 // notifyAuthorizationRequired tells the notifier, under the connection's
-// cause, that it needs an admin; a failure to record it is only logged.
-func (s *Service) notifyAuthorizationRequired(ctx context.Context, c *scorebridge.Connection, reason string) {
+// cause, that it needs an admin: always when it has just broken (broke),
+// at most every notifyEvery while work finds it so. A failure to record it
+// is only logged.
+func (s *Service) notifyAuthorizationRequired(ctx context.Context, c *scorebridge.Connection, reason string, broke bool) {
 	if s.cfg.Notifier == nil {
 		return
 	}
+	now := s.now()
+	s.mu.Lock()
+	last, seen := s.notified[c.ID]
+	if seen && now.Sub(last) < notifyEvery && !broke {
+		s.mu.Unlock()
+		return
+	}
+	if s.notified == nil {
+		s.notified = map[string]time.Time{}
+	}
+	s.notified[c.ID] = now
+	s.mu.Unlock()
 	n := scorebridge.Notification{
 		Kind: scorebridge.NotifyAuthorizationRequired, Cause: "connection:" + c.ID,
 		Subject: "The ServiceNow connection to " + c.InstanceURL + " needs an admin to authorize it again",
@@ -240,6 +254,11 @@ func (s *Service) notifyAuthorizationRequired(ctx context.Context, c *scorebridg
 		s.log.Error("recording a notification failed", "connection", c.ID, "error", err)
 	}
 }
+
+// notifyEvery is how often one connection that needs authorization tells
+// the notifier again while work keeps finding it so; the notifier groups
+// it all under the connection's cause anyway.
+const notifyEvery = time.Minute
 
 // Causes of a connection failure, as LastErrorCause records them.
 const (
