@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -361,4 +362,39 @@ func fixture(t *testing.T, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// notes records notifications: the notifier is a domain interface.
+type notes struct {
+	mu  sync.Mutex
+	got []scorebridge.Notification
+}
+
+func (n *notes) Notify(_ context.Context, x scorebridge.Notification) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.got = append(n.got, x)
+	return nil
+}
+
+// A drift found is heard once by the listeners (the notifications).
+func TestDriftEventNotifiesOnce(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db backend) {
+		d := setupDrift(t, db, nil)
+		heard := &notes{}
+		d.svc.AddDriftListener(tracking.DriftNotifier{Notifier: heard, CenterURL: "https://center.example/"})
+		tk := d.share(t, "mfa", scorebridge.TicketIncident, false)
+		d.sync(t)
+		d.patch(t, "incident", tk.SysID, resolved)
+		d.sync(t)
+		d.patch(t, "incident", tk.SysID, map[string]string{"state": "7"})
+		d.sync(t)
+		if len(heard.got) != 1 {
+			t.Fatalf("%d drift notifications, want 1: %+v", len(heard.got), heard.got)
+		}
+		n := heard.got[0]
+		if n.Kind != scorebridge.NotifyTicketDrift || n.Cause != "drift:finished" || !strings.Contains(n.Subject, tk.ID) || len(n.Links) != 2 || n.Links[1].URL != "https://center.example/actions/mfa" {
+			t.Fatalf("drift notification %+v", n)
+		}
+	})
 }

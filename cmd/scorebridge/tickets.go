@@ -81,6 +81,9 @@ func (c *center) openTickets(ctx context.Context, cfg centerConfig, instances sc
 	// setting is on); an import that regresses a control whose ticket
 	// closed follows the drift policy.
 	c.recs = &tracking.ResolvingRecommendations{RecommendationService: c.recs, Tracking: c.tracking}
+	if c.notify != nil {
+		c.tracking.AddDriftListener(tracking.DriftNotifier{Notifier: c.notify, CenterURL: c.publicURL(cfg), Logger: c.logger})
+	}
 	if c.posture != nil {
 		c.posture.Importer.Store = &followingImports{Store: c.posture.Importer.Store, tracking: c.tracking, logger: c.logger}
 	}
