@@ -27,7 +27,7 @@ var listQueries = []struct {
 	{"tickets by assignee", `SELECT t.id FROM tickets t WHERE t.assigned_to = ? ORDER BY t.created_at DESC, t.id LIMIT 26`, []any{"Beth Anglin"}},
 	{"tickets by update", `SELECT t.id FROM tickets t ORDER BY t.updated_at DESC, t.id LIMIT 26`, nil},
 	{"tickets by name", `SELECT t.id FROM tickets t WHERE (t.name, t.id) > (?, ?) ORDER BY t.name, t.id LIMIT 26`, []any{"Fix", "x"}},
-	{"ticket cards", `SELECT type, state, connection_id, state_class, COUNT(*) FROM tickets WHERE status = ? GROUP BY type, state, connection_id, state_class`, []any{"sent"}},
+	{"ticket cards", `SELECT type, state, connection_id, state_class, tickets FROM ticket_state_counts WHERE status = ? AND tickets > 0`, []any{"sent"}},
 	{"ticket card latest", `SELECT t.id FROM tickets t WHERE t.type = ? ORDER BY t.created_at DESC, t.id LIMIT 5`, []any{"incident"}},
 	{"actions by impact", `SELECT id FROM recommendations ORDER BY impact DESC, id LIMIT 51`, nil},
 	{"actions by title", `SELECT id FROM recommendations ORDER BY title_key, id LIMIT 51`, nil},

@@ -24,7 +24,7 @@ func sentTicket(t *testing.T, s *sqlstore.TicketStore, id, connection string, ty
 	}
 }
 
-func trackingStore(t *testing.T, db *sqlstore.DB) *sqlstore.TrackingStore {
+func trackingStore(t testing.TB, db *sqlstore.DB) *sqlstore.TrackingStore {
 	t.Helper()
 	key, _ := secret.ParseKey(secret.NewKey())
 	box, err := secret.NewBox(key)

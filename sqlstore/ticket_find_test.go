@@ -159,6 +159,16 @@ func TestTicketPage_FiltersAndPaging(t *testing.T) {
 		if _, _, err := ts.FindTicketPage(ctx, scorebridge.TicketFilter{Cursor: "!!"}); scorebridge.ErrorField(err) != "cursor" {
 			t.Errorf("a forged cursor: %v", err)
 		}
+		// The counts the database keeps for the cards are what a recount
+		// says, after inserts, sends, failures, tracked changes and a delete.
+		if _, err := db.SQL.ExecContext(ctx, `DELETE FROM tickets WHERE id = 'chg-impl'`); err != nil {
+			t.Fatal(err)
+		}
+		kept := countRows(t, db, `SELECT status, type, state, connection_id, state_class, tickets FROM ticket_state_counts WHERE tickets <> 0`)
+		recount := countRows(t, db, `SELECT status, type, state, connection_id, state_class, COUNT(*) FROM tickets GROUP BY status, type, state, connection_id, state_class`)
+		if kept != recount {
+			t.Errorf("kept ticket counts\n%s\ndiffer from a recount\n%s", kept, recount)
+		}
 		// The listed tickets carry what the list shows.
 		got, _ := ts.FindTicketByID(ctx, "inc-wip")
 		if got.AssignedTo != "Beth Anglin" || got.StateClass != scorebridge.ClassOpen || got.StateName != "In Progress" {
@@ -187,4 +197,25 @@ func TestTicketFilter_Validate(t *testing.T) {
 	if err := (scorebridge.TicketFilter{Type: "change_request", State: "-5", Category: "identity", Overdue: true}).Validate(); err != nil {
 		t.Errorf("a good filter: %v", err)
 	}
+}
+
+// countRows reads a query of five text columns and a count as sorted lines.
+func countRows(t *testing.T, db *sqlstore.DB, query string) string {
+	t.Helper()
+	rows, err := db.SQL.QueryContext(context.Background(), query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var a, b, c, d, e string
+		var n int
+		if err := rows.Scan(&a, &b, &c, &d, &e, &n); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%s %s %s %s %s %d", a, b, c, d, e, n))
+	}
+	sort.Strings(out)
+	return strings.Join(out, "\n")
 }

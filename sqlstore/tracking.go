@@ -258,16 +258,16 @@ func (s *TrackingStore) UseSignature(ctx context.Context, connectionID, signatur
 
 // Summary counts tickets sent to ServiceNow by type and state, named as
 // the center shows them, and lists each type's latest tickets: what the
-// home page's cards show, read in one transaction from indexes
-// (tickets_summary covers the count, tickets_type_created the latest).
+// home page's cards show, read in one transaction: the counts the
+// database keeps (ticket_state_counts), the latest from tickets_type_created.
 func (s *TrackingStore) Summary(ctx context.Context) (map[scorebridge.TicketType]*scorebridge.TicketTypeSummary, error) {
 	tx, err := s.db.beginRead(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT type, state, connection_id, state_class, COUNT(*) FROM tickets WHERE status = ?
-		GROUP BY type, state, connection_id, state_class`, string(scorebridge.TicketSent))
+	rows, err := tx.QueryContext(ctx, `SELECT type, state, connection_id, state_class, tickets FROM ticket_state_counts WHERE status = ? AND tickets > 0`,
+		string(scorebridge.TicketSent))
 	if err != nil {
 		return nil, fmt.Errorf("count tickets: %w", err)
 	}
