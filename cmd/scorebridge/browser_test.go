@@ -109,7 +109,7 @@ func TestBrowserFirstRunAndEveryPage(t *testing.T) {
 		action, "/actions/new",
 		"/tickets/new?id="+url.QueryEscape(strings.TrimPrefix(action, "/actions/")),
 		"/tickets",
-		"/connections/new", conn, conn+"/doctor", conn+"/remove", "/ticketProvisioning",
+		"/connections/new", conn, conn+"/doctor", conn+"/remove", conn+"/tracking", conn+"/state-names", "/ticketProvisioning",
 		"/audit", "/access", "/account/password",
 	)
 	for _, width := range []int64{360, 1920} {
