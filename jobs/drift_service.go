@@ -109,7 +109,7 @@ func (s *DriftService) linkedTicket(ctx context.Context, old *scorebridge.Ticket
 		if err != nil {
 			return t
 		}
-		actions = append(actions, scorebridge.TicketAction{ID: r.ID, Title: r.Title, Source: r.Source, Category: r.Category, Remediation: plainText(r.Remediation)})
+		actions = append(actions, scorebridge.TicketAction{ID: r.ID, Title: r.Title, Source: r.Source, Category: r.Category, Remediation: PlainText(r.Remediation)})
 	}
 	t.Actions = actions
 	return t

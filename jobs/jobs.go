@@ -119,6 +119,11 @@ type Config struct {
 	// NotifySweepInterval is how often due notifications are looked for.
 	// Default 5 minutes.
 	NotifySweepInterval time.Duration
+	// RunRules, when set, runs the enabled automation rules every
+	// RulesInterval (once across replicas) and whenever QueueRuleRun asks.
+	RunRules func(ctx context.Context, trigger scorebridge.RuleTrigger) error
+	// RulesInterval is how often rules run on their own. Default 1 hour.
+	RulesInterval time.Duration
 	// Notifier, when set, is told of tickets that failed for good and of
 	// tickets that went overdue.
 	Notifier scorebridge.Notifier
@@ -177,6 +182,9 @@ func (c *Config) validate() error {
 	}
 	if c.OverdueInterval <= 0 {
 		c.OverdueInterval = time.Hour
+	}
+	if c.RulesInterval <= 0 {
+		c.RulesInterval = time.Hour
 	}
 	if c.SnapshotInterval <= 0 {
 		c.SnapshotInterval = time.Hour
@@ -237,6 +245,16 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(cfg.PostureInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return ImportPostureArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}))
+	}
+	if cfg.RunRules != nil {
+		if err := river.AddWorkerSafely(workers, &rulesWorker{run: cfg.RunRules}); err != nil {
+			return nil, fmt.Errorf("jobs: %w", err)
+		}
+		queues[QueueRules] = river.QueueConfig{MaxWorkers: 1}
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(cfg.RulesInterval),
+			func() (river.JobArgs, *river.InsertOpts) {
+				return RunRulesArgs{Trigger: scorebridge.TriggerSchedule}, nil
+			}, nil))
 	}
 	if cfg.SLA != nil {
 		if err := river.AddWorkerSafely(workers, &overdueCheckWorker{runner: r}); err != nil {
@@ -369,6 +387,12 @@ func (r *Runner) Stop(ctx context.Context) error {
 		r.stopErr = err
 	})
 	return r.stopErr
+}
+
+// EnqueueTickets inserts one ticket job per id in tx: how tickets written
+// elsewhere (an automation rule's run) join the durable ticket path.
+func (r *Runner) EnqueueTickets(ctx context.Context, tx sqlstore.TicketTx, ids []string) error {
+	return r.enqueueTickets(ctx, tx, ids)
 }
 
 // enqueueTickets inserts one ticket job per id in tx.

@@ -99,7 +99,7 @@ func (s *TicketService) CreateTickets(ctx context.Context, reqs []*scorebridge.T
 			}
 			t.Actions = append(t.Actions, scorebridge.TicketAction{
 				ID: r.ID, Title: r.Title, Source: r.Source, Category: r.Category,
-				Remediation: plainText(r.Remediation),
+				Remediation: PlainText(r.Remediation),
 			})
 		}
 		tickets[i] = t
@@ -168,10 +168,10 @@ func newTicketID() string {
 	return hex.EncodeToString(b)
 }
 
-// plainText turns remediation HTML into the plain text a ServiceNow
+// PlainText turns remediation HTML into the plain text a ServiceNow
 // description holds: tags dropped (block ends become line breaks), entities
 // decoded, blank runs collapsed.
-func plainText(h string) string {
+func PlainText(h string) string {
 	var b strings.Builder
 	inTag := false
 	var tag strings.Builder

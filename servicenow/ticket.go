@@ -85,6 +85,10 @@ func TicketFields(t *scorebridge.Ticket, actionURL func(id string) string) map[s
 			f["due_date"] = due.UTC().Format(DateTimeLayout)
 		}
 	}
+	if t.AssignmentGroup != "" {
+		// A rule's group, by sys_id.
+		f["assignment_group"] = t.AssignmentGroup
+	}
 	if t.Type == scorebridge.TicketChange {
 		f["type"] = "normal"
 		f["category"] = ChangeCategory
@@ -120,7 +124,12 @@ func TicketDescription(t *scorebridge.Ticket, actionURL func(id string) string) 
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "Shared from scorebridge by user %s.", t.RequestedBy)
+	by := "user " + t.RequestedBy
+	if strings.HasPrefix(t.RequestedBy, "rule \"") {
+		// A ticket an automation rule made names the rule.
+		by = "the automation " + t.RequestedBy
+	}
+	fmt.Fprintf(&b, "Shared from scorebridge by %s.", by)
 	return truncateRunes(b.String(), scorebridge.MaxTicketDescriptionLength)
 }
 

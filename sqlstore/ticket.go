@@ -67,10 +67,12 @@ func (s *TicketStore) insertTicket(ctx context.Context, x execer, t *scorebridge
 	if err != nil {
 		return fmt.Errorf("encode ticket actions: %w", err)
 	}
-	if err := x.exec(ctx, `INSERT INTO tickets (id, type, connection_id, name, description, priority, due_date, actions, requested_by, status, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	// assignment_group holds the group asked for (a sys_id) until the
+	// first sync replaces it with the instance's display name.
+	if err := x.exec(ctx, `INSERT INTO tickets (id, type, connection_id, name, description, priority, due_date, actions, requested_by, status, assignment_group, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.ID, string(t.Type), t.ConnectionID, t.Name, t.Description, t.Priority, t.DueDate, string(actions),
-		t.RequestedBy, string(t.Status), s.db.timeArg(now), s.db.timeArg(now)); err != nil {
+		t.RequestedBy, string(t.Status), t.AssignmentGroup, s.db.timeArg(now), s.db.timeArg(now)); err != nil {
 		return fmt.Errorf("insert ticket: %w", err)
 	}
 	for pos, rid := range t.RecommendationIDs {

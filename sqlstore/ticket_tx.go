@@ -12,6 +12,8 @@ import (
 type execer interface {
 	exec(ctx context.Context, query string, args ...any) error
 	execCount(ctx context.Context, query string, args ...any) (int64, error)
+	// queryStrings returns the first column of every row.
+	queryStrings(ctx context.Context, query string, args ...any) ([]string, error)
 }
 
 type sqlExecer struct{ tx *tx }
@@ -27,6 +29,23 @@ func (x sqlExecer) execCount(ctx context.Context, query string, args ...any) (in
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+func (x sqlExecer) queryStrings(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := x.tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 type pgxExecer struct {
@@ -45,6 +64,14 @@ func (x pgxExecer) execCount(ctx context.Context, query string, args ...any) (in
 		return 0, err
 	}
 	return tag.RowsAffected(), nil
+}
+
+func (x pgxExecer) queryStrings(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := x.tx.Query(ctx, x.db.rebind(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // inEnqueueTx runs write and then enqueue(ids) in one transaction: a

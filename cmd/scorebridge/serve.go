@@ -20,6 +20,7 @@ import (
 	"github.com/scorebridge/scorebridge/metrics"
 	"github.com/scorebridge/scorebridge/notify"
 	"github.com/scorebridge/scorebridge/posture"
+	"github.com/scorebridge/scorebridge/rules"
 	"github.com/scorebridge/scorebridge/sqlstore"
 	"github.com/scorebridge/scorebridge/tracking"
 	"github.com/scorebridge/scorebridge/web"
@@ -140,6 +141,8 @@ type center struct {
 	auth  *authServices
 	// sla keeps the due days per priority and the overdue work note.
 	sla *sqlstore.SLAStore
+	// rules runs the automation rules after imports and on a schedule.
+	rules *rules.Engine
 	// posture imports posture data and reads the Graph connectors.
 	posture *posture.Service
 	// notify records events and delivers them to the notification

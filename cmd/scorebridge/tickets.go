@@ -11,6 +11,7 @@ import (
 	"github.com/scorebridge/scorebridge/jobs"
 	"github.com/scorebridge/scorebridge/notify"
 	"github.com/scorebridge/scorebridge/posture"
+	"github.com/scorebridge/scorebridge/rules"
 	"github.com/scorebridge/scorebridge/sqlstore"
 	"github.com/scorebridge/scorebridge/tracking"
 )
@@ -34,6 +35,7 @@ func (c *center) openTickets(ctx context.Context, cfg centerConfig, instances sc
 	}
 	c.settings = sqlstore.NewSettingsStore(c.db)
 	c.sla = sqlstore.NewSLAStore(c.db)
+	c.rules = &rules.Engine{Store: sqlstore.NewRuleStore(c.db), SLA: c.sla, Logger: c.logger}
 	r, err := jobs.New(ctx, jobs.Config{
 		// c.tracking is set below, before the runner starts.
 		SyncTickets: func(ctx context.Context) error { return c.tracking.SyncAll(ctx) },
@@ -50,6 +52,7 @@ func (c *center) openTickets(ctx context.Context, cfg centerConfig, instances sc
 		CenterURL:         c.publicURL(cfg),
 		Posture:           c.posture,
 		SLA:               c.sla,
+		RunRules:          c.rules.RunEnabled,
 		SnapshotScore: func(ctx context.Context) error {
 			_, err := c.scores.SnapshotScore(ctx)
 			return err
@@ -86,6 +89,10 @@ func (c *center) openTickets(ctx context.Context, cfg centerConfig, instances sc
 	}
 	if c.posture != nil {
 		c.posture.Importer.Store = &followingImports{Store: c.posture.Importer.Store, tracking: c.tracking, logger: c.logger}
+	}
+	c.rules.Enqueue = r.EnqueueTickets
+	if c.posture != nil {
+		c.posture.Importer.Store = &ruleRunningImports{Store: c.posture.Importer.Store, jobs: r, logger: c.logger}
 	}
 	c.jobs = r
 	c.notify.Queue = r
