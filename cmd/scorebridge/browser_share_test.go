@@ -8,6 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/scorebridge/scorebridge/connection"
 	"github.com/scorebridge/scorebridge/internal/browsertest"
 	"github.com/scorebridge/scorebridge/snowsim"
 )
@@ -29,7 +30,8 @@ func setValues(p *browsertest.Page, values map[string]string) {
 // next to its field at once, follows the ticket until ServiceNow has it,
 // and gives the focus back to the share icon. Then three actions, ticked on
 // two pages of the list, are shared at once, and the dialog counts them
-// done live.
+// done live. A ticket the instance refuses shows why, with a Retry that
+// sends it.
 func TestBrowserShareOneAndThree(t *testing.T) {
 	t.Parallel()
 	d := browserDemo(t)
@@ -160,4 +162,41 @@ func TestBrowserShareOneAndThree(t *testing.T) {
 	if got := p.Text("[data-selection-count]"); got != "Tick the actions to share." {
 		t.Errorf("after sharing, the selection count reads %q, want it cleared", got)
 	}
+
+	// A ticket the instance refuses shows its reason and a Retry, which
+	// sends it once the cause is gone: here the integration user loses the
+	// role that may create incidents, and gets it back.
+	if err := d.sim.SetFaults(snowsim.Faults{}); err != nil {
+		t.Fatal(err)
+	}
+	users, err := d.sim.Query("sys_user", "user_name="+connection.DefaultIntegrationUser)
+	if err != nil || len(users) != 1 {
+		t.Fatalf("integration user: %v %v", users, err)
+	}
+	grants, err := d.sim.Query("sys_user_has_role", "user="+users[0]["sys_id"])
+	if err != nil || len(grants) == 0 {
+		t.Fatalf("the integration user's roles: %v %v", grants, err)
+	}
+	for _, g := range grants {
+		if err := d.sim.Delete("sys_user_has_role", g["sys_id"]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Click(`table.actions-table tbody tr:nth-child(2) details[data-menu] > summary`)
+	p.Click(`table.actions-table tbody tr:nth-child(2) [role=menuitem]`)
+	p.WaitVisible(`dialog.share-dialog[open] form[data-share-form] #name`)
+	p.Click(`dialog button[type=submit]`)
+	p.WaitText(`dialog [data-progress-text]`, "1 failed: retry it below.")
+	p.Check("share dialog with a failed ticket")
+	if got := p.Text(`dialog [data-ticket-list]`); !strings.Contains(got, "Failed") {
+		t.Errorf("the failed ticket reads %q", got)
+	}
+	for _, g := range grants {
+		if _, err := d.sim.Insert("sys_user_has_role", map[string]string{"user": g["user"], "role": g["role"]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Click(`dialog [data-ticket-list] button`)
+	p.WaitText(`dialog [data-progress-text]`, "Done: the ticket is in ServiceNow.")
+	p.Check("share dialog, retried and sent")
 }
