@@ -84,7 +84,7 @@ func (s *Service) ReceivePush(ctx context.Context, connectionID, ts, signature s
 		return nil // not a table the center tracks: nothing to do
 	}
 	c := changeFromPush(ev)
-	applied, err := s.cfg.Store.ApplyChanges(ctx, connectionID, []scorebridge.RecordChange{c}, StateName, "")
+	applied, err := s.cfg.Store.ApplyChanges(ctx, connectionID, []scorebridge.RecordChange{c}, s.namer(ctx, connectionID), "")
 	if err != nil {
 		return err
 	}

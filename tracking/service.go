@@ -173,6 +173,7 @@ func (s *Service) SyncConnection(ctx context.Context, connectionID string) (*sco
 	}
 	query += "^ORDERBYsys_updated_on^ORDERBYsys_id"
 	seen := map[string]int{}
+	name := s.namer(ctx, connID)
 	var started time.Time // the instance's clock when the first page was read
 	for offset := 0; ; offset += s.cfg.PageSize {
 		res.Calls++
@@ -203,7 +204,7 @@ func (s *Service) SyncConnection(ctx context.Context, connectionID string) (*sco
 		if pageMark < mark {
 			pageMark = "" // never move the watermark back
 		}
-		applied, err := s.cfg.Store.ApplyChanges(ctx, connID, changes, StateName, pageMark)
+		applied, err := s.cfg.Store.ApplyChanges(ctx, connID, changes, name, pageMark)
 		if err != nil {
 			return res, err
 		}
@@ -260,7 +261,7 @@ func (s *Service) syncDeletions(ctx context.Context, client *servicenow.Client, 
 		for _, r := range recs {
 			changes = append(changes, scorebridge.RecordChange{SysID: r["documentkey"], Table: r["tablename"], Deleted: true, Source: "sync"})
 		}
-		applied, err := s.cfg.Store.ApplyChanges(ctx, connID, changes, StateName, "")
+		applied, err := s.cfg.Store.ApplyChanges(ctx, connID, changes, s.namer(ctx, connID), "")
 		if err != nil {
 			return deleted, err
 		}

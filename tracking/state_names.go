@@ -76,3 +76,17 @@ func (s *Service) RenameStates(ctx context.Context, connectionID string, renames
 	}
 	return s.cfg.Store.StateNames(ctx, connectionID)
 }
+
+// namer names states as the center shows them for a connection (its
+// renames, then its instance's labels, then a fresh instance's), so the
+// names a change stores in the ticket's history, its audit event and a
+// drift's notice are the ones the pages show. Names that cannot be read
+// fall back to a fresh instance's: a change is never held up for a label.
+func (s *Service) namer(ctx context.Context, connectionID string) func(scorebridge.TicketType, string) string {
+	names, err := s.cfg.Store.StateNames(ctx, connectionID)
+	if err != nil {
+		s.cfg.Logger.Warn("state names not read; fresh-instance names are stored with the change", "connection", connectionID, "error", err)
+		return StateName
+	}
+	return names.Name
+}

@@ -115,6 +115,15 @@ func TestStateNamesFromTheInstanceAndRenames(t *testing.T) {
 		t.Fatalf("renamed state shows %q on the card", n)
 	}
 
+	// A change after the rename stores the center's name in the ticket's
+	// history too.
+	b.patch(t, "incident", c.SysID, map[string]string{"state": "2"})
+	b.sync(t)
+	hist, err := b.store.FindTicketHistory(b.ctx, c.ID)
+	if err != nil || len(hist) == 0 || hist[len(hist)-1].StateName != "Being fixed" {
+		t.Fatalf("history of %s: %+v, %v; want the last change named Being fixed", c.ID, hist, err)
+	}
+
 	// Bad renames are refused whole, naming the field.
 	for _, bad := range [][]scorebridge.StateRename{
 		{{Table: "sc_task", Value: "2", Name: "x"}},
