@@ -301,3 +301,44 @@ func (s *DriftStore) RequestResolve(ctx context.Context, actionID string, enqueu
 	}
 	return asked, nil
 }
+
+// StateChangeMark is the newest state change's id (0 when there is none),
+// so CompletedSince can tell which actions a piece of work completed.
+func (s *DriftStore) StateChangeMark(ctx context.Context) (int64, error) {
+	tx, err := s.db.beginRead(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	var n int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM state_changes`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("read state change mark: %w", err)
+	}
+	return n, nil
+}
+
+// CompletedSince returns the actions moved to Completed by a state change
+// newer than mark that are still Completed.
+func (s *DriftStore) CompletedSince(ctx context.Context, mark int64) ([]string, error) {
+	tx, err := s.db.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT c.recommendation_id FROM state_changes c JOIN recommendations r ON r.id = c.recommendation_id
+		WHERE c.id > ? AND c.to_state = ? AND r.state = ? ORDER BY c.recommendation_id`,
+		mark, string(scorebridge.StateCompleted), string(scorebridge.StateCompleted))
+	if err != nil {
+		return nil, fmt.Errorf("find completed actions: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}

@@ -38,3 +38,39 @@ func (s *Service) ActionCompleted(ctx context.Context, actionID string) {
 		s.cfg.Logger.Error("open tickets of a completed action not queued to resolve", "action", actionID, "error", err)
 	}
 }
+
+// ImportMark is taken before a posture import, for ImportApplied.
+func (s *Service) ImportMark(ctx context.Context) int64 {
+	if s.cfg.Drift == nil {
+		return 0
+	}
+	mark, err := s.cfg.Drift.StateChangeMark(ctx)
+	if err != nil {
+		s.cfg.Logger.Error("state change mark not read", "error", err)
+		return -1
+	}
+	return mark
+}
+
+// ImportApplied follows a posture import: the actions it completed resolve
+// their open tickets (with the setting on), and the controls it regressed
+// after their ticket finished follow the drift policy. mark is what
+// ImportMark gave before the import; -1 skips the completions.
+func (s *Service) ImportApplied(ctx context.Context, mark int64, regressed bool) error {
+	if s.cfg.Drift == nil {
+		return nil
+	}
+	if mark >= 0 && s.cfg.Actions != nil && s.settings(ctx).ResolveOnCompleted() {
+		ids, err := s.cfg.Drift.CompletedSince(ctx, mark)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			s.ActionCompleted(ctx, id)
+		}
+	}
+	if regressed {
+		return s.FollowRegressions(ctx)
+	}
+	return nil
+}

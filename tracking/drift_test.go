@@ -398,3 +398,34 @@ func TestDriftEventNotifiesOnce(t *testing.T) {
 		}
 	})
 }
+
+// An import that completes an action (a source state such as Graph's
+// Reviewed) resolves its open ticket as a person's completion does.
+func TestImportCompletionResolvesOpenTicket(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db backend) {
+		d := setupDrift(t, db, map[string]string{scorebridge.SettingResolveOnCompleted: "true"})
+		tk := d.share(t, "graph", scorebridge.TicketIncident, false)
+		d.sync(t)
+		mark := d.svc.ImportMark(d.ctx)
+		// The import's own write: a state change, not through the
+		// service that resolves.
+		completed := scorebridge.StateCompleted
+		if _, err := d.bundle.recs.UpdateRecommendation(d.ctx, "graph", scorebridge.RecommendationUpdate{State: &completed, StateNote: "The source's state is now Reviewed."}); err != nil {
+			t.Fatal(err)
+		}
+		d.whenJobs(t, "update_ticket", 1, func() {
+			if err := d.svc.ImportApplied(d.ctx, mark, false); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if rec, _ := d.sim.Get("incident", tk.SysID); rec["state"] != "6" {
+			t.Fatalf("incident of an action an import completed is in state %q, want 6", rec["state"])
+		}
+		if err := d.svc.ImportApplied(d.ctx, mark, false); err != nil {
+			t.Fatal(err)
+		}
+		if n := d.jobCount(t, "update_ticket"); n != 1 {
+			t.Fatalf("%d resolve jobs, want 1", n)
+		}
+	})
+}

@@ -15,6 +15,10 @@ type DriftStore interface {
 	// FindRegressionDrift returns the finished, not yet drifted tickets of
 	// actions whose control regressed since.
 	FindRegressionDrift(ctx context.Context) ([]sqlstore.RegressionDrift, error)
+	// StateChangeMark is the newest state change's id; CompletedSince
+	// the actions a state change after mark completed.
+	StateChangeMark(ctx context.Context) (int64, error)
+	CompletedSince(ctx context.Context, mark int64) ([]string, error)
 }
 
 var _ DriftStore = (*sqlstore.DriftStore)(nil)

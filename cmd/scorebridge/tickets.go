@@ -124,9 +124,10 @@ func (c *center) publicURL(cfg centerConfig) string {
 	return "http://" + c.ln.Addr().String()
 }
 
-// followingImports is the posture store whose every import that regressed
-// a control is followed by the drift policy, for the controls whose ticket
-// had finished.
+// followingImports is the posture store whose every import is followed:
+// the actions it completed resolve their open tickets (resolve-on-completed)
+// and the controls it regressed after their ticket finished follow the
+// drift policy.
 type followingImports struct {
 	posture.Store
 	tracking *tracking.Service
@@ -135,11 +136,12 @@ type followingImports struct {
 
 func (f *followingImports) ApplyImport(ctx context.Context, src *scorebridge.PostureSource, b *scorebridge.ImportBatch,
 	audit func(*scorebridge.PostureSource, *scorebridge.Import) *scorebridge.AuditEvent) (*scorebridge.Import, error) {
+	mark := f.tracking.ImportMark(ctx)
 	imp, err := f.Store.ApplyImport(ctx, src, b, audit)
-	if err == nil && imp.Regressed > 0 {
-		if ferr := f.tracking.FollowRegressions(ctx); ferr != nil {
-			// The next sync follows them.
-			f.logger.Error("regressions of an import not followed yet", "error", ferr)
+	if err == nil {
+		if ferr := f.tracking.ImportApplied(ctx, mark, imp.Regressed > 0); ferr != nil {
+			// Regressions are followed by the next sync too.
+			f.logger.Error("an import's completions and regressions not followed", "error", ferr)
 		}
 	}
 	return imp, err
