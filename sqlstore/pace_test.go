@@ -10,10 +10,12 @@ import (
 	"github.com/scorebridge/scorebridge/sqlstore"
 )
 
-// closeTo reports whether got is within a minute below want: the slots
-// asked for are hours apart, so the test's own running time never blurs
-// which slot a caller got.
-func closeTo(got, want time.Duration) bool { return got <= want && got > want-time.Minute }
+// closeTo reports whether got is within a minute of want: the slots asked
+// for are hours apart, so the test's own running time never blurs which slot
+// a caller got. Either way: on SQLite each caller reads the clock before its
+// statement waits for the writer, so one that read it earlier is told to
+// wait a little longer than the interval, measured from its own reading.
+func closeTo(got, want time.Duration) bool { return got > want-time.Minute && got < want+time.Minute }
 
 // TestPace_ReplicasShareSlots: two handles on one database, as two
 // replicas are, take slots of one connection at once; every slot is one
