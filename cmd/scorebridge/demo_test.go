@@ -69,6 +69,11 @@ func TestDemoIsConnected(t *testing.T) {
 	if c.Status != scorebridge.ConnectionConnected || c.IntegrationUser == "" {
 		t.Fatalf("demo connection = %+v", c)
 	}
+	// The state names were read from the simulator's choice lists at connect.
+	names, err := d.center.tracking.StateNames(ctx, c.ID)
+	if err != nil || names.RefreshedAt.IsZero() || names.Labels["change_request"]["-4"].Label != "Assess" {
+		t.Fatalf("state names after connecting: %+v, %v", names, err)
+	}
 	if fi, err := os.Stat(dbPath + ".key"); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("key file next to the database: %v, %v; want 0600", fi, err)
 	}
