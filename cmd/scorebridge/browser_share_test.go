@@ -42,6 +42,7 @@ func TestBrowserShareOneAndThree(t *testing.T) {
 	p.Check("actions list")
 	first := `table.actions-table tbody tr:first-child details[data-menu] > summary`
 	title := p.Text(`table.actions-table tbody tr:first-child td:nth-child(2) a`)
+	action := strings.TrimPrefix(browsertest.Eval[string](p, `document.querySelector("table.actions-table tbody tr:first-child td:nth-child(2) a").getAttribute("href")`), "/actions/")
 
 	// The menu, by keyboard.
 	p.Do(chromedp.Focus(chromedp.CSS(first)), chromedp.KeyEvent(kb.Enter))
@@ -199,4 +200,24 @@ func TestBrowserShareOneAndThree(t *testing.T) {
 	p.Click(`dialog [data-ticket-list] button`)
 	p.WaitText(`dialog [data-progress-text]`, "Done: the ticket is in ServiceNow.")
 	p.Check("share dialog, retried and sent")
+
+	// From an action's own page, the action's tickets show the new one
+	// when the dialog closes, without reloading the page.
+	p.Go("/actions/" + action)
+	before := browsertest.Eval[int](p, `document.querySelectorAll("[data-action-tickets] tbody tr").length`)
+	browsertest.Eval[bool](p, `window.notReloaded = true`)
+	p.Click(`[data-action-tickets] details[data-menu] > summary`)
+	p.Click(`[data-action-tickets] [role=menuitem][href*="type=change"]`)
+	p.WaitVisible(`dialog.share-dialog[open] form[data-share-form] #name`)
+	p.Click(`dialog button[type=submit]`)
+	p.WaitText(`dialog [data-progress-text]`, "Done: the ticket is in ServiceNow.")
+	p.Click(`dialog [data-dialog-close]`)
+	p.WaitText(`[data-action-tickets] tbody`, "Change management")
+	if n := browsertest.Eval[int](p, `document.querySelectorAll("[data-action-tickets] tbody tr").length`); n != before+1 {
+		t.Errorf("the action's tickets show %d rows after the share, want %d", n, before+1)
+	}
+	if !browsertest.Eval[bool](p, `window.notReloaded === true`) {
+		t.Error("the action page was reloaded to show the new ticket")
+	}
+	p.Check("action page with its new ticket in place")
 }
