@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -63,7 +64,7 @@ func (db *DB) WriteProblem() *WriteProblem {
 		return fileProblem(err, db.now())
 	}
 	p := db.health.problem.Load()
-	if p != nil && p.Cause == CauseDiskFull && db.hasSpace() {
+	if p != nil && p.Cause == CauseDiskFull && db.Dialect == DialectSQLite && db.hasSpace() {
 		db.health.problem.CompareAndSwap(p, nil)
 		return nil
 	}
@@ -130,6 +131,10 @@ func (db *DB) writeFailed(err error) error {
 	if errors.As(err, &u) {
 		return err
 	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return db.pgWriteFailed(err, pgErr)
+	}
 	var e *sqlite.Error
 	if !errors.As(err, &e) {
 		return err
@@ -149,10 +154,29 @@ func (db *DB) writeFailed(err error) error {
 	return refuseWrite(p, err)
 }
 
-// writeSucceeded clears a recorded read-only or I/O problem once a write
-// commits again; a full disk is cleared only by finding space (hasSpace).
+// pgWriteFailed is writeFailed for PostgreSQL's answers: its disk full
+// (53100) and a server that takes no writes (25006, a standby or a
+// read-only default).
+func (db *DB) pgWriteFailed(err error, e *pgconn.PgError) error {
+	p := &WriteProblem{At: db.now()}
+	switch e.Code {
+	case "53100":
+		p.Cause, p.Message = CauseDiskFull, "the PostgreSQL server's disk is full; nothing of the change was written. Free space on the database server, and the center takes writes again."
+	case "25006":
+		p.Cause, p.Message = CauseReadOnly, "the PostgreSQL server takes no writes (a standby, or transactions read-only by default); nothing of the change was written. Point the center at the primary."
+	default:
+		return err
+	}
+	db.health.problem.Store(p)
+	return refuseWrite(p, err)
+}
+
+// writeSucceeded clears a recorded problem once a write commits again,
+// except a full SQLite disk, cleared only by finding space (hasSpace): a
+// write that rewrites pages in place succeeds on it too. (PostgreSQL
+// allocates as it writes, so a write that commits there shows space.)
 func (db *DB) writeSucceeded() {
-	if p := db.health.problem.Load(); p != nil && p.Cause != CauseDiskFull {
+	if p := db.health.problem.Load(); p != nil && (p.Cause != CauseDiskFull || db.Dialect == DialectPostgres) {
 		db.health.problem.CompareAndSwap(p, nil)
 	}
 }

@@ -3,12 +3,14 @@ package sqlstore_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/scorebridge/scorebridge"
+	"github.com/scorebridge/scorebridge/internal/dbtest"
 	"github.com/scorebridge/scorebridge/sqlstore"
 )
 
@@ -164,5 +166,30 @@ func TestHealth_FileReplaced(t *testing.T) {
 	wantUnwritable(t, db, err, sqlstore.CauseFileReplaced, "no longer the one")
 	if fi, err := os.Stat(path); err != nil || fi.Size() != 0 {
 		t.Fatalf("the file put in place was written to: %v, %v", fi, err)
+	}
+}
+
+// A PostgreSQL server that takes no writes (a standby; here transactions
+// read-only by default) is refused at start, saying so, like a write to a
+// read-only SQLite file.
+func TestHealth_PostgresReadOnly(t *testing.T) {
+	base := dbtest.PostgresURL()
+	if base == "" {
+		t.Skip("SCOREBRIDGE_TEST_POSTGRES is not set")
+	}
+	t.Parallel()
+	u, err := url.Parse(dbtest.PostgresSchema(t, base, "test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A space as %20: pgx does not read '+' as one.
+	u.RawQuery += "&options=-c%20default_transaction_read_only%3Don"
+	db, err := sqlstore.Open(context.Background(), u.String())
+	if err == nil {
+		db.Close()
+		t.Fatal("a read-only PostgreSQL server was opened")
+	}
+	if scorebridge.ErrorCode(err) != scorebridge.EUNAVAILABLE || !strings.Contains(scorebridge.ErrorMessage(err), "takes no writes") {
+		t.Fatalf("open on a read-only server: %v", err)
 	}
 }
