@@ -24,13 +24,14 @@ type benchSize struct {
 	actions   []int // center sizes, smallest first
 	tickets   int
 	instances int
-	clients   int     // concurrent clients of the page measures
-	requests  int     // requests per page measured
-	tracked   int     // tickets per instance that the simulator also holds
-	changes   int     // records changed on the instance before the measured sync
-	share     int     // tickets shared in each creation run
-	shareRuns int     // creation runs
-	rate      float64 // the instance's rate limit and the center's pace, per second
+	clients   int       // concurrent clients of the page measures
+	requests  int       // requests per page measured
+	tracked   int       // tickets per instance that the simulator also holds
+	changes   int       // records changed on the instance before the measured sync
+	share     int       // tickets shared in each creation run
+	shareRuns int       // creation runs
+	rate      float64   // the instance's rate limit and the center's pace, per second
+	profile   io.Writer // where the page measures' CPU profile goes, nil for none
 }
 
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -57,6 +58,14 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	if opts.Bool(optBenchQuick) {
 		size = benchSize{actions: []int{200, 400}, tickets: 1000, instances: 3, clients: 10, requests: 50,
 			tracked: 100, changes: 10, share: 10, shareRuns: 2, rate: 50}
+	}
+	if path := opts.String(optBenchCPUProfile); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer f.Close()
+		size.profile = f
 	}
 	pg := opts.String(optBenchPostgres)
 	if pg != "" && !strings.HasPrefix(pg, "postgres://") && !strings.HasPrefix(pg, "postgresql://") {

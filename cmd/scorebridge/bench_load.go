@@ -52,6 +52,25 @@ func (lg *loadGen) get(ctx context.Context, path string) (int, error) {
 	return int(n), nil
 }
 
+// count fetches a list and returns how many items it holds.
+func (lg *loadGen) count(ctx context.Context, path string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, lg.base+path, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+lg.token)
+	resp, err := lg.hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var list struct{ Items []json.RawMessage }
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		return 0, fmt.Errorf("GET %s: %w", path, err)
+	}
+	return len(list.Items), nil
+}
+
 func (lg *loadGen) post(ctx context.Context, path string, body any, want int) error {
 	b, err := json.Marshal(body)
 	if err != nil {

@@ -24,6 +24,8 @@ var (
 		Commands: benchCommands, Usage: "requests per page measured (and as many for its static reference)"}
 	optBenchShare = &option{Flag: "share", Env: "SCOREBRIDGE_BENCH_SHARE", Kind: kindInt, Default: "200", Check: atLeastOne,
 		Commands: benchCommands, Usage: "tickets shared in each run of the ticket creation measure"}
+	optBenchCPUProfile = &option{Flag: "cpuprofile", Env: "SCOREBRIDGE_BENCH_CPUPROFILE", Kind: kindString,
+		Commands: benchCommands, Usage: "write a CPU profile of the page measures (go tool pprof) to this file"}
 	optBenchQuick = &option{Flag: "quick", Env: "SCOREBRIDGE_BENCH_QUICK", Kind: kindBool, Default: "false",
 		Commands: benchCommands, Usage: "a tiny center (200 and 400 actions, 1,000 tickets, 50 requests a page, 10 tickets shared) that checks the bench itself in seconds"}
 )

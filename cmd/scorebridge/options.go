@@ -174,5 +174,5 @@ var options = []*option{
 	optSimClientID, optSimClientSecret, optSimRedirectURL, optSimClientName, optSimSSO, optSimClientCredentials,
 	optSimRatePerHour, optSimRatePerSecond, optSimLatency, optSimJitter, optSimErrorRate, optSimDropRate, optSimFaultsOAuth,
 	optSimFaultSeed, optSimNotify, optSimNotifyDelay,
-	optBenchPostgres, optBenchActions, optBenchTickets, optBenchRequests, optBenchShare, optBenchQuick,
+	optBenchPostgres, optBenchActions, optBenchTickets, optBenchRequests, optBenchShare, optBenchCPUProfile, optBenchQuick,
 }
