@@ -58,7 +58,11 @@ func backends(t *testing.T, f func(t *testing.T, dsn string)) {
 	}
 }
 
-func setup(t testing.TB, dsn string) *bundle {
+func setup(t testing.TB, dsn string) *bundle { return setupRunner(t, dsn, true) }
+
+// setupRunner is setup with the job runner started or not (a benchmark
+// measures queueing alone).
+func setupRunner(t testing.TB, dsn string, start bool) *bundle {
 	t.Helper()
 	sim, err := snowsim.New(snowsim.Options{})
 	if err != nil {
@@ -85,8 +89,10 @@ func setup(t testing.TB, dsn string) *bundle {
 		t.Fatal(err)
 	}
 	engine.Enqueue = runner.EnqueueTickets
-	if err := runner.Start(ctx); err != nil {
-		t.Fatal(err)
+	if start {
+		if err := runner.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Cleanup(func() {
 		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -52,6 +53,8 @@ type DB struct {
 	lock *processLock
 	// health is what the last writes learnt (WriteProblem).
 	health writeHealth
+	// statements counts the statements the stores sent (Statements).
+	statements atomic.Int64
 	// Now returns the current time. Tests replace it to control timestamps
 	// and the day a score snapshot belongs to. Values are used in UTC.
 	Now func() time.Time
@@ -251,6 +254,9 @@ func (db *DB) now() time.Time {
 // rebind turns the '?' placeholders queries are written with into
 // PostgreSQL's $1, $2, ... Queries never hold a literal '?'.
 func (db *DB) rebind(query string) string {
+	// Every statement a store sends is rebound first, so this is where
+	// they are counted.
+	db.statements.Add(1)
 	if db.Dialect != DialectPostgres || !strings.Contains(query, "?") {
 		return query
 	}
@@ -267,6 +273,11 @@ func (db *DB) rebind(query string) string {
 	}
 	return b.String()
 }
+
+// Statements is how many SQL statements the stores have sent since the
+// database was opened (River's own job statements aside): what a
+// benchmark reads to say how many statements an operation takes.
+func (db *DB) Statements() int64 { return db.statements.Load() }
 
 // tx is a transaction that rebinds placeholders for its dialect.
 type tx struct {
@@ -357,7 +368,9 @@ func (tx *tx) Commit() error {
 // the statements with the transaction.
 func (tx *tx) execPrepared(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	st, ok := tx.stmts[query]
-	if !ok {
+	if ok {
+		tx.db.statements.Add(1) // prepared once, counted at each run
+	} else {
 		var err error
 		if st, err = tx.Tx.PrepareContext(ctx, tx.db.rebind(query)); err != nil {
 			return nil, err

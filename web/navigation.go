@@ -27,6 +27,7 @@ var navCatalog = []navEntry{
 	{"drift", "Drift", "/drift", scorebridge.RoleReader},
 	{"connections", "ServiceNow", "/connections", scorebridge.RoleReader},
 	{"sources", "Sources", "/sources", scorebridge.RoleReader},
+	{"rules", "Rules", "/rules", scorebridge.RoleAdmin},
 	{"audit", "Audit", "/audit", scorebridge.RoleAdmin},
 	{"access", "Access", "/access", scorebridge.RoleAdmin},
 	{"settings", "Settings", "/settings", scorebridge.RoleAdmin},

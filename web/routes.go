@@ -76,5 +76,5 @@ func (s *Server) routes() http.Handler {
 // allRoutes is the route table: the routes of every part of the center,
 // each with its role rule. NewServer refuses a route without one.
 func (s *Server) allRoutes() []route {
-	return slices.Concat(s.routeTable(), s.ticketRoutes(), s.connectionRoutes(), s.authRoutes(), s.consoleRoutes(), s.trackingRoutes(), s.stateNameRoutes(), s.metricsRoutes(), s.postureRoutes(), s.settingsRoutes(), s.driftRoutes(), s.notificationRoutes(), s.slaRoutes())
+	return slices.Concat(s.routeTable(), s.ticketRoutes(), s.connectionRoutes(), s.authRoutes(), s.consoleRoutes(), s.trackingRoutes(), s.stateNameRoutes(), s.metricsRoutes(), s.postureRoutes(), s.settingsRoutes(), s.driftRoutes(), s.notificationRoutes(), s.slaRoutes(), s.ruleRoutes())
 }

@@ -105,6 +105,9 @@ type Config struct {
 	// SLAReports counts overdue tickets (the home page's Overdue card) and
 	// times how long tickets take to close; optional.
 	SLAReports scorebridge.SLAReports
+	// Rules keeps and runs the automation rules (the Rules pages and
+	// /api/v1/rules); optional.
+	Rules scorebridge.RuleService
 }
 
 // DefaultUser is a trusted security admin for Config.User in tests.
@@ -155,6 +158,7 @@ type Server struct {
 	drift           scorebridge.DriftService
 	sla             scorebridge.SLAService
 	slaReports      scorebridge.SLAReports
+	rules           scorebridge.RuleService
 	oidc            *oidcClient
 	signIns         *signInGate
 	idempotency     scorebridge.IdempotencyService
@@ -193,6 +197,7 @@ func NewServer(cfg Config) (*Server, error) {
 		drift:           cfg.Drift,
 		sla:             cfg.SLA,
 		slaReports:      cfg.SLAReports,
+		rules:           cfg.Rules,
 		signIns:         newSignInGate(),
 		idempotency:     cfg.Idempotency,
 		trustedProxies:  cfg.TrustedProxies,

@@ -21,6 +21,7 @@ import (
 	"github.com/scorebridge/scorebridge/metrics"
 	"github.com/scorebridge/scorebridge/notify"
 	"github.com/scorebridge/scorebridge/posture"
+	"github.com/scorebridge/scorebridge/rules"
 	"github.com/scorebridge/scorebridge/secret"
 	"github.com/scorebridge/scorebridge/sqlstore"
 )
@@ -68,6 +69,7 @@ type setupOptions struct {
 	// sender allowed to reach loopback receivers.
 	notifications bool
 	sla           bool // serve the SLA and its reports too
+	rules         bool // serve the automation rules (tickets stored, no jobs)
 }
 
 // setup opens a fresh SQLite database in a temporary directory, loads the
@@ -126,7 +128,13 @@ func setup(t testing.TB, opts setupOptions) *testBundle {
 	if opts.sla {
 		sla, slaReports = sqlstore.NewSLAStore(db), sqlstore.NewTicketStore(db)
 	}
+	var ruleService scorebridge.RuleService
+	if opts.rules {
+		ruleService = &rules.Engine{Store: sqlstore.NewRuleStore(db), SLA: sqlstore.NewSLAStore(db),
+			Enqueue: func(context.Context, sqlstore.TicketTx, []string) error { return nil }}
+	}
 	b.server, err = NewServer(Config{
+		Rules:           ruleService,
 		Notifications:   notifications,
 		Settings:        settings,
 		SLA:             sla,

@@ -230,6 +230,7 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 		Drift:           c.drift,
 		SLA:             c.sla,
 		SLAReports:      sqlstore.NewTicketStore(db),
+		Rules:           c.rules,
 		Logger:          logger,
 		Ready:           func(context.Context) error { return writeProblem(db) },
 		WriteProblem: func() string {
