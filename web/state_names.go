@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -60,26 +61,22 @@ func newStateNamesAnswer(id string, n *scorebridge.StateNames) stateNamesAnswer 
 }
 
 func (s *Server) handleAPIStateNames(w http.ResponseWriter, r *http.Request) {
-	c, err := s.findConnection(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	n, err := s.stateNames.StateNames(r.Context(), c.ID)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, newStateNamesAnswer(c.ID, n))
+	s.answerStateNames(w, r, s.stateNames.StateNames)
 }
 
 func (s *Server) handleAPIStateNamesRefresh(w http.ResponseWriter, r *http.Request) {
+	s.answerStateNames(w, r, s.stateNames.RefreshStateNames)
+}
+
+// answerStateNames answers the names read (or refreshed) for the request's
+// connection.
+func (s *Server) answerStateNames(w http.ResponseWriter, r *http.Request, read func(context.Context, string) (*scorebridge.StateNames, error)) {
 	c, err := s.findConnection(r)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	n, err := s.stateNames.RefreshStateNames(r.Context(), c.ID)
+	n, err := read(r.Context(), c.ID)
 	if err != nil {
 		s.error(w, r, err)
 		return
