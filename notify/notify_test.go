@@ -498,28 +498,3 @@ func TestTargetsRefused(t *testing.T) {
 		}
 	})
 }
-
-// TestDriftListenerGroupsByReason: drifts the tracking finds in one pass
-// are one message per reason, with their count and links.
-func TestDriftListenerGroupsByReason(t *testing.T) {
-	forEachDB(t, false, func(t *testing.T, b *bundle) {
-		rc := newReceiver(t, "drift-secret")
-		tg := webhookTarget(t, b, rc, scorebridge.DigestImmediate)
-		l := &notify.DriftListener{Notifier: b.svc, CenterURL: "https://center.example/"}
-		for _, id := range []string{"t-1", "t-2", "t-3"} {
-			l.DriftDetected(b.ctx, scorebridge.DriftEvent{TicketID: id, ActionIDs: []string{"a-" + id}, Reason: scorebridge.DriftFinished, StateName: "Closed", At: b.clock.Now()})
-		}
-		due, err := b.store.DueGroups(b.ctx, b.clock.Now())
-		if err != nil || len(due) != 1 || due[0].Events != 3 || due[0].Kind != scorebridge.NotifyTicketDrift {
-			t.Fatalf("groups = %+v, %v", due, err)
-		}
-		if err := b.svc.Deliver(b.ctx, tg.ID, due[0].ID, time.Time{}); err != nil {
-			t.Fatal(err)
-		}
-		body := rc.waitBody(t)
-		it := body["notifications"].([]any)[0].(map[string]any)
-		if it["events"] != float64(3) || !strings.Contains(it["details"].(string), "t-1") || len(it["links"].([]any)) != 2 {
-			t.Errorf("drift message = %v", it)
-		}
-	})
-}

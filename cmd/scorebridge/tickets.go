@@ -9,7 +9,6 @@ import (
 
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/jobs"
-	"github.com/scorebridge/scorebridge/notify"
 	"github.com/scorebridge/scorebridge/posture"
 	"github.com/scorebridge/scorebridge/rules"
 	"github.com/scorebridge/scorebridge/sqlstore"
@@ -74,8 +73,6 @@ func (c *center) openTickets(ctx context.Context, cfg centerConfig, instances sc
 		Recommendations: c.recs,
 		Connections:     c.conns,
 		Logger:          c.logger,
-		// Each drift found is told to the notification targets.
-		Listeners: []scorebridge.DriftListener{&notify.DriftListener{Notifier: c.notify, CenterURL: c.publicURL(cfg), Logger: c.logger}},
 	})
 	if err != nil {
 		return fmt.Errorf("ticket tracking: %w", err)
@@ -84,6 +81,7 @@ func (c *center) openTickets(ctx context.Context, cfg centerConfig, instances sc
 	// setting is on); an import that regresses a control whose ticket
 	// closed follows the drift policy.
 	c.recs = &tracking.ResolvingRecommendations{RecommendationService: c.recs, Tracking: c.tracking}
+	// Each drift found is told to the notification targets, once.
 	if c.notify != nil {
 		c.tracking.AddDriftListener(tracking.DriftNotifier{Notifier: c.notify, CenterURL: c.publicURL(cfg), Logger: c.logger})
 	}
