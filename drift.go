@@ -76,6 +76,8 @@ type DriftService interface {
 	// action, linked to the drifted one (ServiceNow's parent field, the
 	// description, and the center's record). Errors as ReopenDrift.
 	NewLinkedTicket(ctx context.Context, actionID string) (*Ticket, error)
+	// CountDrift counts the tickets in drift now, up to MaxDriftCount.
+	CountDrift(ctx context.Context) (DriftCount, error)
 }
 
 // DriftEvent is a drift found: a ticket finished without its control, or
@@ -94,4 +96,19 @@ type DriftEvent struct {
 // subscribe here). It must not block: slow work belongs in a job.
 type DriftListener interface {
 	DriftDetected(ctx context.Context, e DriftEvent)
+}
+
+// MaxDriftCount bounds the home page's drift count: it reads at most this
+// many tickets (one step more to know there are more), from an index, so
+// the card costs the same at 100 and 100,000 tickets.
+const MaxDriftCount = 1000
+
+// DriftCount is how many tickets are in drift now (resolved or closed in
+// ServiceNow while the control is still not achieved): the home page's
+// Drift card.
+type DriftCount struct {
+	// Tickets is the count, at most MaxDriftCount.
+	Tickets int `json:"tickets"`
+	// More is true when there are more than MaxDriftCount.
+	More bool `json:"more"`
 }

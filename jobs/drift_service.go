@@ -33,6 +33,11 @@ func (s *DriftService) FindDrift(ctx context.Context, f scorebridge.DriftFilter)
 	return s.store.FindDrift(ctx, f)
 }
 
+// CountDrift counts the tickets in drift now, for the home page.
+func (s *DriftService) CountDrift(ctx context.Context) (scorebridge.DriftCount, error) {
+	return s.store.CountDrift(ctx)
+}
+
 // ReopenDrift queues reopening the action's drifted ticket.
 func (s *DriftService) ReopenDrift(ctx context.Context, actionID string) (*scorebridge.DriftItem, error) {
 	d, err := s.store.FindActionDrift(ctx, actionID)

@@ -116,6 +116,25 @@ func (s *DriftStore) FindDrift(ctx context.Context, f scorebridge.DriftFilter) (
 	return out, next, nil
 }
 
+// CountDrift counts the drifted tickets, up to scorebridge.MaxDriftCount:
+// the subquery reads at most one more entry of the tickets_drift_list
+// index, whatever the number of tickets.
+func (s *DriftStore) CountDrift(ctx context.Context) (scorebridge.DriftCount, error) {
+	tx, err := s.db.beginRead(ctx)
+	if err != nil {
+		return scorebridge.DriftCount{}, err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM tickets WHERE drift = 1 LIMIT ?) d`, scorebridge.MaxDriftCount+1).Scan(&n); err != nil {
+		return scorebridge.DriftCount{}, fmt.Errorf("count drift: %w", err)
+	}
+	if n > scorebridge.MaxDriftCount {
+		return scorebridge.DriftCount{Tickets: scorebridge.MaxDriftCount, More: true}, nil
+	}
+	return scorebridge.DriftCount{Tickets: n}, nil
+}
+
 func parseDriftCursor(c string) (time.Time, string, string, error) {
 	parts := strings.SplitN(c, "|", 3)
 	if len(parts) == 3 {

@@ -29,6 +29,8 @@ type homePage struct {
 	// TicketCards are the change and incident management cards; none
 	// without ticket tracking.
 	TicketCards []ticketCard
+	// Drift is the Drift card's count; nil without drift.
+	Drift *scorebridge.DriftCount
 }
 
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
@@ -66,6 +68,7 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 		TopActions:  top,
 		Connection:  conn,
 		SLA:         s.homeSLA(ctx),
+		Drift:       s.homeDrift(ctx),
 	})
 }
 

@@ -64,7 +64,20 @@ func (s *Server) handleAPITicketSummary(w http.ResponseWriter, r *http.Request) 
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, sum)
+	// The ticket types' cards, and the Drift card when drift is served.
+	out := make(map[string]any, len(sum)+1)
+	for t, ts := range sum {
+		out[string(t)] = ts
+	}
+	if s.drift != nil {
+		n, err := s.drift.CountDrift(r.Context())
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		out["drift"] = n
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // handleAPIPush receives a business rule's call. Its answer says only
