@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/riverqueue/river"
@@ -54,7 +56,7 @@ var resolveFields = map[scorebridge.TicketType][3]string{
 }
 
 func (w *updateWorker) Work(ctx context.Context, job *river.Job[UpdateTicketArgs]) error {
-	err := w.sender.update(ctx, job.Args.TicketID, job.Args.Change)
+	err := w.sender.update(ctx, job.Args.TicketID, job.Args.Change, updateRef(job), job.Attempt > 1)
 	var refused *refusal
 	switch {
 	case err == nil:
@@ -72,10 +74,20 @@ func (w *updateWorker) Work(ctx context.Context, job *river.Job[UpdateTicketArgs
 	return err
 }
 
+// updateRef names one update job in the work note it writes, the same on
+// every attempt, so that a retry can tell whether the note is there.
+func updateRef(job *river.Job[UpdateTicketArgs]) string {
+	return "scorebridge-" + job.Args.Change + "-" + strconv.FormatInt(job.ID, 10)
+}
+
 // update makes one change to a sent ticket's record, unless the record is
 // known to be there already (reopening an open ticket, resolving a
-// finished one). The request and answer go to the ticket's audit.
-func (s *sender) update(ctx context.Context, id, change string) error {
+// finished one). ref goes into the work note; retried (an earlier attempt
+// may have reached the instance, its answer lost), the record's work notes
+// are read first and the change is not sent again when one carries ref, so
+// the note is written once. The requests and answers go to the ticket's
+// audit.
+func (s *sender) update(ctx context.Context, id, change, ref string, retried bool) error {
 	t, err := s.store.FindTicketByID(ctx, id)
 	if scorebridge.ErrorCode(err) == scorebridge.ENOTFOUND {
 		return river.JobCancel(err)
@@ -89,7 +101,7 @@ func (s *sender) update(ctx context.Context, id, change string) error {
 	if (change == ChangeReopen && class == scorebridge.ClassOpen) || (change == ChangeResolve && class != scorebridge.ClassOpen) {
 		return nil
 	}
-	fields, err := updateFields(t, change)
+	fields, err := updateFields(t, change, ref)
 	if err != nil {
 		return river.JobCancel(err)
 	}
@@ -104,6 +116,16 @@ func (s *sender) update(ctx context.Context, id, change string) error {
 	client := servicenow.NewClient(inst.BaseURL, inst.HTTPClient)
 	table := servicenow.TicketTable(t.Type)
 	pace := s.pacers.get(inst.ConnectionID)
+	if retried {
+		done, err := s.updateApplied(ctx, client, pace, t, ref)
+		if err != nil {
+			return s.classify(ctx, pace, t.ID, err)
+		}
+		if done {
+			s.logger.Info("ticket update found on the instance; not sent again", "ticket", t.ID, "number", t.Number, "change", change)
+			return nil
+		}
+	}
 	body, _ := json.Marshal(fields)
 	_, err = s.call(ctx, pace, t.ID, http.MethodPatch, "/api/now/table/"+table+"/"+t.SysID, string(body), func(ctx context.Context) (servicenow.Record, error) {
 		return client.Update(ctx, table, t.SysID, fields)
@@ -121,9 +143,28 @@ func (s *sender) update(ctx context.Context, id, change string) error {
 	return s.classify(ctx, pace, t.ID, err)
 }
 
+// updateApplied reports whether the record has a work note carrying ref:
+// the journal, not the record's state, says whether the note was written
+// (a business rule may keep the state from changing).
+func (s *sender) updateApplied(ctx context.Context, client *servicenow.Client, pace *pacer, t *scorebridge.Ticket, ref string) (bool, error) {
+	opts := servicenow.ListOptions{Query: "element_id=" + t.SysID + "^element=work_notes^valueLIKE" + ref, Fields: []string{"sys_id"}, Limit: 1, NoCount: true}
+	path := "/api/now/table/" + journalTable + "?" + url.Values{"sysparm_query": {opts.Query}}.Encode()
+	rec, err := s.call(ctx, pace, t.ID, http.MethodGet, path, "", func(ctx context.Context) (servicenow.Record, error) {
+		recs, _, err := client.List(ctx, journalTable, opts)
+		if err != nil || len(recs) == 0 {
+			return nil, err
+		}
+		return recs[0], nil
+	})
+	return rec != nil, err
+}
+
+// journalTable holds a record's work notes and comments, one row each.
+const journalTable = "sys_journal_field"
+
 // updateFields are the fields a change writes, with a work note saying
-// why (and, to resolve, the close code and notes).
-func updateFields(t *scorebridge.Ticket, change string) (map[string]string, error) {
+// why, ending with ref (and, to resolve, the close code and notes).
+func updateFields(t *scorebridge.Ticket, change, ref string) (map[string]string, error) {
 	var titles []string
 	for _, a := range t.Actions {
 		titles = append(titles, a.Title)
@@ -141,7 +182,7 @@ func updateFields(t *scorebridge.Ticket, change string) (map[string]string, erro
 		}
 		return map[string]string{
 			"state":      state,
-			"work_notes": "Reopened by scorebridge: this ticket is " + was + " but the security control it covers is still not achieved (" + covers + ").",
+			"work_notes": "Reopened by scorebridge: this ticket is " + was + " but the security control it covers is still not achieved (" + covers + "). Reference: " + ref,
 		}, nil
 	case ChangeResolve:
 		f, ok := resolveFields[t.Type]
@@ -149,7 +190,7 @@ func updateFields(t *scorebridge.Ticket, change string) (map[string]string, erro
 			return nil, fmt.Errorf("no resolved state for %s tickets", t.Type)
 		}
 		note := "Resolved by scorebridge: the security control this ticket covers is now achieved and its improvement action is Completed (" + covers + ")."
-		return map[string]string{"state": f[0], f[1]: f[2], "close_notes": note, "work_notes": note}, nil
+		return map[string]string{"state": f[0], f[1]: f[2], "close_notes": note, "work_notes": note + " Reference: " + ref}, nil
 	}
 	return nil, fmt.Errorf("unknown ticket change %q", change)
 }
