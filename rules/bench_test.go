@@ -50,10 +50,10 @@ func benchRule(b *testing.B, name, dsn string) {
 		fmt.Printf("%s: %-44s %9v %6d statements  %s\n", name, what, time.Since(t0).Round(time.Millisecond), t.db.Statements()-s0, out)
 	}
 	recs := sqlstore.NewRecommendationService(t.db)
-	measure("reference: list 50,000 actions (pages of 500)", func() string {
+	measure("reference: list 50,000 actions (pages of 200)", func() string {
 		total, cursor := 0, ""
 		for {
-			page, next, err := recs.FindRecommendations(t.ctx, scorebridge.RecommendationFilter{Limit: 500, Cursor: cursor})
+			page, next, err := recs.FindRecommendations(t.ctx, scorebridge.RecommendationFilter{Limit: 200, Cursor: cursor})
 			if err != nil {
 				b.Fatal(err)
 			}
