@@ -247,9 +247,11 @@ func (s *RuleStore) FindRuleCandidates(ctx context.Context, r *scorebridge.Rule,
 		args = append(args, r.ID)
 	}
 	if c.Drift {
+		// Once per drift: measured from when the drift began, not the
+		// ticket's last update, which tracking keeps moving.
 		where = append(where, `EXISTS (SELECT 1 FROM ticket_recommendations dtr JOIN tickets dt ON dt.id = dtr.ticket_id
 			WHERE dtr.recommendation_id = r.id AND dt.drift = 1 AND NOT EXISTS (SELECT 1 FROM rule_tickets rt
-				WHERE rt.rule_id = ? AND rt.recommendation_id = r.id AND rt.created_at >= dt.updated_at))`)
+				WHERE rt.rule_id = ? AND rt.recommendation_id = r.id AND rt.created_at >= dt.drift_at))`)
 		args = append(args, r.ID)
 	}
 	where = append(where, "r.retired_at IS NULL", `NOT EXISTS (SELECT 1 FROM ticket_recommendations tr JOIN tickets t ON t.id = tr.ticket_id
