@@ -332,6 +332,10 @@ type RecommendationFilter struct {
 	Limit int
 	// Cursor is the opaque "next" value of the previous page.
 	Cursor string
+	// Backward reads the page that ends with the row Cursor names, the
+	// Previous page of the one Cursor led to; the cursor returned is then
+	// the one to read further back with Backward, "" at the first page.
+	Backward bool
 }
 
 // RecommendationUpdate holds the fields a PATCH may change; nil leaves a field

@@ -57,5 +57,8 @@ func (f RecommendationFilter) Validate() error {
 	if len(f.Cursor) > MaxCursorLength {
 		return FieldErrorf("cursor", "cursor is not one this server issued")
 	}
+	if f.Backward && f.Cursor == "" {
+		return FieldErrorf("cursor", "a cursor is needed to page back")
+	}
 	return nil
 }

@@ -87,19 +87,39 @@ func (s *RecommendationService) FindRecommendations(ctx context.Context, filter 
 	case scorebridge.SortUpdated:
 		order = "updated_at DESC, id"
 	}
+	back := filter.Backward && filter.Cursor != ""
+	if back {
+		// Paging back reads the list in reverse from the cursor's row
+		// (included), down the same indexes, and turns the page round.
+		switch sort {
+		case scorebridge.SortImpact:
+			order = "impact, id DESC"
+		case scorebridge.SortTitle:
+			order = "title_key DESC, id DESC"
+		case scorebridge.SortUpdated:
+			order = "updated_at, id DESC"
+		}
+	}
 
 	if filter.Cursor != "" {
 		c, err := decodeCursor(filter.Cursor, sort)
 		if err != nil {
 			return nil, "", err
 		}
-		switch sort {
-		case scorebridge.SortImpact:
+		switch {
+		case back && sort == scorebridge.SortImpact:
+			where, args = append(where, "(impact > ? OR (impact = ? AND id <= ?))"), append(args, c.Impact, c.Impact, c.ID)
+		case back && sort == scorebridge.SortTitle:
+			where, args = append(where, "(title_key, id) <= (?, ?)"), append(args, c.Title, c.ID)
+		case back && sort == scorebridge.SortUpdated:
+			t := s.db.timeArg(c.Updated)
+			where, args = append(where, "(updated_at > ? OR (updated_at = ? AND id <= ?))"), append(args, t, t, c.ID)
+		case sort == scorebridge.SortImpact:
 			where, args = append(where, "(impact < ? OR (impact = ? AND id > ?))"), append(args, c.Impact, c.Impact, c.ID)
-		case scorebridge.SortTitle:
+		case sort == scorebridge.SortTitle:
 			// Both keys ascend, so a row value comparison, which an index serves directly.
 			where, args = append(where, "(title_key, id) > (?, ?)"), append(args, c.Title, c.ID)
-		case scorebridge.SortUpdated:
+		case sort == scorebridge.SortUpdated:
 			t := s.db.timeArg(c.Updated)
 			where, args = append(where, "(updated_at < ? OR (updated_at = ? AND id > ?))"), append(args, t, t, c.ID)
 		}
@@ -133,6 +153,13 @@ func (s *RecommendationService) FindRecommendations(ctx context.Context, filter 
 		if err != nil {
 			return nil, "", fmt.Errorf("find recommendations: %w", err)
 		}
+		if len(items) == limit && back {
+			// The row before the page is the last of the page before it.
+			reverseRecommendations(items)
+			prev := recommendationCursor{Sort: sort, ID: r.ID, Impact: impact, Title: title, Updated: r.UpdatedAt}
+			prev.keep(sort)
+			return items, prev.encode(), rows.Close()
+		}
 		if len(items) == limit {
 			next := recommendationCursor{Sort: sort, ID: last.ID}
 			switch sort {
@@ -151,7 +178,30 @@ func (s *RecommendationService) FindRecommendations(ctx context.Context, filter 
 	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("find recommendations: %w", err)
 	}
+	if back {
+		reverseRecommendations(items)
+	}
 	return items, "", nil
+}
+
+// keep clears the keys of the sorts other than sort, as the forward
+// cursors carry only their own.
+func (c *recommendationCursor) keep(sort string) {
+	if sort != scorebridge.SortImpact {
+		c.Impact = 0
+	}
+	if sort != scorebridge.SortTitle {
+		c.Title = ""
+	}
+	if sort != scorebridge.SortUpdated {
+		c.Updated = time.Time{}
+	}
+}
+
+func reverseRecommendations(items []*scorebridge.Recommendation) {
+	for i, j := 0, len(items)-1; i < j; i, j = i+1, j-1 {
+		items[i], items[j] = items[j], items[i]
+	}
 }
 
 // scanWithExtra reads the recommendation columns followed by extra ones.

@@ -152,8 +152,9 @@ func TestFindRecommendations_Paging(t *testing.T) {
 					f := filter
 					f.Limit = limit
 					var got []string
-					for pages := 0; ; pages++ {
-						if pages > len(all) {
+					var pages [][]string
+					for n := 0; ; n++ {
+						if n > len(all) {
 							t.Fatalf("sort %s limit %d: paging does not end", sort, limit)
 						}
 						ids, next := findIDs(t, s, f)
@@ -161,6 +162,7 @@ func TestFindRecommendations_Paging(t *testing.T) {
 							t.Fatalf("page of %d rows with limit %d", len(ids), limit)
 						}
 						got = append(got, ids...)
+						pages = append(pages, ids)
 						if next == "" {
 							break
 						}
@@ -168,6 +170,22 @@ func TestFindRecommendations_Paging(t *testing.T) {
 					}
 					if !reflect.DeepEqual(got, wantIDs) {
 						t.Errorf("sort %s %+v limit %d: pages gave %v, want %v", sort, filter, limit, got, wantIDs)
+					}
+					// Back from the last page, each Previous page is the
+					// page before, down to the first, which offers none.
+					if len(pages) > 1 {
+						back := f
+						back.Backward = true
+						for i := len(pages) - 2; i >= 0; i-- {
+							ids, prev := findIDs(t, s, back)
+							if !reflect.DeepEqual(ids, pages[i]) {
+								t.Fatalf("sort %s %+v limit %d: page %d backward %v, want %v", sort, filter, limit, i, ids, pages[i])
+							}
+							if (prev == "") != (i == 0) {
+								t.Fatalf("sort %s %+v limit %d: page %d backward offers previous %q", sort, filter, limit, i, prev)
+							}
+							back.Cursor = prev
+						}
 					}
 				}
 			}

@@ -29,8 +29,9 @@ type actionListPage struct {
 	Sources    []scorebridge.Source
 	States     []scorebridge.State
 	Sorts      []sortOption
-	// NextURL and FirstURL page through the list; empty when not applicable.
-	NextURL, FirstURL string
+	// NextURL, PrevURL and FirstURL page through the list; empty when not
+	// applicable.
+	NextURL, PrevURL, FirstURL string
 	// SortURLs are the column headers' links: the same filter sorted by
 	// that column, from the first page, so the URL says the whole view.
 	SortURLs map[string]string
@@ -57,6 +58,8 @@ func (s *Server) handleActionList(w http.ResponseWriter, r *http.Request) {
 		filter.Sort = scorebridge.SortImpact
 	}
 	filter.Limit = pageLimit
+	// dir=prev asks for the page before the one the cursor led to.
+	filter.Backward = r.URL.Query().Get("dir") == "prev" && filter.Cursor != ""
 	items, next, err := s.recommendations.FindRecommendations(r.Context(), filter)
 	if err != nil {
 		s.error(w, r, err)
@@ -84,11 +87,7 @@ func (s *Server) handleActionList(w http.ResponseWriter, r *http.Request) {
 			page.SortURLs[o.Value] += "?" + sq.Encode()
 		}
 	}
-	if next != "" {
-		nq := cloneValues(q)
-		nq.Set("cursor", next)
-		page.NextURL = "/actions?" + nq.Encode()
-	}
+	page.NextURL, page.PrevURL = pagerURLs("/actions", q, filter.Cursor, next, filter.Backward)
 	if filter.Cursor != "" {
 		page.FirstURL = "/actions?" + q.Encode()
 	}

@@ -175,25 +175,57 @@ func TestActionListFiltersSortAndPaging(t *testing.T) {
 		byID[r.ID] = r
 	}
 
-	// Paging: following "Next page" visits every action exactly once.
-	seen := map[string]bool{}
-	path, pages := "/actions", 0
-	for path != "" {
-		r := b.get(t, path).wantStatus(t, http.StatusOK)
-		for _, id := range rowIDs(r.body) {
-			if seen[id] {
-				t.Fatalf("action %s shown on two pages", id)
+	// Paging: following "Next page" visits every action exactly once;
+	// following "Previous page" back from the last shows each page again,
+	// with the sort kept in the URL, and the first page offers none.
+	for _, start := range []string{"/actions", "/actions?sort=title"} {
+		seen := map[string]bool{}
+		var pages [][]string
+		for path := start; path != ""; {
+			r := b.get(t, path).wantStatus(t, http.StatusOK)
+			ids := rowIDs(r.body)
+			for _, id := range ids {
+				if seen[id] {
+					t.Fatalf("action %s shown on two pages", id)
+				}
+				seen[id] = true
 			}
-			seen[id] = true
+			if len(pages) > 0 {
+				r.wantContains(t, "First page")
+				if prevLink(r.body) == "" {
+					t.Fatalf("page %d of %s has no Previous page", len(pages), start)
+				}
+			} else if prevLink(r.body) != "" {
+				t.Fatalf("the first page of %s offers a Previous page", start)
+			}
+			pages = append(pages, ids)
+			if path = nextLink(r.body); path == "" {
+				path = prevLink(r.body)
+				for i := len(pages) - 2; i >= 0; i-- {
+					if path == "" {
+						t.Fatalf("%s: no Previous page back to page %d", start, i)
+					}
+					if strings.Contains(start, "sort=title") && !strings.Contains(path, "sort=title") {
+						t.Fatalf("Previous page %q drops the sort", path)
+					}
+					back := b.get(t, path).wantStatus(t, http.StatusOK)
+					if got := rowIDs(back.body); !slices.Equal(got, pages[i]) {
+						t.Fatalf("%s: Previous page to page %d shows %v, want %v", start, i, got, pages[i])
+					}
+					if next := nextLink(back.body); next == "" {
+						t.Fatalf("%s: page %d read back has no Next page", start, i)
+					}
+					path = prevLink(back.body)
+				}
+				if path != "" {
+					t.Fatalf("%s: the first page read back offers a Previous page %q", start, path)
+				}
+				break
+			}
 		}
-		if pages > 0 {
-			r.wantContains(t, "First page")
+		if len(seen) != len(all) || len(pages) < 2 {
+			t.Fatalf("paging %s showed %d of %d actions in %d pages", start, len(seen), len(all), len(pages))
 		}
-		path = nextLink(r.body)
-		pages++
-	}
-	if len(seen) != len(all) || pages < 2 {
-		t.Fatalf("paging showed %d of %d actions in %d pages", len(seen), len(all), pages)
 	}
 
 	// Filters: every row matches.

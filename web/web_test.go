@@ -276,6 +276,17 @@ func nextLink(body string) string {
 	return strings.ReplaceAll(m[1], "&amp;", "&")
 }
 
+var prevLinkRE = regexp.MustCompile(`href="([^"]+)" rel="prev"`)
+
+// prevLink returns the "Previous page" link of a list page, "" when none.
+func prevLink(body string) string {
+	m := prevLinkRE.FindStringSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return strings.ReplaceAll(m[1], "&amp;", "&")
+}
+
 var rowRE = regexp.MustCompile(`<td><a href="/actions/([^"]+)">`)
 
 // rowIDs returns the action ids of the rows of an actions table, in order.
