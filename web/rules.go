@@ -173,6 +173,8 @@ type rulesPage struct {
 	Rules      []*scorebridge.Rule
 	Types      []scorebridge.TicketType
 	Categories []scorebridge.Category
+	Sources    []scorebridge.Source
+	States     []scorebridge.State
 	Form       url.Values
 	Error      string
 }
@@ -200,11 +202,12 @@ func (s *Server) renderRules(w http.ResponseWriter, r *http.Request, status int,
 		form = url.Values{"type": {string(scorebridge.TicketIncident)}, "priority": {"3"}, "cap": {strconv.Itoa(scorebridge.DefaultRuleTicketsPerRun)}}
 	}
 	s.render(w, r, status, "rules", &rulesPage{pageBase: pageBase{Title: "Automation rules", Nav: "rules", Notice: notice},
-		Rules: rs, Types: scorebridge.TicketTypes, Categories: scorebridge.Categories, Form: form, Error: problem})
+		Rules: rs, Types: scorebridge.TicketTypes, Categories: scorebridge.Categories,
+		Sources: scorebridge.Sources, States: scorebridge.States, Form: form, Error: problem})
 }
 
-// handleRuleCreateForm makes a rule from the page's form: the common
-// conditions and a fixed priority; the API takes every field. A new rule
+// handleRuleCreateForm makes a rule from the page's form: every condition
+// and a fixed priority; the API also takes priorities by score impact. A new rule
 // starts disabled, so its preview is seen first.
 func (s *Server) handleRuleCreateForm(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
@@ -219,6 +222,14 @@ func (s *Server) handleRuleCreateForm(w http.ResponseWriter, r *http.Request) {
 	for _, c := range f["category"] {
 		rule.Conditions.Categories = append(rule.Conditions.Categories, scorebridge.Category(c))
 	}
+	for _, v := range f["source"] {
+		rule.Conditions.Sources = append(rule.Conditions.Sources, scorebridge.Source(v))
+	}
+	for _, v := range f["state"] {
+		rule.Conditions.States = append(rule.Conditions.States, scorebridge.State(v))
+	}
+	rule.Conditions.Services = commaList(f.Get("services"))
+	rule.Conditions.Tiers = commaList(f.Get("tiers"))
 	if rule.Action.Priority, err = strconv.Atoi(f.Get("priority")); err != nil {
 		err = scorebridge.FieldErrorf("action.priority", "Choose a priority.")
 	}
@@ -303,4 +314,16 @@ func (s *Server) handleRuleDeleteForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/rules?done=deleted", http.StatusSeeOther)
+}
+
+// commaList splits a comma-separated form field into its trimmed,
+// non-empty words (services and tiers are free text, some with spaces).
+func commaList(v string) []string {
+	var out []string
+	for _, w := range strings.Split(v, ",") {
+		if w = strings.TrimSpace(w); w != "" {
+			out = append(out, w)
+		}
+	}
+	return out
 }

@@ -89,3 +89,43 @@ func TestRulesAPIAndPages(t *testing.T) {
 		t.Fatalf("after DELETE: %d", gone.StatusCode)
 	}
 }
+
+// The page's form sets every condition the API accepts.
+func TestRuleFormEveryCondition(t *testing.T) {
+	b := setup(t, setupOptions{rules: true, sla: true})
+	page := b.do(t, http.MethodGet, "/rules", "", "")
+	for _, name := range []string{"category", "source", "services", "tiers", "minScoreImpact", "state", "new", "regressed", "drift"} {
+		if !strings.Contains(page.body, `name="`+name+`"`) {
+			t.Errorf("the rules form has no %q field", name)
+		}
+	}
+	form := url.Values{"name": {"Everything set"}, "type": {"problem"}, "priority": {"2"}, "cap": {"7"},
+		"category": {"Identity", "Data"}, "source": {"microsoft"}, "services": {" AzureAD, Exchange ,"}, "tiers": {"Core"},
+		"minScoreImpact": {"4.5"}, "state": {"to_address", "planned"}, "new": {"true"}, "regressed": {"true"}, "drift": {"true"}}
+	made := b.do(t, http.MethodPost, "/rules", "application/x-www-form-urlencoded", form.Encode())
+	if made.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d\n%s", made.StatusCode, made.body)
+	}
+	id := strings.TrimPrefix(strings.SplitN(made.Header.Get("Location"), "?", 2)[0], "/rules/")
+	var rule scorebridge.Rule
+	if got := b.do(t, http.MethodGet, "/api/v1/rules/"+id, "", ""); json.Unmarshal([]byte(got.body), &rule) != nil {
+		t.Fatalf("rule %s: %s", id, got.body)
+	}
+	c := rule.Conditions
+	want := scorebridge.RuleConditions{Categories: []scorebridge.Category{"Identity", "Data"}, Sources: []scorebridge.Source{"microsoft"},
+		Services: []string{"AzureAD", "Exchange"}, Tiers: []string{"Core"}, MinScoreImpact: 4.5,
+		States: []scorebridge.State{"to_address", "planned"}, NewSinceLastImport: true, Regressed: true, Drift: true}
+	if gotJSON, _ := json.Marshal(c); string(gotJSON) != string(must(json.Marshal(want))) {
+		t.Errorf("conditions %s, want %s", gotJSON, must(json.Marshal(want)))
+	}
+	if rule.Action.TicketType != scorebridge.TicketProblem || rule.MaxTicketsPerRun != 7 || rule.Enabled {
+		t.Errorf("rule %+v", rule)
+	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
