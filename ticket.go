@@ -265,6 +265,10 @@ type TicketFilter struct {
 	Limit int
 	// Cursor continues from a page's next cursor.
 	Cursor string
+	// Backward reads the page that ends with the ticket Cursor names, the
+	// Previous page of the one Cursor led to; the cursor returned is then
+	// the one to read further back with Backward, "" at the first page.
+	Backward bool
 }
 
 // ParseTicketType reads a ticket type as the API and the list accept it:

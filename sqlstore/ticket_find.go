@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -131,19 +132,34 @@ func (s *TicketStore) findTicketPage(ctx context.Context, filter scorebridge.Tic
 	case scorebridge.TicketSortName:
 		order = "t.name, t.id"
 	}
+	back := filter.Backward && filter.Cursor != ""
+	if back {
+		// Paging back reads the list in reverse from the cursor's ticket
+		// (included), down the same indexes, and turns the page round.
+		order = map[string]string{scorebridge.TicketSortCreated: "t.created_at, t.id DESC",
+			scorebridge.TicketSortUpdated: "t.updated_at, t.id DESC", scorebridge.TicketSortName: "t.name DESC, t.id DESC"}[sort]
+	}
 	if filter.Cursor != "" {
 		c, err := decodeTicketCursor(filter.Cursor, sort)
 		if err != nil {
 			return nil, "", err
 		}
-		switch sort {
-		case scorebridge.TicketSortCreated:
+		switch {
+		case back && sort == scorebridge.TicketSortCreated:
+			at := s.db.timeArg(c.Created)
+			add(`(t.created_at > ? OR (t.created_at = ? AND t.id <= ?))`, at, at, c.ID)
+		case back && sort == scorebridge.TicketSortUpdated:
+			at := s.db.timeArg(c.Updated)
+			add(`(t.updated_at > ? OR (t.updated_at = ? AND t.id <= ?))`, at, at, c.ID)
+		case back && sort == scorebridge.TicketSortName:
+			add(`(t.name, t.id) <= (?, ?)`, c.Name, c.ID)
+		case sort == scorebridge.TicketSortCreated:
 			at := s.db.timeArg(c.Created)
 			add(`(t.created_at < ? OR (t.created_at = ? AND t.id > ?))`, at, at, c.ID)
-		case scorebridge.TicketSortUpdated:
+		case sort == scorebridge.TicketSortUpdated:
 			at := s.db.timeArg(c.Updated)
 			add(`(t.updated_at < ? OR (t.updated_at = ? AND t.id > ?))`, at, at, c.ID)
-		case scorebridge.TicketSortName:
+		case sort == scorebridge.TicketSortName:
 			add(`(t.name, t.id) > (?, ?)`, c.Name, c.ID)
 		}
 	}
@@ -156,6 +172,17 @@ func (s *TicketStore) findTicketPage(ctx context.Context, filter scorebridge.Tic
 	ts, err := s.findTicketsTx(ctx, tx, clause, args, order, limit+1)
 	if err != nil {
 		return nil, "", err
+	}
+	if back {
+		// The ticket before the page is the last of the page before it.
+		prev := ""
+		if len(ts) > limit {
+			p := ts[limit]
+			prev = ticketCursor{Sort: sort, ID: p.ID, Created: p.CreatedAt, Updated: p.UpdatedAt, Name: p.Name}.encode()
+			ts = ts[:limit]
+		}
+		slices.Reverse(ts)
+		return ts, prev, nil
 	}
 	if len(ts) <= limit {
 		return ts, "", nil

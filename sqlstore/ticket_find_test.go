@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -114,9 +115,10 @@ func TestTicketPage_FiltersAndPaging(t *testing.T) {
 		// Paging, in each sort, returns everything once and in order.
 		for _, sortBy := range scorebridge.TicketSorts {
 			var all []*scorebridge.Ticket
+			var pages [][]string
 			cursor := ""
-			for pages := 0; ; pages++ {
-				if pages > len(specs) {
+			for n := 0; ; n++ {
+				if n > len(specs) {
 					t.Fatalf("sort %s: paging does not end", sortBy)
 				}
 				page, next, err := ts.FindTicketPage(ctx, scorebridge.TicketFilter{Sort: sortBy, Limit: 3, Cursor: cursor})
@@ -127,10 +129,26 @@ func TestTicketPage_FiltersAndPaging(t *testing.T) {
 					t.Fatalf("page of %d, want at most 3", len(page))
 				}
 				all = append(all, page...)
+				pages = append(pages, ticketIDs(page))
 				if next == "" {
 					break
 				}
 				cursor = next
+			}
+			// Back from the last page, each page before comes again, down
+			// to the first, which offers no cursor further back.
+			for i := len(pages) - 2; i >= 0; i-- {
+				page, prev, err := ts.FindTicketPage(ctx, scorebridge.TicketFilter{Sort: sortBy, Limit: 3, Cursor: cursor, Backward: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := ticketIDs(page); !slices.Equal(got, pages[i]) {
+					t.Fatalf("sort %s: page %d read back %v, want %v", sortBy, i, got, pages[i])
+				}
+				if (prev == "") != (i == 0) {
+					t.Fatalf("sort %s: page %d read back offers %q further back", sortBy, i, prev)
+				}
+				cursor = prev
 			}
 			if len(all) != len(specs) {
 				t.Fatalf("sort %s: paged through %d tickets, want %d", sortBy, len(all), len(specs))

@@ -106,9 +106,9 @@ type ticketListPage struct {
 	Categories  []scorebridge.Category
 	Connections []option
 	Sorts       []option
-	// NextURL and FirstURL page through the list; empty when not
-	// applicable.
-	NextURL, FirstURL string
+	// NextURL, PrevURL and FirstURL page through the list; empty when
+	// not applicable.
+	NextURL, PrevURL, FirstURL string
 	// Filtered is true when any filter is on, for the empty message.
 	Filtered bool
 }
@@ -141,6 +141,8 @@ func (s *Server) handleTicketList(w http.ResponseWriter, r *http.Request) {
 		filter.Sort = scorebridge.TicketSortCreated
 	}
 	filter.Limit = ticketPageLimit
+	// dir=prev asks for the page before the one the cursor led to.
+	filter.Backward = r.URL.Query().Get("dir") == "prev" && filter.Cursor != ""
 	ctx := r.Context()
 	page := &ticketListPage{
 		pageBase: pageBase{Title: "Tickets", Nav: "tickets", Notice: ticketNotices[r.URL.Query().Get("done")]},
@@ -162,11 +164,7 @@ func (s *Server) handleTicketList(w http.ResponseWriter, r *http.Request) {
 	page.Items = items
 	page.Connections, page.States = s.ticketFilterChoices(r, filter)
 	q := ticketFilterQuery(filter)
-	if next != "" {
-		nq := cloneValues(q)
-		nq.Set("cursor", next)
-		page.NextURL = "/tickets?" + nq.Encode()
-	}
+	page.NextURL, page.PrevURL = pagerURLs("/tickets", q, filter.Cursor, next, filter.Backward)
 	if filter.Cursor != "" {
 		page.FirstURL = ticketListURL(filter)
 	}

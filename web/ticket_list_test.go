@@ -8,6 +8,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -131,6 +132,28 @@ func ticketNext(body string) string {
 	return html.UnescapeString(m[1])
 }
 
+var ticketPrevRE = regexp.MustCompile(`href="(/tickets\?[^"]*cursor=[^"]*)" rel="prev"`)
+
+// ticketPrev returns the "Previous page" link of a tickets page, unescaped.
+func ticketPrev(body string) string {
+	m := ticketPrevRE.FindStringSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return html.UnescapeString(m[1])
+}
+
+var ticketRowRE = regexp.MustCompile(`id="ticket-row-([^"]+)"`)
+
+// ticketRowIDs are the ticket ids of a tickets page's rows, in order.
+func ticketRowIDs(body string) []string {
+	var ids []string
+	for _, m := range ticketRowRE.FindAllStringSubmatch(body, -1) {
+		ids = append(ids, m[1])
+	}
+	return ids
+}
+
 var deepLinkHref = regexp.MustCompile(`href="([^"]*nav_to\.do[^"]*)"`)
 
 // TestTicketListPage is the all tickets page over HTTP: the navigation's
@@ -205,6 +228,25 @@ func TestTicketListPage(t *testing.T) {
 	second.wantContains(t, "First page")
 	if strings.Count(first.body, `id="ticket-row-`)+strings.Count(second.body, `id="ticket-row-`) != 1+ticketPageLimit {
 		t.Fatalf("two pages of incidents show %d + %d rows, want %d in all", strings.Count(first.body, `id="ticket-row-`), strings.Count(second.body, `id="ticket-row-`), 1+ticketPageLimit)
+	}
+	// Previous page, from the second, shows the first page again with the
+	// filter kept, and from there offers no page further back.
+	if ticketPrev(first.body) != "" {
+		t.Fatal("the first page offers a Previous page")
+	}
+	prev := ticketPrev(second.body)
+	if prev == "" || !strings.Contains(prev, "type=incident") || !strings.Contains(prev, "sort=name") {
+		t.Fatalf("previous page link %q does not keep the filter", prev)
+	}
+	again := b.get(t, prev).wantStatus(t, http.StatusOK)
+	if got, want := ticketRowIDs(again.body), ticketRowIDs(first.body); !slices.Equal(got, want) {
+		t.Fatalf("Previous page shows %v, want the first page %v", got, want)
+	}
+	if p := ticketPrev(again.body); p != "" {
+		t.Fatalf("the first page read back offers a Previous page %q", p)
+	}
+	if n := ticketNext(again.body); n == "" || !slices.Equal(ticketRowIDs(b.get(t, n).wantStatus(t, http.StatusOK).body), ticketRowIDs(second.body)) {
+		t.Fatalf("Next page from the page read back %q does not show the second page", n)
 	}
 	b.get(t, "/tickets?type=task").wantStatus(t, http.StatusBadRequest)
 	b.get(t, "/tickets?type=incident&state=2").wantStatus(t, http.StatusOK).wantContains(t, "No ticket matches these filters")
