@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -24,6 +25,8 @@ func (s *Server) notificationRoutes() []route {
 		{"POST /notifications/{id}/test", admin, s.handleNotificationTest},
 		{"POST /notifications/{id}/enabled", admin, s.handleNotificationEnabled},
 		{"POST /notifications/{id}/delete", admin, s.handleNotificationDelete},
+		{"GET /notifications/{id}/edit", admin, s.handleNotificationEditPage},
+		{"POST /notifications/{id}", admin, s.handleNotificationEdit},
 
 		{"GET /api/v1/notifications/targets", admin, s.handleAPITargetList},
 		{"POST /api/v1/notifications/targets", admin, s.handleAPITargetCreate},
@@ -206,14 +209,8 @@ func (s *Server) handleNotificationsPage(w http.ResponseWriter, r *http.Request)
 	s.renderNotifications(w, r, http.StatusOK, page)
 }
 
-// handleNotificationCreate adds a target from the page's form; the form
-// never gets a secret back, and a made signing secret is shown once.
-func (s *Server) handleNotificationCreate(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.error(w, r, scorebridge.Errorf(scorebridge.EINVALID, "The form could not be read."))
-		return
-	}
-	f := r.PostForm
+// targetFormInput reads a target from the page's add or edit form.
+func targetFormInput(f url.Values) targetInput {
 	port, _ := strconv.Atoi(strings.TrimSpace(f.Get("smtpPort")))
 	in := targetInput{
 		Name: f.Get("name"), Channel: scorebridge.NotificationChannel(f.Get("channel")), Digest: scorebridge.DigestPeriod(f.Get("digest")),
@@ -224,6 +221,17 @@ func (s *Server) handleNotificationCreate(w http.ResponseWriter, r *http.Request
 	for _, k := range f["events"] {
 		in.Events = append(in.Events, scorebridge.NotificationKind(k))
 	}
+	return in
+}
+
+// handleNotificationCreate adds a target from the page's form; the form
+// never gets a secret back, and a made signing secret is shown once.
+func (s *Server) handleNotificationCreate(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.error(w, r, scorebridge.Errorf(scorebridge.EINVALID, "The form could not be read."))
+		return
+	}
+	in := targetFormInput(r.PostForm)
 	t, sec := in.target("")
 	made, err := s.notifications.CreateTarget(r.Context(), t, sec)
 	if err != nil {
