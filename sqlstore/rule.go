@@ -330,10 +330,14 @@ func (s *RuleStore) CommitRuleRun(ctx context.Context, rule *scorebridge.Rule, r
 			if err := s.tickets.insertTicket(ctx, x, t, now); err != nil {
 				return err
 			}
-			for _, rid := range t.RecommendationIDs {
-				if err := x.exec(ctx, `INSERT INTO rule_tickets (rule_id, recommendation_id, ticket_id, created_at) VALUES (?, ?, ?, ?)`,
-					rule.ID, rid, t.ID, s.db.timeArg(now)); err != nil {
-					return fmt.Errorf("record rule ticket: %w", err)
+			for start := 0; start < len(t.RecommendationIDs); start += rowsPerInsert {
+				end := min(start+rowsPerInsert, len(t.RecommendationIDs))
+				args := make([]any, 0, 4*(end-start))
+				for _, rid := range t.RecommendationIDs[start:end] {
+					args = append(args, rule.ID, rid, t.ID, s.db.timeArg(now))
+				}
+				if err := x.exec(ctx, `INSERT INTO rule_tickets (rule_id, recommendation_id, ticket_id, created_at) VALUES `+valueRows(end-start, 4), args...); err != nil {
+					return fmt.Errorf("record rule tickets: %w", err)
 				}
 			}
 			ids = append(ids, t.ID)

@@ -75,13 +75,29 @@ func (s *TicketStore) insertTicket(ctx context.Context, x execer, t *scorebridge
 		t.RequestedBy, string(t.Status), t.AssignmentGroup, s.db.timeArg(now), s.db.timeArg(now)); err != nil {
 		return fmt.Errorf("insert ticket: %w", err)
 	}
-	for pos, rid := range t.RecommendationIDs {
-		if err := x.exec(ctx, `INSERT INTO ticket_recommendations (ticket_id, recommendation_id, position) VALUES (?, ?, ?)`,
-			t.ID, rid, pos); err != nil {
-			return fmt.Errorf("insert ticket action: %w", err)
+	// One statement per rowsPerInsert actions, not one per action: a
+	// grouped rule run writes thousands.
+	for start := 0; start < len(t.RecommendationIDs); start += rowsPerInsert {
+		end := min(start+rowsPerInsert, len(t.RecommendationIDs))
+		args := make([]any, 0, 3*(end-start))
+		for pos := start; pos < end; pos++ {
+			args = append(args, t.ID, t.RecommendationIDs[pos], pos)
+		}
+		if err := x.exec(ctx, `INSERT INTO ticket_recommendations (ticket_id, recommendation_id, position) VALUES `+valueRows(end-start, 3), args...); err != nil {
+			return fmt.Errorf("insert ticket actions: %w", err)
 		}
 	}
 	return nil
+}
+
+// rowsPerInsert bounds a multi-row INSERT well under both databases'
+// limits on bound parameters.
+const rowsPerInsert = 100
+
+// valueRows is the VALUES list of n rows of cols placeholders each.
+func valueRows(n, cols int) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
 }
 
 // RequeueTicket turns a failed ticket back to queued, clearing its error,
