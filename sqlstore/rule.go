@@ -316,8 +316,10 @@ func (s *RuleStore) CommitRuleRun(ctx context.Context, rule *scorebridge.Rule, r
 			for i, id := range t.RecommendationIDs {
 				args[i] = id
 			}
-			taken, err := x.queryStrings(ctx, `SELECT tr.recommendation_id FROM ticket_recommendations tr JOIN tickets t ON t.id = tr.ticket_id
-				WHERE tr.recommendation_id IN (`+marks+`) AND `+openTicket, args...)
+			// From the ticket's actions to their tickets: as a join, SQLite
+			// walked every queued ticket instead, one check per ticket.
+			taken, err := x.queryStrings(ctx, `SELECT tr.recommendation_id FROM ticket_recommendations tr
+				WHERE tr.recommendation_id IN (`+marks+`) AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = tr.ticket_id AND `+openTicket+`)`, args...)
 			if err != nil {
 				return fmt.Errorf("check open tickets: %w", err)
 			}
