@@ -1,6 +1,7 @@
 package scorebridge_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -67,9 +68,29 @@ func TestSLA_DueDateAndCloseTimes(t *testing.T) {
 			t.Errorf("P%d due %s, want %s", p, got, days)
 		}
 	}
-	got := scorebridge.CloseTimes(map[scorebridge.Category][]time.Duration{scorebridge.CategoryIdentity: {1 * time.Hour, 5 * time.Hour, 2 * time.Hour, 10 * time.Hour}})
-	if len(got) != 1 || got[0].Median != 2*time.Hour || got[0].P90 != 10*time.Hour || got[0].Tickets != 4 {
+	id, dev := scorebridge.CategoryIdentity, scorebridge.CategoryDevices
+	got := scorebridge.CloseTimesFromBuckets([]scorebridge.CloseBucket{
+		{Category: dev, Lower: 3 * 24 * time.Hour, Tickets: 1},
+		{Category: id, Lower: 10 * time.Hour, Tickets: 1}, {Category: id, Lower: 1 * time.Hour, Tickets: 1},
+		{Category: id, Lower: 5 * time.Hour, Tickets: 1}, {Category: id, Lower: 2 * time.Hour, Tickets: 1},
+		{Category: "Printers", Lower: time.Hour, Tickets: 0},
+	})
+	want := []scorebridge.CloseTime{{Category: id, Tickets: 4, Median: 2 * time.Hour, P90: 10 * time.Hour}, {Category: dev, Tickets: 1, Median: 3 * 24 * time.Hour, P90: 3 * 24 * time.Hour}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("close times %+v, want %+v", got, want)
+	}
+	// Two tickets in one bucket: the rank counts both.
+	got = scorebridge.CloseTimesFromBuckets([]scorebridge.CloseBucket{{Category: id, Lower: time.Hour, Tickets: 9}, {Category: id, Lower: 50 * time.Hour, Tickets: 1}})
+	if got[0].Median != time.Hour || got[0].P90 != time.Hour || got[0].Tickets != 10 {
 		t.Errorf("close times %+v", got)
+	}
+	for d, want := range map[time.Duration]time.Duration{
+		59 * time.Minute: 0, 90 * time.Minute: time.Hour, 47*time.Hour + 59*time.Minute: 47 * time.Hour,
+		48 * time.Hour: 48 * time.Hour, 50*time.Hour + 30*time.Minute: 50*time.Hour + 24*time.Minute,
+	} {
+		if got := scorebridge.CloseTimeBucket(d); got != want {
+			t.Errorf("bucket of %s: %s, want %s", d, got, want)
+		}
 	}
 }
 

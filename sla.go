@@ -148,46 +148,90 @@ type CloseTime struct {
 	P90      time.Duration `json:"p90"`
 }
 
-// CloseTimes computes a CloseTime per category from each category's
-// opened-to-resolved durations, in the order of Categories (categories
-// without a finished ticket are left out). The percentiles are the
-// nearest-rank ones: a duration some ticket really took.
-func CloseTimes(byCategory map[Category][]time.Duration) []CloseTime {
+// CloseBucket is how many tickets of a category took a close time in the
+// bucket starting at Lower: kept by the store as tickets finish, so the
+// close times are read from a few rows however many tickets there are.
+type CloseBucket struct {
+	Category Category
+	Lower    time.Duration
+	Tickets  int
+}
+
+// CloseTimeBucket is the bucket a close time falls in, as the store keeps
+// it: to the hour under two days and to the tenth of a day after, which is
+// as precise as the page shows a close time.
+func CloseTimeBucket(d time.Duration) time.Duration {
+	if d < 48*time.Hour {
+		return d.Truncate(time.Hour)
+	}
+	return d.Truncate(24 * time.Hour / 10)
+}
+
+// CloseTimesFromBuckets is CloseTimes over kept buckets: the same
+// nearest-rank percentiles, each the lower bound of the bucket the rank
+// falls in, so a duration a ticket really took, to the bucket's precision.
+func CloseTimesFromBuckets(buckets []CloseBucket) []CloseTime {
+	byCategory := map[Category][]CloseBucket{}
+	var order []Category
+	for _, b := range buckets {
+		if b.Tickets <= 0 {
+			continue
+		}
+		if _, ok := byCategory[b.Category]; !ok {
+			order = append(order, b.Category)
+		}
+		byCategory[b.Category] = append(byCategory[b.Category], b)
+	}
 	var out []CloseTime
-	seen := map[Category]bool{}
-	add := func(c Category) {
-		ds := byCategory[c]
-		if len(ds) == 0 || seen[c] {
-			return
+	for _, c := range categoryOrder(order) {
+		bs := byCategory[c]
+		sort.Slice(bs, func(i, j int) bool { return bs[i].Lower < bs[j].Lower })
+		n := 0
+		for _, b := range bs {
+			n += b.Tickets
 		}
-		seen[c] = true
-		sorted := append([]time.Duration(nil), ds...)
-		sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
-		out = append(out, CloseTime{Category: c, Tickets: len(sorted), Median: nearestRank(sorted, 50), P90: nearestRank(sorted, 90)})
-	}
-	for _, c := range Categories {
-		add(c)
-	}
-	var rest []string
-	for c := range byCategory {
-		if !seen[c] {
-			rest = append(rest, string(c))
-		}
-	}
-	sort.Strings(rest)
-	for _, c := range rest {
-		add(Category(c))
+		out = append(out, CloseTime{Category: c, Tickets: n, Median: bucketRank(bs, n, 50), P90: bucketRank(bs, n, 90)})
 	}
 	return out
 }
 
-// nearestRank is the p-th percentile of sorted by the nearest-rank method.
-func nearestRank(sorted []time.Duration, p int) time.Duration {
-	rank := (p*len(sorted) + 99) / 100
-	if rank < 1 {
-		rank = 1
+// bucketRank is the p-th nearest-rank percentile of n durations in sorted
+// buckets.
+func bucketRank(sorted []CloseBucket, n, p int) time.Duration {
+	rank := max((p*n+99)/100, 1)
+	seen := 0
+	for _, b := range sorted {
+		seen += b.Tickets
+		if seen >= rank {
+			return b.Lower
+		}
 	}
-	return sorted[rank-1]
+	return sorted[len(sorted)-1].Lower
+}
+
+// categoryOrder puts categories in the order of Categories, any others
+// after them by name: the order CloseTimes reports in.
+func categoryOrder(cs []Category) []Category {
+	have := map[Category]bool{}
+	for _, c := range cs {
+		have[c] = true
+	}
+	var out []Category
+	for _, c := range Categories {
+		if have[c] {
+			out = append(out, c)
+			delete(have, c)
+		}
+	}
+	var rest []string
+	for c := range have {
+		rest = append(rest, string(c))
+	}
+	sort.Strings(rest)
+	for _, c := range rest {
+		out = append(out, Category(c))
+	}
+	return out
 }
 
 // SLAReports are the figures the SLA is judged by: how many tickets are

@@ -107,6 +107,12 @@ func (s *ScoreService) ScoreHistory(ctx context.Context, days int) ([]*scorebrid
 const microPoints = 1e6
 
 func currentScore(ctx context.Context, tx *tx) (scorebridge.Score, error) {
+	return keptScore(ctx, tx, "")
+}
+
+// keptScore is the score from the kept totals, of one source's actions
+// when source is set, of all of them otherwise.
+func keptScore(ctx context.Context, tx *tx, source scorebridge.Source) (scorebridge.Score, error) {
 	excluded, err := notCounting(ctx, tx)
 	if err != nil {
 		return scorebridge.Score{}, err
@@ -118,7 +124,7 @@ func currentScore(ctx context.Context, tx *tx) (scorebridge.Score, error) {
 	// would over every row.
 	rows, err := tx.QueryContext(ctx, `
 		SELECT category, source, state, max_micro, current_micro
-		FROM score_totals WHERE actions > 0`)
+		FROM score_totals WHERE actions > 0 AND (? = '' OR source = ?)`, string(source), string(source))
 	if err != nil {
 		return scorebridge.Score{}, fmt.Errorf("read score: %w", err)
 	}
@@ -212,9 +218,10 @@ func sourceScore(ctx context.Context, tx *tx, sourceID string) (scorebridge.Scor
 }
 
 // userScore is the score of the user recommendations alone, shown apart
-// from imported data.
+// from imported data: from the kept totals, as the home page reads it on
+// every request.
 func userScore(ctx context.Context, tx *tx) (scorebridge.Score, error) {
-	return scoreWhere(ctx, tx, " AND source = ?", []any{string(scorebridge.SourceUser)})
+	return keptScore(ctx, tx, scorebridge.SourceUser)
 }
 
 func scoreWhere(ctx context.Context, tx *tx, cond string, args []any) (scorebridge.Score, error) {

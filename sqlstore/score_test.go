@@ -15,6 +15,12 @@ import (
 // the recommendation store.
 func scoreOfRows(t *testing.T, s scorebridge.RecommendationService) scorebridge.Score {
 	t.Helper()
+	return scoreOfSource(t, s, "")
+}
+
+// scoreOfSource is scoreOfRows over one source's actions ("" for all).
+func scoreOfSource(t *testing.T, s scorebridge.RecommendationService, source scorebridge.Source) scorebridge.Score {
+	t.Helper()
 	var items []scorebridge.ScoreItem
 	f := scorebridge.RecommendationFilter{Limit: scorebridge.MaxRecommendationPage}
 	for {
@@ -23,6 +29,9 @@ func scoreOfRows(t *testing.T, s scorebridge.RecommendationService) scorebridge.
 			t.Fatal(err)
 		}
 		for _, r := range recs {
+			if source != "" && r.Source != source {
+				continue
+			}
 			items = append(items, scorebridge.ScoreItem{Category: r.Category, Source: r.Source, State: r.State, MaxScore: r.MaxScore, CurrentScore: r.CurrentScore})
 		}
 		if next == "" {

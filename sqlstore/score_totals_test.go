@@ -36,6 +36,14 @@ func checkScoreKept(t *testing.T, db *sqlstore.DB, recs scorebridge.Recommendati
 	if bad {
 		t.Fatalf("after %s: kept score %+v, recomputed %+v", after, got, want)
 	}
+	// The user recommendations' own score, read from the same totals.
+	user, err := sqlstore.NewPostureStore(db, nil).UserScore(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := scoreOfSource(t, recs, scorebridge.SourceUser); !near(user.CurrentScore, w.CurrentScore) || !near(user.MaxScore, w.MaxScore) || len(user.Categories) != len(w.Categories) {
+		t.Fatalf("after %s: kept user score %+v, recomputed %+v", after, user, w)
+	}
 }
 
 // TestScoreTotals_KeptThroughEveryChange walks the actions through every kind

@@ -9,6 +9,7 @@ import (
 
 // overdueWhere selects the tickets overdue for a due date bound: sent, still
 // open in ServiceNow (or not yet tracked), with a due date before the bound.
+// Migration 0220's ticket_due_counts keeps the same condition.
 const overdueWhere = `status = 'sent' AND due_date <> '' AND due_date < ? AND state_class IN ('', 'open')`
 
 // maxOverduePerCheck bounds one overdue check; the next check takes the
@@ -83,7 +84,9 @@ func (s *TicketStore) MarkOverdue(ctx context.Context, before string, workNote b
 }
 
 // CountOverdue counts the tickets overdue for before, whether or not the
-// periodic check has marked them yet: the home page's card.
+// periodic check has marked them yet: the home page's card. It sums the
+// open tickets per due date the triggers keep (migration 0220), a row per
+// day, not per ticket.
 func (s *TicketStore) CountOverdue(ctx context.Context, before string) (int, error) {
 	tx, err := s.db.beginRead(ctx)
 	if err != nil {
@@ -91,7 +94,7 @@ func (s *TicketStore) CountOverdue(ctx context.Context, before string) (int, err
 	}
 	defer tx.Rollback()
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM tickets WHERE `+overdueWhere, before).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(tickets), 0) FROM ticket_due_counts WHERE due_date < ?`, before).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count overdue tickets: %w", err)
 	}
 	return n, nil
