@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/scorebridge/scorebridge"
@@ -75,12 +76,26 @@ func (s *TrackingStore) Watermark(ctx context.Context, connectionID string) (str
 // not ""), all in one transaction: a page is stored whole with its
 // watermark, or not at all. Changes for records the center did not make
 // are skipped.
+// A transaction PostgreSQL breaks off for a deadlock is run again.
 func (s *TrackingStore) ApplyChanges(ctx context.Context, connectionID string, changes []scorebridge.RecordChange, name StateNamer, watermark string) ([]AppliedChange, error) {
+	var out []AppliedChange
+	err := s.db.retryConflict(ctx, func() error {
+		var err error
+		out, err = s.applyChanges(ctx, connectionID, changes, name, watermark)
+		return err
+	})
+	return out, err
+}
+
+func (s *TrackingStore) applyChanges(ctx context.Context, connectionID string, changes []scorebridge.RecordChange, name StateNamer, watermark string) ([]AppliedChange, error) {
 	tx, err := s.db.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
+	if err := lockTickets(ctx, tx, changes); err != nil {
+		return nil, err
+	}
 	now := s.db.now()
 	var out []AppliedChange
 	for _, c := range changes {
@@ -158,6 +173,27 @@ func (s *TrackingStore) ApplyChanges(ctx context.Context, connectionID string, c
 
 // snTimeLayout is how the Table API writes date-time values.
 const snTimeLayout = "2006-01-02 15:04:05"
+
+// lockTickets locks, on PostgreSQL, the tickets the changes are for in the
+// order of their ids before any is updated: changes come in the order the
+// instance updated them, and two transactions updating the same tickets in
+// two orders would deadlock. SQLite has one writer and needs no lock.
+func lockTickets(ctx context.Context, tx *tx, changes []scorebridge.RecordChange) error {
+	if tx.db.Dialect != DialectPostgres || len(changes) < 2 {
+		return nil
+	}
+	sysIDs := make([]string, 0, len(changes))
+	for _, c := range changes {
+		if c.SysID != "" {
+			sysIDs = append(sysIDs, c.SysID)
+		}
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM tickets WHERE sys_id = ANY(?) ORDER BY id FOR UPDATE`, sysIDs)
+	if err != nil {
+		return fmt.Errorf("lock tracked tickets: %w", err)
+	}
+	return rows.Close()
+}
 
 func findTracked(ctx context.Context, tx *tx, sysID string) (*TrackedTicket, error) {
 	var t TrackedTicket
@@ -442,10 +478,18 @@ func (s *TrackingStore) FindUnseen(ctx context.Context, connectionID string, wit
 }
 
 // MarkSeen records that the tickets' records were found on the instance.
+// The tickets are updated in the order of their ids, the order
+// ApplyChanges locks them in, so the two never wait on each other in a
+// circle.
 func (s *TrackingStore) MarkSeen(ctx context.Context, ticketIDs []string) error {
 	if len(ticketIDs) == 0 {
 		return nil
 	}
+	ids := slices.Sorted(slices.Values(ticketIDs))
+	return s.db.retryConflict(ctx, func() error { return s.markSeen(ctx, ids) })
+}
+
+func (s *TrackingStore) markSeen(ctx context.Context, ticketIDs []string) error {
 	tx, err := s.db.begin(ctx)
 	if err != nil {
 		return err

@@ -167,6 +167,9 @@ func benchBackend(ctx context.Context, name, dsn string, size benchSize, logger 
 	if err != nil {
 		return err
 	}
+	if err := analyzeAfterBuild(ctx, c); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "\n%s: %d tickets and %d actions built in %s\n", name, size.tickets, size.actions[0], time.Since(began).Round(time.Millisecond))
 
 	if err := benchSync(ctx, c, sims[0], conns[0], tracked, size, out); err != nil {
@@ -187,6 +190,9 @@ func benchBackend(ctx context.Context, name, dsn string, size benchSize, logger 
 		if i > 0 {
 			t := time.Now()
 			if _, err := fillActions(admin, c, n); err != nil {
+				return err
+			}
+			if err := analyzeAfterBuild(ctx, c); err != nil {
 				return err
 			}
 			fmt.Fprintf(out, "%s: %d actions built in %s\n", name, n, time.Since(t).Round(time.Millisecond))
@@ -220,6 +226,22 @@ const benchRetiredConnection = "bench-retired"
 
 // benchActionPrefix names the generated actions.
 const benchActionPrefix = "bench-"
+
+// analyzeAfterBuild gives PostgreSQL's planner the statistics of the
+// tables just filled, as autovacuum would within a minute of a bulk load.
+// Measured at once, the planner still thinks them empty and, for one, scans
+// all 50,000 actions for the ones not counting towards the score: 374 ms a
+// home page against 0.6 ms after ANALYZE. SQLite plans from its indexes
+// alone.
+func analyzeAfterBuild(ctx context.Context, c *center) error {
+	if c.db.Dialect != sqlstore.DialectPostgres {
+		return nil
+	}
+	if _, err := c.db.SQL.ExecContext(ctx, `ANALYZE recommendations, tickets, ticket_recommendations`); err != nil {
+		return fmt.Errorf("analyze the built tables: %w", err)
+	}
+	return nil
+}
 
 // fillActions adds generated actions until the center holds n, in
 // transactions of 5,000, and returns how many generated ones it holds.
