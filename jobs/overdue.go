@@ -2,8 +2,11 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -99,9 +102,11 @@ type overdueNoteWorker struct {
 	sla    SLASource
 }
 
-// Work adds the note unless it was added already. A retry after the note
-// reached the instance but before it was recorded could add it twice;
-// the record is written at once after the answer to keep that window short.
+// Work adds the note unless it was added already. The note ends with a
+// reference naming this job, the same on every attempt; a retry (an
+// earlier attempt's PATCH may have reached the instance, its answer lost)
+// first reads the record's work notes for it and, when it is there, only
+// records what the lost answer would have. So the note is written once.
 func (w *overdueNoteWorker) Work(ctx context.Context, job *river.Job[OverdueNoteArgs]) error {
 	s := w.sender
 	noted, err := s.store.OverdueNoted(ctx, job.Args.TicketID)
@@ -129,22 +134,40 @@ func (w *overdueNoteWorker) Work(ctx context.Context, job *river.Job[OverdueNote
 	if sla, err := w.sla.SLA(ctx); err == nil {
 		grace = sla.GraceDays
 	}
-	note := scorebridge.OverdueNote(t.DueDate, grace)
+	ref := "scorebridge-overdue-" + strconv.FormatInt(job.ID, 10)
+	note := scorebridge.OverdueNote(t.DueDate, grace) + " Reference: " + ref
 	table := servicenow.TicketTable(t.Type)
 	client := servicenow.NewClient(inst.BaseURL, inst.HTTPClient)
-	if err := s.pacers.get(inst.ConnectionID).Wait(ctx); err != nil {
-		return err
-	}
-	cctx, cancel := context.WithTimeout(ctx, s.timeout)
-	_, err = client.Update(cctx, table, t.SysID, map[string]string{"work_notes": note})
-	cancel()
-	if err != nil {
-		if e, ok := err.(*servicenow.Error); ok && e.StatusCode == http.StatusTooManyRequests && e.RetryAfter > 0 {
-			return river.JobSnooze(e.RetryAfter)
-		}
-		return err
-	}
+	pace := s.pacers.get(inst.ConnectionID)
 	event := &scorebridge.AuditEvent{Action: scorebridge.AuditTicketOverdue, Target: t.ID,
 		Detail: map[string]any{"number": t.Number, "table": table, "workNote": note, "dueDate": t.DueDate}}
+	if job.Attempt > 1 {
+		done, err := s.updateApplied(ctx, client, pace, t, ref)
+		if err != nil {
+			return overdueRetry(err)
+		}
+		if done {
+			s.logger.Info("overdue work note found on the instance; not sent again", "ticket", t.ID, "number", t.Number)
+			return s.store.MarkOverdueNoted(context.WithoutCancel(ctx), t.ID, event)
+		}
+	}
+	fields := map[string]string{"work_notes": note}
+	body, _ := json.Marshal(fields)
+	_, err = s.call(ctx, pace, t.ID, http.MethodPatch, "/api/now/table/"+table+"/"+t.SysID, string(body), func(ctx context.Context) (servicenow.Record, error) {
+		return client.Update(ctx, table, t.SysID, fields)
+	})
+	if err != nil {
+		return overdueRetry(err)
+	}
 	return s.store.MarkOverdueNoted(context.WithoutCancel(ctx), t.ID, event)
+}
+
+// overdueRetry is what a failed call makes of the job: a wait as long as
+// the instance asked for after a 429, else a retry with River's backoff.
+func overdueRetry(err error) error {
+	var e *servicenow.Error
+	if errors.As(err, &e) && e.StatusCode == http.StatusTooManyRequests && e.RetryAfter > 0 {
+		return river.JobSnooze(e.RetryAfter)
+	}
+	return err
 }
