@@ -169,10 +169,11 @@ func openSQLiteReaders(path string) (*sql.DB, error) {
 	q.Set("_busy_timeout", strconv.FormatInt(sqliteBusyTimeout.Milliseconds(), 10))
 	q.Set("_foreign_keys", "1")
 	q.Set("_query_only", "1")
-	read, err := sql.Open("sqlite", path+"?"+q.Encode())
+	conn, err := newCachingConnector(path + "?" + q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite database %q for reading: %w", path, err)
 	}
+	read := sql.OpenDB(conn)
 	read.SetMaxOpenConns(sqliteReaders())
 	read.SetMaxIdleConns(sqliteReaders())
 	return read, nil
