@@ -68,9 +68,15 @@ type cachingConn struct {
 	stmts map[string]*cachedStmt
 }
 
+// queryStmt is a prepared statement that takes a context, as every one the
+// SQLite driver prepares does.
+type queryStmt interface {
+	driver.Stmt
+	driver.StmtQueryContext
+}
+
 type cachedStmt struct {
-	stmt  driver.Stmt
-	query driver.StmtQueryContext
+	stmt queryStmt
 	// inUse is set while rows read from the statement: a second query of
 	// the same text on the connection meanwhile (a query inside another's
 	// loop) runs on a statement of its own, as it would uncached.
@@ -86,22 +92,22 @@ func (c *cachingConn) QueryContext(ctx context.Context, query string, args []dri
 			return c.sqliteConn.QueryContext(ctx, query, args)
 		}
 		ds, err := c.sqliteConn.PrepareContext(ctx, query)
-		stmtPrepares.Add(1)
 		if err != nil {
 			return nil, err
 		}
-		qc, ok := ds.(driver.StmtQueryContext)
+		stmtPrepares.Add(1)
+		qs, ok := ds.(queryStmt)
 		if !ok {
 			ds.Close()
 			return c.sqliteConn.QueryContext(ctx, query, args)
 		}
-		s = &cachedStmt{stmt: ds, query: qc}
+		s = &cachedStmt{stmt: qs}
 		c.stmts[query] = s
 	}
 	if s.inUse {
 		return c.sqliteConn.QueryContext(ctx, query, args)
 	}
-	rows, err := s.query.QueryContext(ctx, args)
+	rows, err := s.stmt.QueryContext(ctx, args)
 	if err != nil {
 		return nil, err
 	}

@@ -75,8 +75,8 @@ func (s *TrackingStore) Watermark(ctx context.Context, connectionID string) (str
 // an audit event, and moves the connection's watermark to watermark (when
 // not ""), all in one transaction: a page is stored whole with its
 // watermark, or not at all. Changes for records the center did not make
-// are skipped.
-// A transaction PostgreSQL breaks off for a deadlock is run again.
+// are skipped. A transaction PostgreSQL breaks off for a deadlock is run
+// again.
 func (s *TrackingStore) ApplyChanges(ctx context.Context, connectionID string, changes []scorebridge.RecordChange, name StateNamer, watermark string) ([]AppliedChange, error) {
 	var out []AppliedChange
 	err := s.db.retryConflict(ctx, func() error {
