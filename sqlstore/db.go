@@ -55,6 +55,10 @@ type DB struct {
 	health writeHealth
 	// statements counts the statements the stores sent (Statements).
 	statements atomic.Int64
+	// changes counts committed changes, for Version; channel is where
+	// PostgreSQL announces them (changeChannel).
+	changes changeFeed
+	channel string
 	// Now returns the current time. Tests replace it to control timestamps
 	// and the day a score snapshot belongs to. Values are used in UTC.
 	Now func() time.Time
@@ -236,12 +240,18 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres database %s: cannot connect: %w", where, err)
 	}
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT COALESCE(current_schema(), 'public')`).Scan(&schema); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres database %s: %w", where, err)
+	}
 	sqldb := stdlib.OpenDBFromPool(pool)
-	return &DB{SQL: sqldb, Dialect: DialectPostgres, Pool: pool, read: sqldb, Now: utcNow}, nil
+	return &DB{SQL: sqldb, Dialect: DialectPostgres, Pool: pool, read: sqldb, Now: utcNow, channel: changeChannel(schema)}, nil
 }
 
 // Close closes the database handle and, on PostgreSQL, the pool.
 func (db *DB) Close() error {
+	db.stopListening()
 	err := db.SQL.Close()
 	if db.read != nil && db.read != db.SQL {
 		db.read.Close()
@@ -298,6 +308,10 @@ type tx struct {
 	// wrote is set once a statement changed a row, so a commit that
 	// follows shows the database takes writes again.
 	wrote bool
+	// write is set on transactions begun to write (begin): their commit
+	// moves the change count (Version), since a statement that returns
+	// rows may have written too.
+	write bool
 	// stmts are the statements execPrepared prepared in this transaction.
 	stmts map[string]*sql.Stmt
 }
@@ -311,7 +325,7 @@ func (db *DB) begin(ctx context.Context) (*tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin transaction: %w", db.writeFailed(err))
 	}
-	return &tx{Tx: t, db: db}, nil
+	return &tx{Tx: t, db: db, write: true}, nil
 }
 
 // reader is the handle for single read statements outside a transaction.
@@ -365,8 +379,17 @@ func (tx *tx) noteExec(res sql.Result, err error) (sql.Result, error) {
 // Commit commits; a database that cannot take the commit is recorded,
 // and a commit of changed rows clears what was recorded.
 func (tx *tx) Commit() error {
+	if tx.write && tx.db.Dialect == DialectPostgres {
+		// Delivered to the other replicas with the commit, not before.
+		if _, err := tx.Tx.ExecContext(context.Background(), "NOTIFY "+tx.db.channel); err != nil {
+			return tx.db.writeFailed(err)
+		}
+	}
 	if err := tx.Tx.Commit(); err != nil {
 		return tx.db.writeFailed(err)
+	}
+	if tx.write {
+		tx.db.noteChanged()
 	}
 	if tx.wrote {
 		tx.db.writeSucceeded()

@@ -90,9 +90,13 @@ func (s *TicketStore) inEnqueueTx(ctx context.Context, write func(execer) error,
 		if err := enqueue(ctx, TicketTx{PGX: ptx}, ids); err != nil {
 			return err
 		}
+		if _, err := ptx.Exec(ctx, "NOTIFY "+s.db.channel); err != nil {
+			return err
+		}
 		if err := ptx.Commit(ctx); err != nil {
 			return fmt.Errorf("commit: %w", err)
 		}
+		s.db.noteChanged()
 		return nil
 	}
 	t, err := s.db.begin(ctx)
