@@ -43,6 +43,11 @@ type listResponse[T any] struct {
 }
 
 func (s *Server) handleAPIRecommendationList(w http.ResponseWriter, r *http.Request) {
+	slot := s.views.slot(r, "api-recommendations")
+	if view := slot.kept(); view != nil {
+		writeJSONBody(w, http.StatusOK, view.body)
+		return
+	}
 	filter, err := parseFilter(r.URL.Query(), true)
 	if err != nil {
 		s.error(w, r, err)
@@ -57,7 +62,7 @@ func (s *Server) handleAPIRecommendationList(w http.ResponseWriter, r *http.Requ
 	for _, rec := range recs {
 		resp.Items = append(resp.Items, newRecommendationItem(rec))
 	}
-	writeJSON(w, http.StatusOK, resp)
+	writeJSONKeeping(w, http.StatusOK, resp, slot)
 }
 
 func (s *Server) handleAPIRecommendationGet(w http.ResponseWriter, r *http.Request) {

@@ -19,6 +19,12 @@ const maxBodyBytes = 1 << 20
 // writeJSON writes v with a status. Encoding a value built by this package
 // cannot fail in a way the client could act on, so the error is dropped.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	writeJSONKeeping(w, status, v, nil)
+}
+
+// writeJSONKeeping writes v and, with a slot, keeps the body for the
+// requests that follow (kept_views.go).
+func writeJSONKeeping(w http.ResponseWriter, status int, v any, slot *viewSlot) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(true)
@@ -26,10 +32,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		http.Error(w, `{"error":{"code":"internal","message":"Internal error.","field":""}}`, http.StatusInternalServerError)
 		return
 	}
+	if slot != nil {
+		slot.keep(&keptView{body: buf.Bytes()})
+	}
+	writeJSONBody(w, status, buf.Bytes())
+}
+
+// writeJSONBody writes an encoded JSON body.
+func writeJSONBody(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(body)
 }
 
 // requestError is a problem with the request envelope (media type, size),

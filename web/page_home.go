@@ -34,6 +34,11 @@ type homePage struct {
 }
 
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
+	slot := s.views.slot(r, "home")
+	if view := slot.kept(); view != nil {
+		s.renderKept(w, r, view)
+		return
+	}
 	ctx := r.Context()
 	score, err := s.scores.CurrentScore(ctx)
 	if err != nil {
@@ -58,7 +63,7 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	conn := s.homeConnection(ctx)
-	s.render(w, r, http.StatusOK, "home", &homePage{
+	s.renderKeeping(w, r, http.StatusOK, "home", &homePage{
 		TicketCards: s.homeTicketCards(ctx, conn),
 		Posture:     posture,
 		pageBase:    pageBase{Title: "Secure Score", Nav: "home"},
@@ -69,7 +74,7 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 		Connection:  conn,
 		SLA:         s.homeSLA(ctx),
 		Drift:       s.homeDrift(ctx),
-	})
+	}, slot)
 }
 
 // sparkline is a percent-over-time line drawn as inline SVG: geometry in

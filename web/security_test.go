@@ -108,6 +108,7 @@ func setupSecure(t testing.TB, opts secOptions) *secBundle {
 		Logger:          slog.New(slog.NewTextHandler(b.logs, nil)),
 		Audit:           b.audit,
 		Idempotency:     sqlstore.NewIdempotencyStore(db),
+		DataVersion:     db.Version,
 		Auth: &Auth{Accounts: accounts, Sessions: b.sessions, Tokens: b.tokens, Now: clock.Now,
 			Throttle: opts.throttle, OIDC: opts.oidc},
 	}

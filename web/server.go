@@ -82,6 +82,11 @@ type Config struct {
 	// know their changes are refused and why. It must be cheap: it is
 	// asked on every page.
 	WriteProblem func() string
+	// DataVersion, when set, is the database's change count
+	// (sqlstore.DB.Version): the busiest pages are then kept once built
+	// and answered from what was kept while the count stays the same
+	// (kept_views.go). It must be cheap: it is asked on every such page.
+	DataVersion func() (uint64, bool)
 	// Metrics records requests and serves GET /metrics (role reader: a
 	// Prometheus scrapes with an API token); optional: without it /metrics
 	// answers 404.
@@ -165,6 +170,7 @@ type Server struct {
 	trustedProxies  []netip.Prefix
 	hosts           map[string]bool
 	hostList        []string
+	views           *keptViews
 
 	templates *templateSet
 	assets    *assetSet
@@ -202,6 +208,7 @@ func NewServer(cfg Config) (*Server, error) {
 		idempotency:     cfg.Idempotency,
 		trustedProxies:  cfg.TrustedProxies,
 		hostList:        cfg.Hosts,
+		views:           newKeptViews(cfg.DataVersion),
 	}
 	if len(cfg.Hosts) > 0 {
 		s.hosts = hostSet(cfg.Hosts)

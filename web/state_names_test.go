@@ -51,7 +51,7 @@ func trackedSetup(t *testing.T) *trackedBundle {
 		t.Fatal(err)
 	}
 	srv, err := NewServer(Config{Recommendations: b.recs, Scores: b.scores, Connections: b.svc, Tracking: b.tracking, Tickets: runner.Tickets(),
-		Logger: logger, User: DefaultUser, Idempotency: sqlstore.NewIdempotencyStore(b.db), Drift: runner.Drift()})
+		Logger: logger, User: DefaultUser, Idempotency: sqlstore.NewIdempotencyStore(b.db), Drift: runner.Drift(), DataVersion: b.db.Version})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,28 +64,104 @@ func parseTemplates(fsys fs.FS, funcs template.FuncMap) (*templateSet, error) {
 	return set, nil
 }
 
-// render executes a page into a buffer first, so a failing template gives a
-// clean error page rather than half a page with a 200 status.
+// render renders a page (renderPage) and writes it.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, data pageData) {
-	data.base().User = scorebridge.UserFromContext(r.Context())
-	if s.writeProblem != nil {
-		data.base().DatabaseProblem = s.writeProblem()
+	s.renderKeeping(w, r, status, page, data, nil)
+}
+
+// renderKept answers with a kept page. Its frame (the user, the
+// navigation, the database banner) is rendered for this request around the
+// kept content, unless the last framing was for the same user and banner.
+func (s *Server) renderKept(w http.ResponseWriter, r *http.Request, view *keptView) {
+	key := s.frameKey(r)
+	if f := view.framed.Load(); f != nil && f.key == key {
+		writeHTML(w, http.StatusOK, f.body)
+		return
 	}
-	s.fillNav(r, data.base())
+	base := *view.base
+	body, err := s.renderPage(r, view.page, &base)
+	if err != nil {
+		s.renderFailed(w, r, err)
+		return
+	}
+	view.framed.Store(&framedPage{key: key, body: body})
+	writeHTML(w, http.StatusOK, body)
+}
+
+// renderKeeping renders a page and, with a slot, keeps its content for the
+// requests that follow (kept_views.go). Only pages whose frame reads
+// nothing but pageBase may be kept.
+func (s *Server) renderKeeping(w http.ResponseWriter, r *http.Request, status int, page string, data pageData, slot *viewSlot) {
+	var view *keptView
+	if slot != nil {
+		t, ok := s.templates.pages[page]
+		if !ok {
+			s.renderFailed(w, r, fmt.Errorf("no page template %q", page))
+			return
+		}
+		// The content is executed alone first, with the user set (its
+		// buttons follow the role, which is part of the slot's key).
+		base := data.base()
+		base.User = scorebridge.UserFromContext(r.Context())
+		var content bytes.Buffer
+		if err := t.ExecuteTemplate(&content, "content", data); err != nil {
+			s.renderFailed(w, r, fmt.Errorf("render %s: %w", page, err))
+			return
+		}
+		base.Kept = template.HTML(content.String())
+		view = &keptView{page: page, body: content.Bytes(),
+			base: &pageBase{Title: base.Title, Nav: base.Nav, Notice: base.Notice, NoticeTicket: base.NoticeTicket, Kept: base.Kept}}
+	}
+	body, err := s.renderPage(r, page, data)
+	if err != nil {
+		s.renderFailed(w, r, err)
+		return
+	}
+	if view != nil && status == http.StatusOK {
+		view.framed.Store(&framedPage{key: s.frameKey(r), body: body})
+		slot.keep(view)
+	}
+	writeHTML(w, status, body)
+}
+
+// renderPage executes a page into a buffer, so a failing template gives a
+// clean error page rather than half a page with a 200 status.
+func (s *Server) renderPage(r *http.Request, page string, data pageData) ([]byte, error) {
+	base := data.base()
+	base.User = scorebridge.UserFromContext(r.Context())
+	if s.writeProblem != nil {
+		base.DatabaseProblem = s.writeProblem()
+	}
+	s.fillNav(r, base)
 	t, ok := s.templates.pages[page]
 	if !ok {
-		s.renderFailed(w, r, fmt.Errorf("no page template %q", page))
-		return
+		return nil, fmt.Errorf("no page template %q", page)
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, layoutTemplate, data); err != nil {
-		s.renderFailed(w, r, fmt.Errorf("render %s: %w", page, err))
-		return
+		return nil, fmt.Errorf("render %s: %w", page, err)
 	}
+	return buf.Bytes(), nil
+}
+
+// frameKey is what a page's frame shows of the request beyond its path:
+// who is signed in and the database banner.
+func (s *Server) frameKey(r *http.Request) string {
+	key := ""
+	if u := scorebridge.UserFromContext(r.Context()); u != nil {
+		key = u.ID + "\x00" + u.Name + "\x00" + u.Role
+	}
+	if s.writeProblem != nil {
+		key += "\x00" + s.writeProblem()
+	}
+	return key
+}
+
+func writeHTML(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(body)
 }
 
 // renderFailed answers when even a page cannot be rendered; it avoids the
@@ -118,6 +194,9 @@ type pageBase struct {
 	// DatabaseProblem says why the database cannot be written, shown on
 	// every page while it lasts; render sets it.
 	DatabaseProblem string
+	// Kept is the page's content rendered before and kept (kept_views.go):
+	// the frame shows it in place of executing the page's content again.
+	Kept template.HTML
 }
 
 func (p *pageBase) base() *pageBase { return p }

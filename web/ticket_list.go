@@ -132,6 +132,11 @@ func (s *Server) handleTicketList(w http.ResponseWriter, r *http.Request) {
 	if tickets == nil {
 		return
 	}
+	slot := s.views.slot(r, "tickets")
+	if view := slot.kept(); view != nil {
+		s.renderKept(w, r, view)
+		return
+	}
 	filter, err := parseTicketFilter(r.URL.Query(), false)
 	if err != nil {
 		s.error(w, r, err)
@@ -168,7 +173,7 @@ func (s *Server) handleTicketList(w http.ResponseWriter, r *http.Request) {
 	if filter.Cursor != "" {
 		page.FirstURL = ticketListURL(filter)
 	}
-	s.render(w, r, http.StatusOK, "tickets", page)
+	s.renderKeeping(w, r, http.StatusOK, "tickets", page, slot)
 }
 
 // ticketFilterChoices lists the connections and, once a type is chosen,

@@ -114,7 +114,7 @@ func ticketSetupWith(t *testing.T, noConnection bool) (*testBundle, *ticketInsta
 		runner.Stop(sctx)
 	})
 	b.server, err = NewServer(Config{Recommendations: b.recs, Scores: b.scores, Tickets: runner.Tickets(), Connections: conns, Logger: logger, User: DefaultUser,
-		Idempotency: sqlstore.NewIdempotencyStore(db), Drift: runner.Drift()})
+		Idempotency: sqlstore.NewIdempotencyStore(db), Drift: runner.Drift(), DataVersion: db.Version})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func TestTicketPageShowsTrackedFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := NewServer(Config{Recommendations: b.recs, Scores: b.scores, Tickets: b.runner.Tickets(), Tracking: trk, Logger: logger, User: DefaultUser})
+	srv, err := NewServer(Config{Recommendations: b.recs, Scores: b.scores, Tickets: b.runner.Tickets(), Tracking: trk, Logger: logger, User: DefaultUser, DataVersion: b.db.Version})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func TestTrackingEndpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv, err := NewServer(Config{Recommendations: b.recs, Scores: b.scores, Connections: b.svc, Tracking: trk,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), User: DefaultUser})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), User: DefaultUser, DataVersion: b.db.Version})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -146,6 +146,7 @@ func setup(t testing.TB, opts setupOptions) *testBundle {
 		Idempotency:     sqlstore.NewIdempotencyStore(db),
 		Metrics:         opts.metrics,
 		Posture:         postureService,
+		DataVersion:     db.Version,
 	})
 	if err != nil {
 		t.Fatal(err)

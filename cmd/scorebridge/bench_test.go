@@ -41,8 +41,9 @@ func TestBenchQuick(t *testing.T) {
 		for _, want := range []string{
 			"sync: 10 changes among 100 tracked tickets", "(least ceil(k/page)+1 = 2",
 			"ticket creation, run 1:", "ticket creation, run 2:", "against the rate-limit bound",
-			"home page, 200 actions", "home page, 400 actions", "tickets page, 200 actions", "tickets page, 400 actions",
-			"API (actions, 50), 200 actions", "static file of the same size", "page/static: median", "(bound 3x)",
+			"home page (kept), 200 actions", "home page (built each time), 200 actions", "home page (kept), 400 actions",
+			"tickets page (kept), 200 actions", "tickets page (built each time), 400 actions",
+			"API (actions, 50) (kept), 200 actions", "API (actions, 50) (built each time), 200 actions", "static file of the same size", "page/static: median", "(bound 3x)",
 			"peak RSS (VmHWM", "(bound 150 MB)",
 		} {
 			if !strings.Contains(section, want) {

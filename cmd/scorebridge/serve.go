@@ -46,6 +46,10 @@ type centerConfig struct {
 	Connections connectionConfig
 	// Auth configures sign-in.
 	Auth authConfig
+	// keepViews, when set, is asked whether pages may be answered from
+	// what was kept (web.Config.DataVersion): the bench turns it off to
+	// measure pages built on every request, as after every change.
+	keepViews func() bool
 }
 
 // newCenterConfig takes the center's settings from a command's options;
@@ -233,6 +237,7 @@ func openCenter(ctx context.Context, cfg centerConfig, logger *slog.Logger) (*ce
 		Rules:           c.rules,
 		Logger:          logger,
 		Ready:           func(context.Context) error { return writeProblem(db) },
+		DataVersion:     dataVersion(db, cfg.keepViews),
 		WriteProblem: func() string {
 			if p := db.WriteProblem(); p != nil {
 				return p.Message
@@ -367,4 +372,16 @@ func centerHosts(cfg centerConfig, bound string) []string {
 		}
 	}
 	return hosts
+}
+
+// dataVersion is the database's change count for the web server's kept
+// views, or one that is never trusted while keep says no.
+func dataVersion(db *sqlstore.DB, keep func() bool) func() (uint64, bool) {
+	if keep == nil {
+		return db.Version
+	}
+	return func() (uint64, bool) {
+		v, ok := db.Version()
+		return v, ok && keep()
+	}
 }
