@@ -225,9 +225,11 @@ type ConnectionService interface {
 	// state, ECONFLICT when the instance answered with an error (the user
 	// chose Deny), EUNAUTHORIZED when the instance refused the code or the
 	// client credentials, and EUNAVAILABLE when it could not be reached.
-	// binding is the callback's browser session (as for AuthorizeURL); an
-	// authorization started by another session is refused with EFORBIDDEN.
-	CompleteAuthorization(ctx context.Context, binding, state, code, oauthError string) (*Connection, error)
+	// bindings are what the callback's request is bound to (its browser
+	// session, its account; as for AuthorizeURL); an authorization bound
+	// to none of them (started by another session, or by a token of
+	// another account) is refused with EFORBIDDEN.
+	CompleteAuthorization(ctx context.Context, bindings []string, state, code, oauthError string) (*Connection, error)
 
 	// AcceptAuthorizedUser (admin) keeps an authorization made as another
 	// ServiceNow user than the integration user (Connection.WrongUser):

@@ -155,7 +155,7 @@ func (b *bundle) consent(t testing.TB, id, user, password string) url.Values {
 func (b *bundle) authorize(t testing.TB, id, user, password string) *scorebridge.Connection {
 	t.Helper()
 	q := b.consent(t, id, user, password)
-	c, err := b.svc.CompleteAuthorization(context.Background(), testBinding, q.Get("state"), q.Get("code"), q.Get("error"))
+	c, err := b.svc.CompleteAuthorization(context.Background(), []string{testBinding}, q.Get("state"), q.Get("code"), q.Get("error"))
 	if err != nil {
 		t.Fatalf("complete authorization: %v", err)
 	}

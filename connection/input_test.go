@@ -70,23 +70,23 @@ func TestCallbackRefusals(t *testing.T) {
 
 	// A forged state.
 	q := b.consent(t, c.ID, connection.DefaultIntegrationUser, pw)
-	_, err := b.svc.CompleteAuthorization(ctx, testBinding, "f0rged"+q.Get("state")[6:], q.Get("code"), "")
+	_, err := b.svc.CompleteAuthorization(ctx, []string{testBinding}, "f0rged"+q.Get("state")[6:], q.Get("code"), "")
 	wantCode(t, err, scorebridge.EINVALID)
-	_, err = b.svc.CompleteAuthorization(ctx, testBinding, "", q.Get("code"), "")
+	_, err = b.svc.CompleteAuthorization(ctx, []string{testBinding}, "", q.Get("code"), "")
 	wantCode(t, err, scorebridge.EINVALID)
 
 	// The genuine answer works once; replayed, it is refused.
-	if _, err := b.svc.CompleteAuthorization(ctx, testBinding, q.Get("state"), q.Get("code"), ""); err != nil {
+	if _, err := b.svc.CompleteAuthorization(ctx, []string{testBinding}, q.Get("state"), q.Get("code"), ""); err != nil {
 		t.Fatal(err)
 	}
-	_, err = b.svc.CompleteAuthorization(ctx, testBinding, q.Get("state"), q.Get("code"), "")
+	_, err = b.svc.CompleteAuthorization(ctx, []string{testBinding}, q.Get("state"), q.Get("code"), "")
 	wantCode(t, err, scorebridge.EINVALID)
 	if !strings.Contains(scorebridge.ErrorMessage(err), "already used") {
 		t.Errorf("replay message %q does not say why", scorebridge.ErrorMessage(err))
 	}
 
 	// Deny on the consent page.
-	_, err = b.svc.CompleteAuthorization(ctx, testBinding, mustState(t, b, c.ID), "", "access_denied")
+	_, err = b.svc.CompleteAuthorization(ctx, []string{testBinding}, mustState(t, b, c.ID), "", "access_denied")
 	wantCode(t, err, scorebridge.ECONFLICT)
 	if !strings.Contains(scorebridge.ErrorMessage(err), "denied") {
 		t.Errorf("deny message %q", scorebridge.ErrorMessage(err))
@@ -103,7 +103,7 @@ func TestCallbackRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	q = b.consent(t, wrong.ID, connection.DefaultIntegrationUser, pw)
-	_, err = b.svc.CompleteAuthorization(ctx, testBinding, q.Get("state"), q.Get("code"), "")
+	_, err = b.svc.CompleteAuthorization(ctx, []string{testBinding}, q.Get("state"), q.Get("code"), "")
 	wantCode(t, err, scorebridge.EUNAUTHORIZED)
 	if !strings.Contains(scorebridge.ErrorMessage(err), "client secret") {
 		t.Errorf("wrong secret message %q does not mention the client secret", scorebridge.ErrorMessage(err))
@@ -168,14 +168,14 @@ func TestCallbackFromAnotherSession(t *testing.T) {
 	ctx := context.Background()
 	c, pw := b.checklist(t)
 	q := b.consent(t, c.ID, connection.DefaultIntegrationUser, pw)
-	_, err := b.svc.CompleteAuthorization(ctx, "session-of-someone-else", q.Get("state"), q.Get("code"), "")
+	_, err := b.svc.CompleteAuthorization(ctx, []string{"session-of-someone-else"}, q.Get("state"), q.Get("code"), "")
 	wantCode(t, err, scorebridge.EFORBIDDEN)
 	if !strings.Contains(scorebridge.ErrorMessage(err), "another browser session") {
 		t.Errorf("message %q does not say why", scorebridge.ErrorMessage(err))
 	}
 	// No session at all is another session too.
 	q2 := b.consent(t, c.ID, connection.DefaultIntegrationUser, pw)
-	_, err = b.svc.CompleteAuthorization(ctx, "", q2.Get("state"), q2.Get("code"), "")
+	_, err = b.svc.CompleteAuthorization(ctx, nil, q2.Get("state"), q2.Get("code"), "")
 	wantCode(t, err, scorebridge.EFORBIDDEN)
 	got, _ := b.svc.FindConnectionByID(ctx, c.ID)
 	if got.Status != scorebridge.ConnectionPending {
@@ -183,7 +183,7 @@ func TestCallbackFromAnotherSession(t *testing.T) {
 	}
 	// The refused state is spent: the starting session cannot reuse it
 	// either, and starts again.
-	_, err = b.svc.CompleteAuthorization(ctx, testBinding, q.Get("state"), q.Get("code"), "")
+	_, err = b.svc.CompleteAuthorization(ctx, []string{testBinding}, q.Get("state"), q.Get("code"), "")
 	wantCode(t, err, scorebridge.EINVALID)
 	if got := b.authorize(t, c.ID, connection.DefaultIntegrationUser, pw); got.Status != scorebridge.ConnectionConnected {
 		t.Fatalf("authorizing again from the starting session: %+v", got)

@@ -245,6 +245,18 @@ func newState() string {
 	return hex.EncodeToString(b)
 }
 
+// bindingIn reports whether binding is one of bindings, in constant time
+// for each.
+func bindingIn(binding string, bindings []string) bool {
+	found := false
+	for _, b := range bindings {
+		if subtle.ConstantTimeCompare([]byte(binding), []byte(b)) == 1 {
+			found = true
+		}
+	}
+	return found
+}
+
 // AuthorizeURL starts an authorization and returns where the integration
 // user must go. Returns ENOTFOUND.
 func (s *Service) AuthorizeURL(ctx context.Context, id, binding string) (string, error) {
@@ -268,12 +280,12 @@ func (s *Service) oauth(c *scorebridge.Connection, clientSecret string) *service
 
 // CompleteAuthorization exchanges the callback's code; oauthError is the
 // callback's error parameter (access_denied when the user chose Deny), and
-// binding the callback's browser session, which must be the one that
-// started the authorization: a state that leaked, or a link another admin
-// was sent, cannot connect the center to an account of someone else's
-// choosing. Returns EINVALID, EFORBIDDEN, ECONFLICT, EUNAUTHORIZED and
+// bindings what the callback's request is bound to (its browser session,
+// its account), of which the authorization's own binding must be one: a
+// state that leaked, or a link another admin was sent, cannot connect the
+// center to an account of someone else's choosing. Returns EINVALID, EFORBIDDEN, ECONFLICT, EUNAUTHORIZED and
 // EUNAVAILABLE.
-func (s *Service) CompleteAuthorization(ctx context.Context, binding, state, code, oauthError string) (*scorebridge.Connection, error) {
+func (s *Service) CompleteAuthorization(ctx context.Context, bindings []string, state, code, oauthError string) (*scorebridge.Connection, error) {
 	if state == "" {
 		return nil, scorebridge.FieldErrorf("state", "The authorization answer has no state, so it cannot be matched to an authorization the center started. Start again from the connection page.")
 	}
@@ -282,8 +294,8 @@ func (s *Service) CompleteAuthorization(ctx context.Context, binding, state, cod
 	if err != nil {
 		return nil, err
 	}
-	if a.Binding != "" && subtle.ConstantTimeCompare([]byte(a.Binding), []byte(binding)) != 1 {
-		return nil, scorebridge.Errorf(scorebridge.EFORBIDDEN, "This authorization was started in another browser session, so it cannot be completed here. Start the authorization again from the connection page, in this browser.")
+	if a.Binding != "" && !bindingIn(a.Binding, bindings) {
+		return nil, scorebridge.Errorf(scorebridge.EFORBIDDEN, "This authorization was started in another browser session (or with an API token, for another account), so it cannot be completed here. Start the authorization again from the connection page, in this browser.")
 	}
 	if oauthError != "" {
 		msg := fmt.Sprintf("The instance did not grant access (%s).", oauthError)

@@ -75,6 +75,8 @@ type acting struct {
 	user         *scorebridge.User
 	account      *scorebridge.Account // nil for an API token or the trusted user
 	sessionToken string
+	// token is the API token a request came with, nil otherwise.
+	token *scorebridge.APIToken
 	// sessionEnded is set when the browser sent a session that has ended
 	// (timed out, signed out elsewhere), so the sign-in page can say so.
 	sessionEnded bool
@@ -117,7 +119,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				s.error(w, r.WithContext(ctx), err)
 				return
 			}
-			act.user = tok.User()
+			act.user, act.token = tok.User(), tok
 		default:
 			if c, err := r.Cookie(s.sessionCookieName(r)); err == nil && c.Value != "" {
 				if _, acc, err := s.auth.Sessions.FindSession(ctx, c.Value); err == nil {

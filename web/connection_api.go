@@ -144,7 +144,7 @@ func (s *Server) handleAPIConnectionAuthorize(w http.ResponseWriter, r *http.Req
 		s.error(w, r, err)
 		return
 	}
-	u, err := s.connections.AuthorizeURL(r.Context(), c.ID, sessionBinding(r))
+	u, err := s.connections.AuthorizeURL(r.Context(), c.ID, s.authorizationBinding(r))
 	if err != nil {
 		s.error(w, r, err)
 		return

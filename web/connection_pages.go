@@ -263,7 +263,7 @@ func (s *Server) handleConnectionAuthorize(w http.ResponseWriter, r *http.Reques
 		s.error(w, r, err)
 		return
 	}
-	u, err := s.connections.AuthorizeURL(r.Context(), c.ID, sessionBinding(r))
+	u, err := s.connections.AuthorizeURL(r.Context(), c.ID, s.authorizationBinding(r))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -279,7 +279,7 @@ func (s *Server) handleConnectionCallback(w http.ResponseWriter, r *http.Request
 		return
 	}
 	q := r.URL.Query()
-	c, err := s.connections.CompleteAuthorization(r.Context(), sessionBinding(r), q.Get("state"), q.Get("code"), q.Get("error"))
+	c, err := s.connections.CompleteAuthorization(r.Context(), callbackBindings(r), q.Get("state"), q.Get("code"), q.Get("error"))
 	if err != nil {
 		s.recordAudit(r, &scorebridge.AuditEvent{Action: scorebridge.AuditConnection, Outcome: scorebridge.OutcomeFailure,
 			Detail: map[string]any{"change": "authorize", "reason": scorebridge.ErrorMessage(err)}})
@@ -311,15 +311,58 @@ func (s *Server) handleConnectionAcceptUser(w http.ResponseWriter, r *http.Reque
 	http.Redirect(w, r, "/connections/"+c.ID+"?done=accepted", http.StatusSeeOther)
 }
 
-// sessionBinding names the browser session of a request for an OAuth
-// authorization: a hash of its token, so the token itself is never stored
-// again; "" without a session (an API token, a center without sign-in).
-func sessionBinding(r *http.Request) string {
-	tok := actingFrom(r).sessionToken
-	if tok == "" {
-		return ""
+// An OAuth authorization is bound to whoever started it, and its callback
+// completes it only for them (connection.Service.CompleteAuthorization):
+// started in a browser, to that browser session; started with an API
+// token, to the account that made the token, signed in in any browser
+// (the consent page is opened by a person, not by the script); with a
+// token made by the token command, which no account made, to any admin
+// signed in.
+
+// authorizationBinding is what an authorization this request starts is
+// bound to; "" for a center without sign-in.
+func (s *Server) authorizationBinding(r *http.Request) string {
+	act := actingFrom(r)
+	switch {
+	case act.sessionToken != "":
+		return sessionBinding(act.sessionToken)
+	case act.token != nil:
+		if name := act.token.CreatedBy; name != "" && s.auth != nil {
+			if _, err := s.auth.Accounts.FindAccountByName(r.Context(), name); err == nil {
+				return bindingHash("account:" + name)
+			}
+		}
+		return bindingHash("admins")
 	}
-	sum := sha256.Sum256([]byte("oauth-binding:" + tok))
+	return ""
+}
+
+// callbackBindings are the bindings a callback request satisfies: its
+// browser session, its account, and any admin's.
+func callbackBindings(r *http.Request) []string {
+	act := actingFrom(r)
+	var out []string
+	if act.sessionToken != "" {
+		out = append(out, sessionBinding(act.sessionToken))
+	}
+	if act.account != nil {
+		out = append(out, bindingHash("account:"+act.account.Name))
+		if hasRole(act.user, scorebridge.RoleAdmin) {
+			out = append(out, bindingHash("admins"))
+		}
+	}
+	return out
+}
+
+// sessionBinding names a browser session: a hash of its token, so the
+// token itself is never stored again.
+func sessionBinding(token string) string {
+	sum := sha256.Sum256([]byte("oauth-binding:" + token))
+	return hex.EncodeToString(sum[:])
+}
+
+func bindingHash(what string) string {
+	sum := sha256.Sum256([]byte("oauth-binding-" + what))
 	return hex.EncodeToString(sum[:])
 }
 

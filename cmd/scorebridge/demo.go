@@ -148,7 +148,7 @@ func (c *center) connectSimulator(ctx context.Context, simURL, adminPassword, in
 		return nil, err
 	}
 	q := cb.Query()
-	conn, err := svc.CompleteAuthorization(ctx, demoBinding, q.Get("state"), q.Get("code"), q.Get("error"))
+	conn, err := svc.CompleteAuthorization(ctx, []string{demoBinding}, q.Get("state"), q.Get("code"), q.Get("error"))
 	if err != nil {
 		return nil, err
 	}
