@@ -16,7 +16,6 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
-	"github.com/riverqueue/river/rivertype"
 	"github.com/scorebridge/scorebridge"
 	"github.com/scorebridge/scorebridge/sqlstore"
 )
@@ -67,10 +66,20 @@ type Config struct {
 	RequestTimeout time.Duration
 	// JobTimeout bounds one attempt of a ticket job (a lookup, a create
 	// and the pacing between). Default twice RequestTimeout plus 5
-	// seconds. A ticket job left running by a replica that died is worked
-	// again by River's rescuer 5 seconds past JobTimeout (within its
-	// 30-second round), so well under a minute with the defaults.
+	// seconds. It does not decide when a job left running by a replica
+	// that died is worked again (LeaseLapse does); River's own rescuer,
+	// kept as a backstop, waits 5 seconds past it.
 	JobTimeout time.Duration
+	// LeaseLapse is how long a replica on PostgreSQL keeps working jobs
+	// after its last heartbeat that succeeded (one is written every fifth
+	// of it): past it, the contexts of its running jobs are cancelled and
+	// it starts none until a heartbeat succeeds again. The jobs a replica
+	// left running are worked again by another LeaseLapse + RequestTimeout
+	// + 3 seconds after its last heartbeat (RescueHorizon), once it can no
+	// longer be working them: 18 seconds with the defaults, whatever the
+	// job's timeout. Default 5 seconds. SQLite has one center per file and
+	// no heartbeats: its jobs left running are worked again at start.
+	LeaseLapse time.Duration
 	// PollInterval is how often idle workers look for new jobs (SQLite has
 	// no notifications). Default 100 ms, River's least.
 	PollInterval time.Duration
@@ -165,6 +174,9 @@ func (c *Config) validate() error {
 	if c.JobTimeout <= 0 {
 		c.JobTimeout = 2*c.RequestTimeout + 5*time.Second
 	}
+	if c.LeaseLapse <= 0 {
+		c.LeaseLapse = 5 * time.Second
+	}
 	if c.PollInterval < river.FetchCooldownDefault {
 		c.PollInterval = river.FetchCooldownDefault
 	}
@@ -206,6 +218,17 @@ type Runner struct {
 	sqlite *river.Client[*sql.Tx]
 	pg     *river.Client[pgx.Tx]
 
+	// replica is this runner's id among the replicas (River's client id);
+	// replicas keeps the heartbeats. lease is set on PostgreSQL only.
+	replica  string
+	replicas *sqlstore.ReplicaStore
+	lease    *lease
+
+	// The heartbeat and rescue loops, started by Start and ended by Stop.
+	startOnce sync.Once
+	endLoops  context.CancelFunc
+	loops     sync.WaitGroup
+
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -216,7 +239,7 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	r := &Runner{cfg: cfg, store: sqlstore.NewTicketStore(cfg.DB)}
+	r := &Runner{cfg: cfg, store: sqlstore.NewTicketStore(cfg.DB), replica: newReplicaID(), replicas: sqlstore.NewReplicaStore(cfg.DB)}
 	sender := &sender{
 		notifier:  cfg.Notifier,
 		store:     r.store,
@@ -269,6 +292,9 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 			&river.PeriodicJobOpts{RunOnStart: true}))
 	}
 	rc := &river.Config{
+		// River records it in attempted_by: the rescue knows by it whose
+		// heartbeat a running job depends on.
+		ID:                r.replica,
 		Logger:            cfg.Logger,
 		Queues:            queues,
 		PeriodicJobs:      periodic,
@@ -280,15 +306,21 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		// The ticket job's bound; the other kinds set their own (Timeout
 		// on their workers), which River's rescuer honours too.
 		JobTimeout: cfg.JobTimeout,
-		// A job left running by a process that died (a replica killed, a
-		// SQLite center restarted after a kill) is worked again soon after
-		// it could no longer be running anywhere, not after River's
-		// default hour: it is safe to repeat, since the worker looks the
-		// ticket up by its correlation id before creating it.
+		// The backstop for the rescue of rescue.go (which takes a dead
+		// replica's jobs over sooner, by its heartbeat): a job still
+		// running past its timeout is worked again, not after River's
+		// default hour. Repeating a ticket job is safe, since the worker
+		// looks the ticket up by its correlation id before creating it.
 		RescueStuckJobsAfter: rescueAfter(cfg.JobTimeout),
 	}
+	if cfg.DB.Dialect == sqlstore.DialectPostgres {
+		// The lease goes first, so a job it holds back is not observed
+		// as an attempt.
+		r.lease = newLease(r.replicas, r.replica, cfg.LeaseLapse/5, cfg.LeaseLapse, cfg.Logger)
+		rc.Middleware = append(rc.Middleware, r.lease)
+	}
 	if cfg.ObserveJob != nil {
-		rc.Middleware = []rivertype.Middleware{&jobObserver{observe: cfg.ObserveJob}}
+		rc.Middleware = append(rc.Middleware, &jobObserver{observe: cfg.ObserveJob})
 	}
 	if cfg.SyncTickets != nil {
 		if err := addSync(workers, rc, cfg); err != nil {
@@ -327,15 +359,16 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 }
 
 // rescueAfter is how long a ticket job may stay running before River's
-// rescuer takes it for one whose process died: past its timeout, so a job
-// still at work is never rescued (and run twice at once) while it could be
-// running.
+// rescuer (the backstop) takes it for one whose process died: past its
+// timeout, so a job still at work is never rescued (and run twice at once)
+// while it could be running.
 func rescueAfter(jobTimeout time.Duration) time.Duration {
 	return jobTimeout + 5*time.Second
 }
 
 // RescueAfter is how long after its attempt began a ticket job left
-// running by a process that died becomes due again.
+// running by a process that died is due again at the latest, by River's
+// rescuer; RescueHorizon is sooner.
 func (r *Runner) RescueAfter() time.Duration { return rescueAfter(r.cfg.JobTimeout) }
 
 func newClient[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], rc *river.Config) (*river.Client[TTx], error) {
@@ -360,18 +393,50 @@ func (r *Runner) Tickets() *TicketService { return r.tickets }
 // values (the audit log) but not its end: River cancels running jobs at
 // once when its start context ends, so a stop signal would cost each
 // running job an attempt; Stop lets them finish first.
+//
+// On SQLite it first makes the jobs a killed process left running due
+// again; on PostgreSQL it writes the first heartbeat and starts the
+// heartbeat and rescue loops (rescue.go).
 func (r *Runner) Start(ctx context.Context) error {
 	ctx = context.WithoutCancel(ctx)
+	var err error
+	r.startOnce.Do(func() { err = r.startRescue(ctx) })
+	if err != nil {
+		return err
+	}
 	if r.sqlite != nil {
 		return r.sqlite.Start(ctx)
 	}
 	return r.pg.Start(ctx)
 }
 
+// startRescue does Start's part in rescuing jobs, before River starts.
+func (r *Runner) startRescue(ctx context.Context) error {
+	if r.lease == nil {
+		rescued, err := r.replicas.RescueJobsNotBy(ctx, r.replica)
+		if err != nil {
+			return fmt.Errorf("jobs: %w", err)
+		}
+		logRescued(r.cfg.Logger, rescued, "one center runs on a SQLite file, and this one just started")
+		return nil
+	}
+	// Jobs fetched before the first heartbeat would only be held back; a
+	// failure is logged, and the loop tries again.
+	r.lease.renew(ctx)
+	loops, end := context.WithCancel(ctx)
+	r.endLoops = end
+	r.loops.Go(func() { r.lease.run(loops) })
+	r.loops.Go(func() { rescueLoop(loops, r.replicas, r.RescueHorizon(), r.cfg.Logger) })
+	return nil
+}
+
 // Stop waits for running jobs to finish, up to ctx's deadline, then
-// cancels them; their tickets are picked up again on the next start.
+// cancels them; their tickets are picked up again on the next start. The
+// heartbeats go on until the jobs have ended, so none loses its lease on
+// the way; after a clean stop the replica's heartbeat is removed.
 func (r *Runner) Stop(ctx context.Context) error {
 	r.stopOnce.Do(func() {
+		defer r.endRescue(ctx)
 		var err error
 		if r.sqlite != nil {
 			err = r.sqlite.Stop(ctx)
@@ -387,6 +452,25 @@ func (r *Runner) Stop(ctx context.Context) error {
 		r.stopErr = err
 	})
 	return r.stopErr
+}
+
+// endRescue ends the heartbeat and rescue loops and, when River stopped
+// cleanly, removes the replica's heartbeat (otherwise it goes stale, and
+// any job left running is rescued by another replica).
+func (r *Runner) endRescue(ctx context.Context) {
+	if r.endLoops == nil {
+		return
+	}
+	r.endLoops()
+	r.loops.Wait()
+	if r.stopErr != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := r.replicas.Leave(ctx, r.replica); err != nil {
+		r.cfg.Logger.Warn("replica heartbeat not removed; it goes stale instead", "replica", r.replica, "error", err)
+	}
 }
 
 // EnqueueTickets inserts one ticket job per id in tx: how tickets written

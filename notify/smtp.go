@@ -52,6 +52,11 @@ func (s *SMTPSender) Send(ctx context.Context, t *scorebridge.NotificationTarget
 	defer conn.Close()
 	deadline, _ := ctx.Deadline()
 	_ = conn.SetDeadline(deadline)
+	// net/smtp takes no context: a delivery cancelled (the replica's
+	// lease lapsed, a stop) ends the exchange at once, so it is not still
+	// sending when another replica works the job again.
+	cut := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	defer cut()
 	c, err := smtp.NewClient(conn, t.SMTPHost)
 	if err != nil {
 		return fmt.Errorf("%s: %w", addr, err)
