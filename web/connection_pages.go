@@ -279,7 +279,7 @@ func (s *Server) handleConnectionCallback(w http.ResponseWriter, r *http.Request
 		return
 	}
 	q := r.URL.Query()
-	c, err := s.connections.CompleteAuthorization(r.Context(), callbackBindings(r), q.Get("state"), q.Get("code"), q.Get("error"))
+	c, err := s.connections.CompleteAuthorization(r.Context(), s.callbackBindings(r), q.Get("state"), q.Get("code"), q.Get("error"))
 	if err != nil {
 		s.recordAudit(r, &scorebridge.AuditEvent{Action: scorebridge.AuditConnection, Outcome: scorebridge.OutcomeFailure,
 			Detail: map[string]any{"change": "authorize", "reason": scorebridge.ErrorMessage(err)}})
@@ -314,10 +314,9 @@ func (s *Server) handleConnectionAcceptUser(w http.ResponseWriter, r *http.Reque
 // An OAuth authorization is bound to whoever started it, and its callback
 // completes it only for them (connection.Service.CompleteAuthorization):
 // started in a browser, to that browser session; started with an API
-// token, to the account that made the token, signed in in any browser
-// (the consent page is opened by a person, not by the script); with a
-// token made by the token command, which no account made, to any admin
-// signed in.
+// token, to the account that made the token (signed in in any browser, or
+// through another of its tokens); with a token made by the token command,
+// which no account made, to any admin.
 
 // authorizationBinding is what an authorization this request starts is
 // bound to; "" for a center without sign-in.
@@ -327,19 +326,35 @@ func (s *Server) authorizationBinding(r *http.Request) string {
 	case act.sessionToken != "":
 		return sessionBinding(act.sessionToken)
 	case act.token != nil:
-		if name := act.token.CreatedBy; name != "" && s.auth != nil {
-			if _, err := s.auth.Accounts.FindAccountByName(r.Context(), name); err == nil {
-				return bindingHash("account:" + name)
-			}
+		return s.tokenBinding(r, act.token)
+	}
+	return ""
+}
+
+// tokenBinding is the binding of a token's authorizations: the account
+// that made it, or the admins' for a token no account made.
+func (s *Server) tokenBinding(r *http.Request, tok *scorebridge.APIToken) string {
+	if name := s.tokenMaker(r, tok); name != "" {
+		return bindingHash("account:" + name)
+	}
+	return bindingHash("admins")
+}
+
+// tokenMaker is the account that made a token, "" when none did (the
+// token command).
+func (s *Server) tokenMaker(r *http.Request, tok *scorebridge.APIToken) string {
+	if name := tok.CreatedBy; name != "" && s.auth != nil {
+		if _, err := s.auth.Accounts.FindAccountByName(r.Context(), name); err == nil {
+			return name
 		}
-		return bindingHash("admins")
 	}
 	return ""
 }
 
 // callbackBindings are the bindings a callback request satisfies: its
-// browser session, its account, and any admin's.
-func callbackBindings(r *http.Request) []string {
+// browser session, its account (a token counts as its maker's), and any
+// admin's.
+func (s *Server) callbackBindings(r *http.Request) []string {
 	act := actingFrom(r)
 	var out []string
 	if act.sessionToken != "" {
@@ -347,9 +362,14 @@ func callbackBindings(r *http.Request) []string {
 	}
 	if act.account != nil {
 		out = append(out, bindingHash("account:"+act.account.Name))
-		if hasRole(act.user, scorebridge.RoleAdmin) {
-			out = append(out, bindingHash("admins"))
+	}
+	if act.token != nil {
+		if name := s.tokenMaker(r, act.token); name != "" {
+			out = append(out, bindingHash("account:"+name))
 		}
+	}
+	if (act.account != nil || act.token != nil) && hasRole(act.user, scorebridge.RoleAdmin) {
+		out = append(out, bindingHash("admins"))
 	}
 	return out
 }
