@@ -74,7 +74,13 @@ func (db *DB) checkOtherCommits() bool {
 	defer f.mu.Unlock()
 	ctx := context.Background()
 	if f.watch == nil {
-		c, err := db.reader().Conn(ctx)
+		// A read connection, never the writer (database/sql would hand
+		// out the one writer for good): none while the file at the path
+		// is not the one opened, since a new connection would open that.
+		if db.read == nil || db.read == db.SQL || db.CheckFile() != nil {
+			return false
+		}
+		c, err := db.read.Conn(ctx)
 		if err != nil {
 			return false
 		}
