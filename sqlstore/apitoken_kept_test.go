@@ -17,16 +17,7 @@ import (
 func TestAPIToken_KeptUntilRevoked(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		ctx := scorebridge.NewContextWithUser(context.Background(), &scorebridge.User{Name: "alice"})
-		dsn := b.dsn(t)
-		open := func() *sqlstore.DB {
-			db, err := sqlstore.Open(ctx, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			return db
-		}
-		here, there := open(), open()
+		here, there := openTwice(t, b)
 		// Here the clock stands still, so a kept token never goes stale
 		// by age: only the revocation can end it.
 		here.Now = clocktest.New(time.Now().UTC()).Now

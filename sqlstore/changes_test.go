@@ -51,17 +51,8 @@ func TestVersion_MovesWithCommitsOnly(t *testing.T) {
 // A page kept here is then not served stale.
 func TestVersion_OtherProcessesChange(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		dsn := b.dsn(t)
 		ctx := context.Background()
-		open := func() *sqlstore.DB {
-			db, err := sqlstore.Open(ctx, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			return db
-		}
-		here, there := open(), open()
+		here, there := openTwice(t, b)
 		before, ok := waitVersionLive(t, here)
 		if !ok {
 			t.Fatal("the change count is not live")
@@ -98,4 +89,20 @@ func waitVersionLive(t *testing.T, db *sqlstore.DB) (uint64, bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// openTwice opens one fresh database through two handles, as two
+// processes would.
+func openTwice(t *testing.T, b backend) (*sqlstore.DB, *sqlstore.DB) {
+	t.Helper()
+	dsn := b.dsn(t)
+	open := func() *sqlstore.DB {
+		db, err := sqlstore.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	return open(), open()
 }
