@@ -25,8 +25,7 @@ func changeChannel(schema string) string {
 // web pages keep of what they read is good while the count stays the same.
 type changeFeed struct {
 	n atomic.Uint64
-	// live is true on PostgreSQL while the listener is connected, on
-	// SQLite from the first ask.
+	// live is true while PostgreSQL's listener is connected.
 	live atomic.Bool
 
 	startOnce sync.Once
@@ -48,16 +47,13 @@ type changeFeed struct {
 // before reading; a change committed meanwhile moves the number, so the
 // kept copy is never used again.
 func (db *DB) Version() (v uint64, ok bool) {
-	if db.Dialect == DialectPostgres {
-		// The listener starts with the first reader that asks, so
-		// commands and tests that never ask hold no extra connection.
-		db.changes.startOnce.Do(db.startListening)
-	} else {
-		db.changes.startOnce.Do(func() { db.changes.live.Store(true) })
-		if !db.checkOtherCommits() {
-			return 0, false
-		}
+	if db.Dialect != DialectPostgres {
+		ok = db.checkOtherCommits()
+		return db.changes.n.Load(), ok
 	}
+	// The listener starts with the first reader that asks, so commands and
+	// tests that never ask hold no extra connection.
+	db.changes.startOnce.Do(db.startListening)
 	// live is read first: the listener moves the count before it sets live
 	// again after a reconnect, so a true here comes with a count that
 	// covers whatever was missed while it was down.

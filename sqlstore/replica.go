@@ -87,17 +87,8 @@ func (s *ReplicaStore) RescueJobs(ctx context.Context, horizon time.Duration) (m
 			  AND j.metadata->>'cancel_attempted_at' IS NULL
 			RETURNING r.id`, RescuedJobError, horizon.Microseconds())
 	}
-	now := time.Now()
-	return s.rescue(ctx, `UPDATE river_job
-		SET state = 'available', scheduled_at = ?,
-		    errors = jsonb(json_insert(json(coalesce(errors, jsonb('[]'))), '$[#]',
-		                   json_object('at', ?, 'attempt', attempt, 'error', ?, 'trace', '')))
-		WHERE state = 'running'
-		  AND json_extract(attempted_by, '$[#-1]') IN (SELECT id FROM replicas WHERE seen_at < ?)
-		  AND attempt < max_attempts
-		  AND json_extract(metadata, '$.cancel_attempted_at') IS NULL
-		RETURNING json_extract(attempted_by, '$[#-1]')`,
-		now.UTC().Format(riverTimeFormat), now.UTC().Format(time.RFC3339Nano), RescuedJobError, s.db.timeArg(now.Add(-horizon)))
+	return s.rescueSQLite(ctx, `json_extract(attempted_by, '$[#-1]') IN (SELECT id FROM replicas WHERE seen_at < ?)`,
+		`json_extract(attempted_by, '$[#-1]')`, s.db.timeArg(time.Now().Add(-horizon)))
 }
 
 // RescueJobsNotBy makes available again, at once, every running job whose
@@ -110,17 +101,26 @@ func (s *ReplicaStore) RescueJobsNotBy(ctx context.Context, replica string) (map
 	if s.db.Dialect != DialectSQLite {
 		return nil, errors.New("rescue the jobs of every other replica: only on SQLite, where one center runs")
 	}
-	now := time.Now()
+	return s.rescueSQLite(ctx, `coalesce(json_extract(attempted_by, '$[#-1]'), '') <> ?`,
+		`coalesce(json_extract(attempted_by, '$[#-1]'), '')`, replica)
+}
+
+// rescueSQLite makes available again the running jobs that match which
+// (with its one argument), except those River's rescuer keeps (at their
+// last attempt, or asked to cancel), and returns the replica of each, as
+// from names it.
+func (s *ReplicaStore) rescueSQLite(ctx context.Context, which, from string, arg any) (map[string]int, error) {
+	now := time.Now().UTC()
 	return s.rescue(ctx, `UPDATE river_job
 		SET state = 'available', scheduled_at = ?,
 		    errors = jsonb(json_insert(json(coalesce(errors, jsonb('[]'))), '$[#]',
 		                   json_object('at', ?, 'attempt', attempt, 'error', ?, 'trace', '')))
 		WHERE state = 'running'
-		  AND coalesce(json_extract(attempted_by, '$[#-1]'), '') <> ?
+		  AND `+which+`
 		  AND attempt < max_attempts
 		  AND json_extract(metadata, '$.cancel_attempted_at') IS NULL
-		RETURNING coalesce(json_extract(attempted_by, '$[#-1]'), '')`,
-		now.UTC().Format(riverTimeFormat), now.UTC().Format(time.RFC3339Nano), RescuedJobError, replica)
+		RETURNING `+from,
+		now.Format(riverTimeFormat), now.Format(time.RFC3339Nano), RescuedJobError, arg)
 }
 
 // rescue runs a rescue statement that returns one row per job, the replica

@@ -335,9 +335,9 @@ func (s *Server) authorizationBinding(r *http.Request) string {
 // that made it, or the admins' for a token no account made.
 func (s *Server) tokenBinding(r *http.Request, tok *scorebridge.APIToken) string {
 	if name := s.tokenMaker(r, tok); name != "" {
-		return bindingHash("account:" + name)
+		return accountBinding(name)
 	}
-	return bindingHash("admins")
+	return adminsBinding
 }
 
 // tokenMaker is the account that made a token, "" when none did (the
@@ -361,28 +361,31 @@ func (s *Server) callbackBindings(r *http.Request) []string {
 		out = append(out, sessionBinding(act.sessionToken))
 	}
 	if act.account != nil {
-		out = append(out, bindingHash("account:"+act.account.Name))
+		out = append(out, accountBinding(act.account.Name))
 	}
 	if act.token != nil {
 		if name := s.tokenMaker(r, act.token); name != "" {
-			out = append(out, bindingHash("account:"+name))
+			out = append(out, accountBinding(name))
 		}
 	}
 	if (act.account != nil || act.token != nil) && hasRole(act.user, scorebridge.RoleAdmin) {
-		out = append(out, bindingHash("admins"))
+		out = append(out, adminsBinding)
 	}
 	return out
 }
 
 // sessionBinding names a browser session: a hash of its token, so the
 // token itself is never stored again.
-func sessionBinding(token string) string {
-	sum := sha256.Sum256([]byte("oauth-binding:" + token))
-	return hex.EncodeToString(sum[:])
-}
+func sessionBinding(token string) string { return hashBinding("oauth-binding:" + token) }
 
-func bindingHash(what string) string {
-	sum := sha256.Sum256([]byte("oauth-binding-" + what))
+// accountBinding names an account, wherever it is signed in.
+func accountBinding(name string) string { return hashBinding("oauth-binding-account:" + name) }
+
+// adminsBinding names any admin.
+var adminsBinding = hashBinding("oauth-binding-admins")
+
+func hashBinding(s string) string {
+	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
 

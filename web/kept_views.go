@@ -43,11 +43,11 @@ type keptView struct {
 	key     string
 	version uint64
 	at      time.Time
-	// base is the page's frame data without the user (a page), or nil (a
-	// JSON body).
+	// base is a page's frame data without the user, its content in Kept;
+	// nil for a JSON body.
 	base *pageBase
 	page string
-	body []byte
+	body []byte // a JSON body
 	// framed is the whole page as last framed, for the user and banner of
 	// its key: the same user asking again gets it as it is.
 	framed atomic.Pointer[framedPage]
@@ -113,7 +113,7 @@ func (kv *keptViews) slot(r *http.Request, kind string) *viewSlot {
 // request read it (the answer may then mix before and after) or the answer
 // is too big.
 func (s *viewSlot) keep(view *keptView) {
-	if s == nil || len(view.body) > keptViewMaxBytes {
+	if s == nil || view.size() > keptViewMaxBytes {
 		return
 	}
 	kv := s.views
@@ -132,6 +132,15 @@ func (s *viewSlot) keep(view *keptView) {
 		kv.order.Remove(last)
 		delete(kv.byKey, last.Value.(*keptView).key)
 	}
+}
+
+// size is how much a view holds.
+func (v *keptView) size() int {
+	n := len(v.body)
+	if v.base != nil {
+		n += len(v.base.Kept)
+	}
+	return n
 }
 
 // kept returns the view found, or nil.

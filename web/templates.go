@@ -79,7 +79,7 @@ func (s *Server) renderKept(w http.ResponseWriter, r *http.Request, view *keptVi
 		return
 	}
 	base := *view.base
-	body, err := s.renderPage(r, view.page, &base)
+	body, err := s.renderPage(r, view.page, &base, false)
 	if err != nil {
 		s.renderFailed(w, r, err)
 		return
@@ -92,32 +92,14 @@ func (s *Server) renderKept(w http.ResponseWriter, r *http.Request, view *keptVi
 // requests that follow (kept_views.go). Only pages whose frame reads
 // nothing but pageBase may be kept.
 func (s *Server) renderKeeping(w http.ResponseWriter, r *http.Request, status int, page string, data pageData, slot *viewSlot) {
-	var view *keptView
-	if slot != nil {
-		t, ok := s.templates.pages[page]
-		if !ok {
-			s.renderFailed(w, r, fmt.Errorf("no page template %q", page))
-			return
-		}
-		// The content is executed alone first, with the user set (its
-		// buttons follow the role, which is part of the slot's key).
-		base := data.base()
-		base.User = scorebridge.UserFromContext(r.Context())
-		var content bytes.Buffer
-		if err := t.ExecuteTemplate(&content, "content", data); err != nil {
-			s.renderFailed(w, r, fmt.Errorf("render %s: %w", page, err))
-			return
-		}
-		base.Kept = template.HTML(content.String())
-		view = &keptView{page: page, body: content.Bytes(),
-			base: &pageBase{Title: base.Title, Nav: base.Nav, Notice: base.Notice, NoticeTicket: base.NoticeTicket, Kept: base.Kept}}
-	}
-	body, err := s.renderPage(r, page, data)
+	body, err := s.renderPage(r, page, data, slot != nil)
 	if err != nil {
 		s.renderFailed(w, r, err)
 		return
 	}
-	if view != nil && status == http.StatusOK {
+	if slot != nil && status == http.StatusOK {
+		b := data.base()
+		view := &keptView{page: page, base: &pageBase{Title: b.Title, Nav: b.Nav, Notice: b.Notice, NoticeTicket: b.NoticeTicket, Kept: b.Kept}}
 		view.framed.Store(&framedPage{key: s.frameKey(r), body: body})
 		slot.keep(view)
 	}
@@ -125,8 +107,10 @@ func (s *Server) renderKeeping(w http.ResponseWriter, r *http.Request, status in
 }
 
 // renderPage executes a page into a buffer, so a failing template gives a
-// clean error page rather than half a page with a 200 status.
-func (s *Server) renderPage(r *http.Request, page string, data pageData) ([]byte, error) {
+// clean error page rather than half a page with a 200 status. With
+// keepContent, the page's content is executed on its own first and left
+// in data's Kept, for the frame to show and the caller to keep.
+func (s *Server) renderPage(r *http.Request, page string, data pageData, keepContent bool) ([]byte, error) {
 	base := data.base()
 	base.User = scorebridge.UserFromContext(r.Context())
 	if s.writeProblem != nil {
@@ -136,6 +120,13 @@ func (s *Server) renderPage(r *http.Request, page string, data pageData) ([]byte
 	t, ok := s.templates.pages[page]
 	if !ok {
 		return nil, fmt.Errorf("no page template %q", page)
+	}
+	if keepContent && base.Kept == "" {
+		var content strings.Builder
+		if err := t.ExecuteTemplate(&content, "content", data); err != nil {
+			return nil, fmt.Errorf("render %s: %w", page, err)
+		}
+		base.Kept = template.HTML(content.String())
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, layoutTemplate, data); err != nil {
